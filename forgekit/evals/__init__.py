@@ -1,0 +1,1 @@
+"""forgekit.evals"""
