@@ -7,6 +7,7 @@ Environment overrides (applied after the file):
 - ``FORGEKIT_MODEL__<ALIAS>``: the litellm model string of an alias (creates it if new).
 - ``FORGEKIT_API_BASE__<ALIAS>``: the api_base of an alias.
 - ``FORGEKIT_HOME``: the project directory (where `.forgekit/` lives).
+- ``FORGEKIT_CONFIG``: an explicit path to the config file (`forgekit --config`).
 
 API keys are never in the file: an alias names the environment variable that holds its
 key (`api_key_env`), or litellm finds the provider's usual variable (`OPENAI_API_KEY`, ...).
@@ -197,6 +198,8 @@ def _check_references(cfg: ProjectConfig, doc_error) -> None:
 
 def find_config_file(start: str | Path | None = None) -> Path | None:
     """`forgekit.yaml` in `start` (default: FORGEKIT_HOME or the cwd) or its parents."""
+    if start is None and os.environ.get("FORGEKIT_CONFIG"):
+        return Path(os.environ["FORGEKIT_CONFIG"])
     base = Path(start or os.environ.get("FORGEKIT_HOME") or Path.cwd()).resolve()
     for d in [base, *base.parents]:
         candidate = d / CONFIG_FILE

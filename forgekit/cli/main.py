@@ -1,0 +1,66 @@
+"""The `forgekit` command. Subcommands live in `cmd_<name>.py` modules, each exposing
+`register(subparsers)`; their imports stay lazy so `forgekit --help` is fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+# modules that add subcommands, in the order `--help` lists them
+COMMAND_MODULES = [
+    "version", "doctor", "prompts", "eval", "runs", "trajectory", "track", "ui", "rag",
+    "agent", "pipeline", "schedule",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forgekit",
+        description="Build, run and evaluate LLM agents and RAG pipelines.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--config", help="path to forgekit.yaml (default: found from the cwd up)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"forgekit.cli.cmd_{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"forgekit.cli.cmd_{name}":
+                continue  # that layer has not landed
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.config:
+        os.environ["FORGEKIT_CONFIG"] = args.config
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    from forgekit.core.errors import ForgekitError
+
+    try:
+        return int(func(args) or 0)
+    except ForgekitError as e:
+        print(f"forgekit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("forgekit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

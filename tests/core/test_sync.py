@@ -1,0 +1,34 @@
+import asyncio
+
+from forgekit.core.sync import run_sync
+
+
+async def double(x: int) -> int:
+    await asyncio.sleep(0)
+    return 2 * x
+
+
+def test_run_sync_without_a_loop():
+    assert run_sync(double(21)) == 42
+
+
+def test_run_sync_inside_a_running_loop_like_a_jupyter_cell():
+    async def cell() -> int:
+        # a sync API called from inside a running loop must not raise
+        return run_sync(double(5))
+
+    assert asyncio.run(cell()) == 10
+
+
+def test_run_sync_propagates_errors_inside_a_loop():
+    async def boom() -> None:
+        raise ValueError("nope")
+
+    async def cell() -> str:
+        try:
+            run_sync(boom())
+        except ValueError as e:
+            return str(e)
+        return "no error"
+
+    assert asyncio.run(cell()) == "nope"
