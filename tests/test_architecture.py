@@ -1,0 +1,83 @@
+"""The layering of DESIGN.md holds, and `import forgekit` loads nothing heavy."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import forgekit
+
+LAYERS = ["core", "models", "trajectory", "rag", "agents", "quality", "evals", "tracking",
+          "notebook", "pipelines", "cli"]
+PACKAGE = Path(forgekit.__file__).parent
+HEAVY = ["litellm", "torch", "sentence_transformers", "lancedb", "mlflow", "keybert",
+         "papermill", "marimo", "ipywidgets", "anywidget", "matplotlib", "duckdb", "polars",
+         "llama_cpp", "pyarrow"]
+
+
+def _module_level_imports(path: Path) -> list[tuple[str, int]]:
+    """Imports at module level (not inside functions): what loading the module costs."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: list[tuple[str, int]] = []
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                out.extend((a.name, node.lineno) for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                out.append((node.module, node.lineno))
+            elif isinstance(node, (ast.If, ast.Try)):
+                if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                    continue
+                visit(node.body)
+                visit(getattr(node, "orelse", []))
+                for h in getattr(node, "handlers", []):
+                    visit(h.body)
+
+    visit(tree.body)
+    return out
+
+
+def _all_imports(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend((a.name, node.lineno) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.module, node.lineno))
+    return out
+
+
+def test_lower_layers_never_import_higher_ones():
+    problems = []
+    for i, layer in enumerate(LAYERS):
+        higher = set(LAYERS[i + 1:])
+        for path in (PACKAGE / layer).rglob("*.py"):
+            for mod, line in _all_imports(path):
+                parts = mod.split(".")
+                if parts[0] == "forgekit" and len(parts) > 1 and parts[1] in higher:
+                    problems.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {mod}")
+    assert not problems, "layering broken:\n" + "\n".join(problems)
+
+
+def test_heavy_libraries_are_not_imported_at_module_level():
+    problems = []
+    for path in PACKAGE.rglob("*.py"):
+        for mod, line in _module_level_imports(path):
+            if mod.split(".")[0] in HEAVY:
+                problems.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {mod}")
+    assert not problems, "import these inside functions:\n" + "\n".join(problems)
+
+
+def test_import_forgekit_loads_no_heavy_library():
+    code = (
+        "import sys, forgekit, forgekit.core, forgekit.models\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "", f"import forgekit pulled in: {out}"
