@@ -1,0 +1,1 @@
+"""Implementations behind the shipped tool bundles (forgekit/agents/bundles/<name>/)."""

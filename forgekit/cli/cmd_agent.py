@@ -1,0 +1,141 @@
+"""`forgekit agent ...`: check a shell command against a policy, list bundles, run an agent.
+
+forgekit agent check-command "rm -rf /" --policy headless-safe
+forgekit agent bundles
+forgekit agent run --bundle files --workspace . "What does README.md say?"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _check(args: argparse.Namespace) -> int:
+    from forgekit.agents import ToolPolicy, load_bundle
+
+    policy = ToolPolicy.preset(args.policy, workspace=args.workspace or Path.cwd())
+    shell = load_bundle("shell").tools[0]
+    decision = policy.decide(shell, {"command": args.command})
+    if args.json:
+        print(json.dumps(decision.model_dump(), indent=2))
+    else:
+        print(f"risk     : {decision.risk}")
+        print(f"decision : {decision.action} ({policy.name})")
+        print(f"reason   : {decision.reason}")
+        for f in decision.findings[1:]:
+            print(f"  also   : {f}")
+    return 0 if decision.action == "allow" else 1
+
+
+def _bundles(args: argparse.Namespace) -> int:
+    from forgekit.agents import load_bundle, shipped_bundles
+
+    for name in shipped_bundles():
+        b = load_bundle(name)
+        print(f"{name}: {b.config.description}")
+        for t in b.tools:
+            print(f"  - {t.name} [{t.effect}]: {t.description}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from forgekit.agents import Agent, FinalAnswer, MaxSteps, TextMention
+    from forgekit.agents.feedback import CLIFeedback
+    from forgekit.core.config import load_config
+    from forgekit.models import Gateway
+
+    cfg = load_config()
+    termination = FinalAnswer() | MaxSteps(args.max_steps)
+    if args.stop_word:
+        termination = termination | TextMention(args.stop_word)
+    agent = Agent(
+        model=args.model,
+        bundles=args.bundle or [],
+        termination=termination,
+        policy=args.policy,  # None: the forgekit.yaml `policy:` section, else headless-safe
+        feedback=CLIFeedback() if args.ask else None,
+        text_tools=True if args.text_tools else None,
+        params={"max_tokens": args.max_tokens},
+    )
+    gw = Gateway(cfg)
+    sink = None
+    try:
+        from forgekit.trajectory.recorder import Recorder
+
+        sink = Recorder.start(
+            cfg.path(cfg.runs_dir),
+            solver=agent.name,
+            config=agent.config(),
+            models=[args.model or cfg.models.default],
+        )
+    except ImportError:
+        pass
+    try:
+        answer = agent.run(args.task, gw, workspace=args.workspace or Path.cwd(), sink=sink)
+    finally:
+        if hasattr(gw, "close"):
+            gw.close()
+    events = getattr(agent.last_sink, "events", None)
+    if events is None and sink is not None:
+        from forgekit.trajectory import Trajectory
+
+        events = Trajectory.load(sink.path).events
+    pending: list[str] = []  # tool calls are recorded before the step that made them
+    for e in events or []:
+        if e.type == "tool_call":
+            pending.append(f"   {e.name} -> {e.decision}: {(e.error or e.result or '')[:200]!r}")
+        elif e.type == "step":
+            print(f"step {e.step}: {e.action or '(answer)'}")
+            for line in pending:
+                print(line)
+            pending = []
+    print(f"\nanswer      : {answer.text}")
+    print(f"stop reason : {answer.stop_reason}")
+    if sink is not None:
+        print(f"trajectory  : {sink.path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("agent", help="agents: check commands, list bundles, run a task")
+    agent_sub = p.add_subparsers(dest="agent_command", metavar="ACTION")
+    c = agent_sub.add_parser(
+        "check-command",
+        help="rate a shell command and show the policy decision (exit 0 allowed, 1 blocked)",
+    )
+    c.add_argument("command")
+    c.add_argument(
+        "--policy",
+        default="headless-safe",
+        choices=["plan-readonly", "headless-safe", "headless-permissive", "trusted"],
+    )
+    c.add_argument("--workspace", help="the workspace folder (default: the cwd)")
+    c.add_argument("--json", action="store_true", help="print the decision as JSON")
+    c.set_defaults(func=_check)
+    b = agent_sub.add_parser("bundles", help="list the shipped tool bundles and their tools")
+    b.set_defaults(func=_bundles)
+    r = agent_sub.add_parser("run", help="run an agent on one task")
+    r.add_argument("task")
+    r.add_argument("--bundle", action="append", help="a bundle name or folder (repeatable)")
+    r.add_argument("--model", help="model alias (default: the configured default)")
+    r.add_argument(
+        "--policy", help="preset or policy YAML (default: forgekit.yaml policy, else headless-safe)"
+    )
+    r.add_argument("--workspace", help="the workspace folder (default: the cwd)")
+    r.add_argument("--max-steps", type=int, default=6)
+    r.add_argument("--max-tokens", type=int, default=256)
+    r.add_argument("--stop-word", help="stop when the model says this")
+    r.add_argument(
+        "--text-tools",
+        action="store_true",
+        help="use the JSON text fallback instead of native function calling",
+    )
+    r.add_argument(
+        "--ask",
+        action="store_true",
+        help="ask on the terminal when the policy says ask (default: headless, ask means deny)",
+    )
+    r.set_defaults(func=_run)
+    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -1,0 +1,51 @@
+"""The shell and python bundles: timeout, output limits, memory limit, confined cwd."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from forgekit.agents import ToolEnv, ToolError, load_bundle
+
+
+def _call(bundle, args, ws: Path, **options):
+    t = load_bundle(bundle, **options).tools[0]
+    return asyncio.run(t.call(args, ToolEnv(workspace=ws)))
+
+
+def test_shell_runs_in_workspace_with_exit_code(tmp_path: Path):
+    out = _call("shell", {"command": "pwd; echo hi; exit 3"}, tmp_path)
+    assert out.splitlines() == ["exit code 3", str(tmp_path.resolve()), "hi"]
+
+
+def test_shell_timeout_kills_the_process_group(tmp_path: Path):
+    t0 = time.monotonic()
+    out = _call("shell", {"command": "sleep 30 & sleep 30"}, tmp_path, timeout_s=0.5)
+    assert "timed out after 0.5s" in out
+    assert time.monotonic() - t0 < 10
+
+
+def test_shell_output_is_clipped_head_and_tail(tmp_path: Path):
+    out = _call("shell", {"command": "seq 1 20000"}, tmp_path, max_output=200)
+    assert "characters elided" in out
+    assert out.rstrip().endswith("20000") and "\n1\n" in out
+    assert len(out) < 400
+
+
+def test_shell_outside_an_agent_refuses_high_risk(tmp_path: Path):
+    with pytest.raises(ToolError, match="refused"):
+        _call("shell", {"command": "rm -rf /"}, tmp_path)
+
+
+def test_python_runs_confined_with_limits(tmp_path: Path):
+    out = _call("python", {"code": "import os\nprint(os.getcwd())\nprint(6*7)"}, tmp_path)
+    assert out.splitlines() == ["exit code 0", str(tmp_path.resolve()), "42"]
+    out = _call(
+        "python", {"code": "x = bytearray(400 * 1024 * 1024)\nprint('ok')"}, tmp_path, memory_mb=200
+    )
+    assert "MemoryError" in out and "exit code 1" in out
+    out = _call("python", {"code": "while True: pass"}, tmp_path, timeout_s=0.5)
+    assert "timed out" in out
