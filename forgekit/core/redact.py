@@ -21,12 +21,34 @@ _SECRET_SHAPES = re.compile(
 _MIN_SECRET_LEN = 8
 
 
+_name_is_secret: dict[str, bool] = {}
+_values_cache: dict[tuple[tuple[str, str], ...], list[str]] = {}
+
+
+def _is_secret_name(name: str) -> bool:
+    hit = _name_is_secret.get(name)
+    if hit is None:
+        hit = _name_is_secret[name] = bool(_SECRET_NAME.search(name))
+    return hit
+
+
 def secret_values(env: dict[str, str] | None = None) -> list[str]:
-    """Values of environment variables whose names say they hold a secret."""
+    """Values of environment variables whose names say they hold a secret.
+
+    Read on every call (a key set after start-up is still redacted), but the name test is
+    memoised and the sorted list cached per distinct set of secrets: this runs per event.
+    """
     env = os.environ if env is None else env
-    vals = {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET_LEN}
-    # longest first, so a key that contains another is replaced whole
-    return sorted(vals, key=len, reverse=True)
+    items = tuple(sorted((k, v) for k, v in env.items()
+                         if _is_secret_name(k) and len(v) >= _MIN_SECRET_LEN))
+    vals = _values_cache.get(items)
+    if vals is None:
+        # longest first, so a key that contains another is replaced whole
+        vals = sorted({v for _, v in items}, key=len, reverse=True)
+        if len(_values_cache) > 64:
+            _values_cache.clear()
+        _values_cache[items] = vals
+    return vals
 
 
 def redact_text(text: str, secrets: list[str] | None = None) -> str:

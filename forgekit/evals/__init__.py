@@ -1,1 +1,33 @@
-"""forgekit.evals"""
+"""forgekit.evals: task sets, scorers, suites, the resumable batch runner, results,
+comparisons with confidence intervals, and reports."""
+
+from forgekit.evals.results import EvalResults, query_evals
+from forgekit.evals.runner import Runner, aevaluate, evaluate, sample_seed
+from forgekit.evals.scorers import BoundScorer, build_scorer, registered_scorers, scorer
+from forgekit.evals.solvers import PromptSolver, build_solver, register_solver
+from forgekit.evals.stats import bootstrap_ci, mean_se, paired_test, pass_at_k
+from forgekit.evals.suite import Suite, load_suite
+from forgekit.evals.tasksets import load_samples
+
+__all__ = [
+    "BoundScorer",
+    "EvalResults",
+    "PromptSolver",
+    "Runner",
+    "Suite",
+    "aevaluate",
+    "bootstrap_ci",
+    "build_scorer",
+    "build_solver",
+    "evaluate",
+    "load_samples",
+    "load_suite",
+    "mean_se",
+    "paired_test",
+    "pass_at_k",
+    "query_evals",
+    "register_solver",
+    "registered_scorers",
+    "sample_seed",
+    "scorer",
+]

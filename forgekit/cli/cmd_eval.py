@@ -1,0 +1,169 @@
+"""`forgekit eval SUITE.yaml [--model ALIAS ...] [--limit N] [--out DIR]`: run an eval
+suite, print the comparison table, write the HTML report, log to MLflow, say where
+everything is. `main_job()` is the same for the README's first command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+MAIN_SUITE = "evals/main.yaml"
+
+
+def track(results: Any, project_config: Any = None) -> dict[str, Any]:
+    """Log an evaluation to MLflow through `forgekit.tracking` (a parent run, a child run
+    per model x solver cell). Never raises: tracking must not fail an evaluation."""
+    try:
+        from forgekit.tracking import EvalTracker
+    except ImportError as e:  # the tracking layer is optional
+        return {"error": f"forgekit.tracking unavailable: {e}"}
+    try:
+        meta = results.meta
+        tracker = EvalTracker(
+            meta.get("suite", {}).get("name", results.eval_id),
+            config=meta.get("suite", {}),
+            eval_id=results.eval_id,
+            params={"suite_hash": meta.get("suite_hash", "")},
+            project_config=project_config,
+        )
+        tracker.start()
+        for cell in results.cell_payloads():
+            trajectories, artifacts = _readable(cell["trajectories"])
+            tracker.log_cell(
+                cell["params"],
+                cell["metrics"],
+                table=cell["table"],
+                trajectories=trajectories,
+                artifacts=artifacts,
+            )
+        artifacts = [
+            p
+            for p in (results.out_dir / "report.html", results.out_dir / "accuracy_vs_cost.png")
+            if p.exists()
+        ]
+        run_id = tracker.finish(table=results.summary(), artifacts=artifacts)
+        if run_id is None:
+            return {"error": "tracking skipped (see the TrackingWarning above)"}
+        return {
+            "mlflow_run_id": run_id,
+            "mlflow_uri": tracker.uri,
+            "mlflow_experiment": tracker.experiment,
+        }
+    except Exception as e:  # pragma: no cover - depends on the store
+        log.warning("MLflow tracking failed: %s", e)
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _readable(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Trajectories the tracking layer can read are logged as trajectories; files it
+    cannot parse are still attached, as plain artifacts."""
+    try:
+        from forgekit.tracking import as_records
+
+        as_records(paths)
+        return paths, []
+    except Exception as e:
+        log.info("trajectories attached as plain files: %s", e)
+        return [], paths
+
+
+def run_suite(
+    suite: str | Path,
+    *,
+    models: list[str] | None = None,
+    limit: int | None = None,
+    out_dir: str | Path | None = None,
+    gateway: Any = None,
+    mlflow: bool = True,
+    progress: bool = True,
+    stream: Any = None,
+) -> Any:
+    """Run a suite end to end (evaluate, plot, report, MLflow) and print where things are.
+
+    Returns the EvalResults (with `.tracking` filled when MLflow logging worked).
+    """
+    from forgekit.evals import evaluate, load_suite
+
+    stream = stream or sys.stdout
+    owns_gateway = gateway is None
+    if gateway is None:
+        from forgekit.models import Gateway
+
+        gateway = Gateway()
+    try:
+        spec = load_suite(suite)
+        results = evaluate(
+            spec, gateway, out_dir=out_dir, models=models, limit=limit, progress=progress
+        )
+    finally:
+        if owns_gateway and hasattr(gateway, "close"):
+            gateway.close()
+    plot = results.plot()
+    if mlflow:
+        results.tracking = track(results, getattr(gateway, "config", None))
+    report = results.report()
+    print(results.comparison_table(), file=stream)
+    print("", file=stream)
+    print(f"results:      {results.out_dir / 'results.parquet'}", file=stream)
+    print(f"report:       {report}", file=stream)
+    print(f"plot:         {plot}", file=stream)
+    print(f"trajectories: {results.out_dir / 'runs'}", file=stream)
+    t = results.tracking
+    if t.get("mlflow_run_id"):
+        print(
+            f"mlflow:       run {t['mlflow_run_id']} in experiment "
+            f"{t.get('mlflow_experiment')!r} at {t.get('mlflow_uri')} "
+            "(browse: forgekit ui)",
+            file=stream,
+        )
+    elif mlflow:
+        print(f"mlflow:       not logged ({t.get('error')})", file=stream)
+    return results
+
+
+def main_job(
+    out_dir: str | Path | None = None, *, limit: int | None = None, gateway: Any = None
+) -> Any:
+    """The README's main job: `evals/main.yaml` on the embedded local model."""
+    from forgekit.evals.tasksets import resolve_path
+
+    return run_suite(resolve_path(MAIN_SUITE), out_dir=out_dir, limit=limit, gateway=gateway)
+
+
+def run(args: argparse.Namespace) -> int:
+    results = run_suite(
+        args.suite,
+        models=args.model or None,
+        limit=args.limit,
+        out_dir=args.out,
+        mlflow=not args.no_mlflow,
+        progress=not args.no_progress,
+    )
+    failed = results.df.filter(results.df["status"] == "failed").height
+    return 1 if failed and failed == results.df.height else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="run an eval suite (YAML) and compare its solvers/models",
+        description="Run an eval suite; re-running resumes where it stopped.",
+    )
+    p.add_argument(
+        "suite", nargs="?", default=MAIN_SUITE, help=f"the suite file (default: {MAIN_SUITE})"
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="ALIAS",
+        help="run on this model alias instead of the suite's (repeatable)",
+    )
+    p.add_argument("--limit", type=int, help="only the first N samples of the task set")
+    p.add_argument("--out", help="results directory (default: .forgekit/evals/<name>-<hash>)")
+    p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)

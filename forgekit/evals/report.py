@@ -1,0 +1,149 @@
+"""Views of evaluation results: the accuracy-vs-cost plot (PNG), the HTML summary shown
+in notebooks, and the self-contained HTML report."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+
+def accuracy_cost_png(summary: Any) -> bytes:
+    """A PNG of accuracy (95% CI error bars) against total cost per model x solver
+    (against tokens when every model is free, like the local one)."""
+    # a bare Agg canvas: no pyplot, so a notebook's own backend is left alone
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = list(summary.iter_rows(named=True))
+    by_cost = any(r["cost_usd"] > 0 for r in rows)
+    fig = Figure(figsize=(6, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    for r in rows:
+        acc = r["accuracy"]
+        err = [[max(acc - r["ci_low"], 0)], [max(r["ci_high"] - acc, 0)]]
+        x = r["cost_usd"] if by_cost else r["tokens"]
+        ax.errorbar([x], [acc], yerr=err, fmt="o", capsize=4, label=f"{r['model']} / {r['solver']}")
+    ax.set_xlabel("total cost (USD)" if by_cost else "total tokens (every model costs $0)")
+    ax.set_ylabel("accuracy (95% bootstrap CI)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.margins(x=0.2)
+    ax.set_title("accuracy vs cost" if by_cost else "accuracy vs tokens")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 1 else f"{v:.3f}"
+    return html.escape("" if v is None else str(v))
+
+
+def table_html(df: Any, *, links: dict[str, str] | None = None, max_rows: int = 500) -> str:
+    """A plain HTML table of a polars DataFrame (no JS, survives nbval and papermill)."""
+    cols = df.columns
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = []
+    for row in df.head(max_rows).iter_rows(named=True):
+        cells = []
+        for c in cols:
+            text = _fmt(row[c])
+            if links and c in links and row[c]:
+                text = f'<a href="{html.escape(links[c].format(**row))}">{text}</a>'
+            cells.append(f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = f"<p>… {df.height - max_rows} more rows</p>" if df.height > max_rows else ""
+    return (
+        f'<table class="fk-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>{more}"
+    )
+
+
+def summary_html(results: Any) -> str:
+    """Summary and comparison tables (what a notebook cell shows)."""
+    parts = [f"<h4>evaluation {html.escape(results.eval_id)}</h4>", table_html(results.summary())]
+    if len(results.cells()) > 1:
+        parts += ["<h4>paired comparison</h4>", table_html(results.compare())]
+    return "<div>" + "".join(parts) + "</div>"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
+.fk-table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}
+.fk-table th,.fk-table td{border:1px solid #ccc;padding:3px 8px;text-align:left;
+vertical-align:top;max-width:420px;overflow-wrap:anywhere}
+.fk-table th{background:#f3f3f3}"""
+
+
+def write_report(results: Any, path: str | Path) -> Path:
+    """A self-contained HTML report: summary, comparison, the plot (embedded PNG),
+    every sample with its answer, score, explanation and a link to its trajectory."""
+    import json
+
+    import polars as pl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    png = base64.b64encode(accuracy_cost_png(results.summary())).decode("ascii")
+    meta = results.meta
+    suite = meta.get("suite", {})
+
+    def explain(scores: str) -> str:
+        try:
+            items = json.loads(scores or "[]")
+        except ValueError:
+            return ""
+        return " | ".join(
+            f"{s.get('scorer')}: {s.get('error') or s.get('explanation') or ''}" for s in items
+        )
+
+    df = results.df.with_columns(
+        pl.col("scores").map_elements(explain, return_dtype=pl.Utf8).alias("explanation"),
+        pl.col("trajectory")
+        .map_elements(
+            lambda p: os.path.relpath(p, path.parent) if p else None, return_dtype=pl.Utf8
+        )
+        .alias("trajectory"),
+    ).select(
+        "model",
+        "solver",
+        "sample_id",
+        "epoch",
+        "status",
+        "score",
+        "answer",
+        "target",
+        "explanation",
+        "error",
+        "cost_usd",
+        "latency_s",
+        "trajectory",
+    )
+    tracking = "".join(
+        f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in results.tracking.items()
+    )
+    doc = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>forgekit eval {html.escape(results.eval_id)}</title><style>{_CSS}</style></head><body>
+<h1>Evaluation {html.escape(suite.get("name", ""))}</h1>
+<p>{html.escape(suite.get("description", ""))}</p>
+<ul><li>eval id: {html.escape(results.eval_id)}</li>
+<li>suite hash: {html.escape(meta.get("suite_hash", ""))}</li>
+<li>task set: {html.escape(str(suite.get("taskset", {}).get("path", "")))}</li>
+<li>epochs: {suite.get("epochs", 1)}, seed: {suite.get("seed", 0)}</li>{tracking}</ul>
+<h2>Summary</h2>{table_html(results.summary())}
+{"<h2>Paired comparison</h2>" + table_html(results.compare()) if len(results.cells()) > 1 else ""}
+<h2>Accuracy vs cost</h2><img alt="accuracy vs cost" src="data:image/png;base64,{png}">
+<h2>Samples</h2>{table_html(df, links={"trajectory": "{trajectory}"}, max_rows=5000)}
+<h2>Suite config</h2><pre>{html.escape(json.dumps(suite, indent=2))}</pre>
+</body></html>"""
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(doc, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,287 @@
+"""Evaluation results: a polars table per sample, summaries with confidence intervals,
+paired comparisons, DuckDB queries across evaluations."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+RESULT_COLUMNS: dict[str, str] = {
+    "eval_id": "str",
+    "suite_hash": "str",
+    "model": "str",
+    "solver": "str",
+    "sample_id": "str",
+    "sample_index": "int",
+    "epoch": "int",
+    "seed": "int",
+    "status": "str",
+    "error": "str",
+    "answer": "str",
+    "target": "str",
+    "score": "float",
+    "passed": "bool",
+    "scores": "str",
+    "score_errors": "int",
+    "input_tokens": "int",
+    "output_tokens": "int",
+    "cost_usd": "float",
+    "latency_s": "float",
+    "model_calls": "int",
+    "steps": "int",
+    "run_id": "str",
+    "trajectory": "str",
+    "finished_at": "float",
+}
+
+
+def result_schema() -> dict[str, Any]:
+    """The polars schema of the results table (polars imported on use)."""
+    import polars as pl
+
+    kinds = {"str": pl.Utf8, "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
+    return {k: kinds[v] for k, v in RESULT_COLUMNS.items()}
+
+
+# columns that differ between two runs of the same suite (timing, ids, file paths)
+VOLATILE = ("latency_s", "run_id", "trajectory", "finished_at")
+
+
+class EvalResults:
+    """The results of one evaluation.
+
+    Attributes:
+        df: one row per model x solver x sample x epoch (polars DataFrame).
+        out_dir: where results.parquet, results.jsonl, suite.json and runs/ live.
+    """
+
+    def __init__(
+        self, df: Any, out_dir: Path | None = None, meta: dict[str, Any] | None = None
+    ) -> None:
+        self.df = df
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.meta = meta or {}
+        self.tracking: dict[str, Any] = {}  # filled by whoever logs it (MLflow run ids)
+
+    @classmethod
+    def load(cls, out_dir: str | Path) -> EvalResults:
+        import polars as pl
+
+        out = Path(out_dir)
+        meta_path = out / "suite.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        return cls(pl.read_parquet(out / "results.parquet"), out, meta)
+
+    @property
+    def eval_id(self) -> str:
+        return self.meta.get("eval_id", "")
+
+    @property
+    def epochs(self) -> int:
+        return int(self.df["epoch"].max() or 0) + 1 if self.df.height else 0
+
+    def cells(self) -> list[tuple[str, str]]:
+        """(model, solver) pairs in the order they first appear."""
+        seen: list[tuple[str, str]] = []
+        for m, s in self.df.select("model", "solver").iter_rows():
+            if (m, s) not in seen:
+                seen.append((m, s))
+        return seen
+
+    def per_sample(self, model: str, solver: str) -> dict[str, float]:
+        """Mean primary score per sample (over epochs); failed samples count as 0,
+        samples whose score is a scoring error are left out."""
+        import polars as pl
+
+        sub = self.df.filter(
+            (pl.col("model") == model)
+            & (pl.col("solver") == solver)
+            & pl.col("score").is_not_null()
+        )
+        agg = sub.group_by("sample_id", maintain_order=True).agg(pl.col("score").mean())
+        return dict(zip(agg["sample_id"].to_list(), agg["score"].to_list(), strict=True))
+
+    def summary(self, *, confidence: float = 0.95, seed: int = 0) -> Any:
+        """One row per model x solver: accuracy with bootstrap CI, mean ± standard error,
+        pass@k, errors, cost, tokens, latency."""
+        import polars as pl
+
+        from forgekit.evals.stats import bootstrap_ci, mean_se, pass_at_k
+
+        threshold = self.meta.get("suite", {}).get("pass_threshold", 1.0)
+        rows = []
+        k = self.epochs
+        for model, solver in self.cells():
+            sub = self.df.filter((pl.col("model") == model) & (pl.col("solver") == solver))
+            per = list(self.per_sample(model, solver).values())
+            acc, se = mean_se(per)
+            lo, hi = bootstrap_ci(per, confidence=confidence, seed=seed)
+            row = {
+                "model": model,
+                "solver": solver,
+                "samples": sub["sample_id"].n_unique(),
+                "runs": sub.height,
+                "errors": sub.filter(pl.col("status") != "completed").height,
+                "score_errors": int(sub["score_errors"].sum() or 0),
+                "accuracy": acc,
+                "se": se,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+            if k > 1:
+                for kk in sorted({1, k}):
+                    vals = []
+                    for _sid, g in sub.group_by("sample_id", maintain_order=True):
+                        n = g.height
+                        c = int(g["score"].fill_null(0.0).ge(threshold).sum())
+                        vals.append(pass_at_k(n, c, kk))
+                    row[f"pass@{kk}"] = sum(vals) / len(vals) if vals else math.nan
+            row.update(
+                {
+                    "cost_usd": float(sub["cost_usd"].sum()),
+                    "tokens": int((sub["input_tokens"] + sub["output_tokens"]).sum()),
+                    "latency_s": float(sub["latency_s"].mean() or 0.0),
+                }
+            )
+            rows.append(row)
+        return pl.DataFrame(rows)
+
+    def compare(
+        self, baseline: tuple[str, str] | None = None, *, confidence: float = 0.95, seed: int = 0
+    ) -> Any:
+        """Paired comparison of every cell against `baseline` (default: the first cell) on
+        the samples both scored: mean difference, paired-bootstrap CI, sign-flip
+        permutation p-value."""
+        import polars as pl
+
+        from forgekit.evals.stats import paired_test
+
+        cells = self.cells()
+        base = baseline or cells[0]
+        a = self.per_sample(*base)
+        rows = []
+        for cell in cells:
+            if cell == base:
+                continue
+            b = self.per_sample(*cell)
+            common = [s for s in a if s in b]
+            t = paired_test(
+                [a[s] for s in common], [b[s] for s in common], confidence=confidence, seed=seed
+            )
+            rows.append(
+                {
+                    "model": cell[0],
+                    "solver": cell[1],
+                    "baseline": "/".join(base),
+                    "n": t["n"],
+                    "diff": t["diff"],
+                    "ci_low": t["ci_low"],
+                    "ci_high": t["ci_high"],
+                    "p_value": t["p_value"],
+                    "significant": bool(t["p_value"] < 1 - confidence),
+                }
+            )
+        return pl.DataFrame(rows)
+
+    def cell_payloads(self) -> list[dict[str, Any]]:
+        """Plain data per model x solver cell (params, metrics, rows, trajectory paths),
+        what a tracker (MLflow) logs as one child run each."""
+        import polars as pl
+
+        out = []
+        summary = {(r["model"], r["solver"]): r for r in self.summary().iter_rows(named=True)}
+        for model, solver in self.cells():
+            sub = self.df.filter((pl.col("model") == model) & (pl.col("solver") == solver))
+            metrics = {
+                k: v
+                for k, v in summary[(model, solver)].items()
+                if k not in ("model", "solver") and isinstance(v, (int, float))
+            }
+            out.append(
+                {
+                    "params": {"model": model, "solver": solver},
+                    "metrics": metrics,
+                    "table": sub,
+                    "trajectories": [
+                        p for p in sub["trajectory"].to_list() if p and Path(p).exists()
+                    ],
+                }
+            )
+        return out
+
+    def comparison_table(self) -> str:
+        """A plain-text table for terminals: summary plus the paired comparison."""
+        lines = [
+            f"{'model':<14}{'solver':<18}{'n':>4}{'err':>5}{'accuracy':>10}"
+            f"{'95% CI':>17}{'cost $':>10}{'tokens':>9}{'lat s':>7}"
+        ]
+        for r in self.summary().iter_rows(named=True):
+            ci = f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+            lines.append(
+                f"{r['model']:<14}{r['solver']:<18}{r['samples']:>4}{r['errors']:>5}"
+                f"{r['accuracy']:>10.3f}{ci:>17}{r['cost_usd']:>10.4f}"
+                f"{r['tokens']:>9}{r['latency_s']:>7.2f}"
+            )
+        if len(self.cells()) > 1:
+            lines.append("")
+            for r in self.compare().iter_rows(named=True):
+                lines.append(
+                    f"{r['model']}/{r['solver']} vs {r['baseline']}: "
+                    f"diff {r['diff']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], "
+                    f"p={r['p_value']:.3f} (paired sign-flip, n={r['n']})"
+                    + (" significant" if r["significant"] else "")
+                )
+        return "\n".join(lines)
+
+    def plot(self, path: str | Path | None = None) -> Path:
+        """Accuracy (with 95% CI) against cost, one point per model x solver; a PNG."""
+        from forgekit.evals.report import accuracy_cost_png
+
+        path = Path(path) if path else (self.out_dir or Path.cwd()) / "accuracy_vs_cost.png"
+        path.write_bytes(accuracy_cost_png(self.summary()))
+        return path
+
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write the self-contained HTML report and return its path."""
+        from forgekit.evals.report import write_report
+
+        path = Path(path) if path else (self.out_dir or Path.cwd()) / "report.html"
+        return write_report(self, path)
+
+    def stable_table(self) -> Any:
+        """The table without timing/id columns: equal for an interrupted+resumed run and
+        an uninterrupted one."""
+        return self.df.drop([c for c in VOLATILE if c in self.df.columns])
+
+    def _repr_html_(self) -> str:
+        from forgekit.evals.report import summary_html
+
+        return summary_html(self)
+
+    def __repr__(self) -> str:
+        return f"EvalResults({self.eval_id!r}, rows={self.df.height})\n{self.comparison_table()}"
+
+
+def query_evals(sql: str, root: str | Path = ".forgekit/evals") -> Any:
+    """Run SQL over every evaluation's results under `root` (view `results`) with DuckDB;
+    returns a polars DataFrame.
+
+    Example:
+        >>> query_evals("select solver, avg(score) from results group by solver")  # doctest: +SKIP
+    """
+    import duckdb
+
+    files = sorted(Path(root).glob("**/results.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no results.parquet under {root}")
+    con = duckdb.connect()
+    try:
+        quoted = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        con.execute(
+            f"create view results as select * from read_parquet([{quoted}], union_by_name=true)"
+        )
+        return con.sql(sql).pl()
+    finally:
+        con.close()

@@ -1,0 +1,126 @@
+"""The scorer registry and the `@scorer` decorator.
+
+A scorer is a function `(sample, answer, ctx, **params) -> Score | float | bool`, sync or
+async. `@scorer("name")` registers it; a suite names it with its params
+(`{type: numeric, tolerance: 0.01}`). A plain float/bool result is wrapped in a Score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from forgekit.core.errors import ConfigError
+from forgekit.core.samples import Answer, Sample, Score
+
+ScorerFn = Callable[..., Any]
+_REGISTRY: dict[str, ScorerFn] = {}
+
+
+def scorer(name: str | None = None) -> Callable[[ScorerFn], ScorerFn]:
+    """Register a scorer under `name` (default: the function's name).
+
+    Example:
+        >>> @scorer("shouts")
+        ... def shouts(sample, answer, ctx=None):
+        ...     return answer.text.isupper()
+    """
+
+    def wrap(fn: ScorerFn) -> ScorerFn:
+        _REGISTRY[name or fn.__name__] = fn
+        fn.scorer_name = name or fn.__name__  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
+
+
+def registered_scorers() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def _load_builtins() -> None:
+    # importing these modules registers the built-in scorers
+    from forgekit.evals import code_scorer, judge, text_scorers  # noqa: F401
+
+
+class BoundScorer:
+    """A registered scorer with its params, callable as `await s(sample, answer, ctx)`."""
+
+    def __init__(self, name: str, fn: ScorerFn, params: dict[str, Any], label: str) -> None:
+        self.type = name
+        self.name = label
+        self.fn = fn
+        self.params = params
+
+    def config(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, **self.params}
+
+    async def __call__(self, sample: Sample, answer: Answer, ctx: Any = None) -> Score:
+        try:
+            out = self.fn(sample, answer, ctx, **self.params)
+            if inspect.isawaitable(out):
+                out = await out
+        except Exception as e:  # a scorer crash is a scoring error, never a silent 0
+            return Score(
+                scorer=self.name, value=None, answer=answer.text, error=f"{type(e).__name__}: {e}"
+            )
+        if isinstance(out, Score):
+            if out.scorer != self.name:
+                out = out.model_copy(update={"scorer": self.name})
+            return out
+        if isinstance(out, (bool, int, float)):
+            return Score(
+                scorer=self.name,
+                value=float(out),
+                answer=answer.text,
+                explanation=f"{self.type} returned {out!r}",
+            )
+        return Score(
+            scorer=self.name,
+            value=None,
+            answer=answer.text,
+            error=f"scorer returned {type(out).__name__}, expected Score/float/bool",
+        )
+
+
+def build_scorer(spec: str | dict[str, Any] | ScorerFn | BoundScorer) -> BoundScorer:
+    """Build a scorer from a name, a `{type: ..., name: ..., **params}` dict or a function."""
+    _load_builtins()
+    if isinstance(spec, BoundScorer):
+        return spec
+    if callable(spec):
+        name = getattr(spec, "scorer_name", getattr(spec, "__name__", "custom"))
+        return BoundScorer(name, spec, {}, name)
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    spec = dict(spec)
+    kind = spec.pop("type", None)
+    label = spec.pop("name", None) or kind
+    params = spec.pop("params", None) or {}
+    params.update(spec)
+    if kind not in _REGISTRY:
+        raise ConfigError(
+            f"unknown scorer {kind!r}; registered: {', '.join(sorted(_REGISTRY))}. "
+            "Register your own with @forgekit.evals.scorer('name').",
+            key="scorers",
+        )
+    fn = _REGISTRY[kind]
+    sig = inspect.signature(fn)
+    if not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        unknown = [k for k in params if k not in sig.parameters]
+        if unknown:
+            raise ConfigError(
+                f"scorer {kind!r} has no parameter(s) {unknown}; it takes "
+                f"{[k for k in sig.parameters if k not in ('sample', 'answer', 'ctx')]}",
+                key="scorers",
+            )
+    return BoundScorer(kind, fn, params, label)
+
+
+async def to_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run blocking scorer work (a subprocess) off the event loop."""
+    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))

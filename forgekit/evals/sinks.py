@@ -1,0 +1,183 @@
+"""Per-sample trajectory sinks for the runner: `forgekit.trajectory.Recorder` when it is
+available, else a small JSONL sink with the same shape; plus a tally that counts cost,
+tokens, calls and steps of a run (children included) and enforces per-sample limits."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forgekit.core.context import new_run_id
+from forgekit.core.errors import ForgekitError
+from forgekit.core.events import Event, ModelCall, RunEnd, RunStart, StepEvent, ToolCallEvent
+from forgekit.core.messages import Usage
+
+
+class LimitExceeded(ForgekitError):
+    """A sample went over its per-sample limit (steps, tokens or time)."""
+
+
+class JsonlSink:
+    """Fallback trajectory sink: one JSON-lines file per run, flushed per event."""
+
+    def __init__(
+        self, runs_dir: Path, run_id: str | None = None, parent_run_id: str | None = None
+    ) -> None:
+        self.runs_dir = Path(runs_dir)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.run_id = run_id or new_run_id()
+        self.parent_run_id = parent_run_id
+        self.path = self.runs_dir / f"{self.run_id}.jsonl"
+        self._f = self.path.open("a", encoding="utf-8")
+        self._seq = 0
+
+    @classmethod
+    def start(cls, runs_dir: Path, **start: Any) -> JsonlSink:
+        sink = cls(runs_dir, parent_run_id=start.get("parent_run_id"))
+        sink.emit(RunStart(**start))
+        return sink
+
+    def emit(self, event: Event) -> Event:
+        event.run_id = self.run_id
+        event.seq = self._seq
+        self._seq += 1
+        if not self._f.closed:
+            self._f.write(event.model_dump_json() + "\n")
+            self._f.flush()
+        return event
+
+    def child(self, solver: str, **start: Any) -> JsonlSink:
+        return JsonlSink.start(self.runs_dir, parent_run_id=self.run_id, solver=solver, **start)
+
+    def finish(
+        self,
+        status: str = "completed",
+        answer: str | None = None,
+        error: str | None = None,
+        stop_reason: str | None = None,
+        **totals: Any,
+    ) -> None:
+        self.emit(
+            RunEnd(status=status, answer=answer, error=error, stop_reason=stop_reason, **totals)
+        )
+        self.close()
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+
+def open_recorder(runs_dir: Path, **start: Any) -> Any:
+    """A Recorder from `forgekit.trajectory` when that layer provides one, else JsonlSink."""
+    try:
+        from forgekit.trajectory import Recorder
+    except ImportError:
+        try:
+            from forgekit.trajectory.recorder import Recorder
+        except ImportError:
+            return JsonlSink.start(runs_dir, **start)
+    return Recorder.start(runs_dir, **start)
+
+
+@dataclass
+class Totals:
+    usage: Usage
+    cost_usd: float = 0.0
+    model_calls: int = 0
+    tool_calls: int = 0
+    steps: int = 0
+    model_time_s: float = 0.0
+
+
+class TallySink:
+    """Wraps a sink: passes every event through and counts what the run spent.
+
+    With `max_steps` / `max_tokens` set, the event that goes over raises LimitExceeded
+    (after it is recorded), which ends the sample as failed with that reason.
+    """
+
+    def __init__(
+        self,
+        inner: Any,
+        totals: Totals | None = None,
+        *,
+        max_steps: int | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
+        self.inner = inner
+        self.totals = totals or Totals(usage=Usage())
+        self.max_steps = max_steps
+        self.max_tokens = max_tokens
+
+    @property
+    def run_id(self) -> str:
+        return self.inner.run_id
+
+    @property
+    def parent_run_id(self) -> str | None:
+        return self.inner.parent_run_id
+
+    @property
+    def path(self) -> Path | None:
+        p = getattr(self.inner, "path", None)
+        return Path(p) if p else None
+
+    def emit(self, event: Event) -> Event:
+        out = self.inner.emit(event)
+        t = self.totals
+        if isinstance(event, ModelCall):
+            t.model_calls += 1
+            t.usage = t.usage + event.usage
+            t.cost_usd += event.cost_usd
+            t.model_time_s += event.latency_s
+            tokens = t.usage.input_tokens + t.usage.output_tokens
+            if self.max_tokens is not None and tokens > self.max_tokens:
+                raise LimitExceeded(f"token limit: {tokens} > {self.max_tokens} tokens")
+        elif isinstance(event, ToolCallEvent):
+            t.tool_calls += 1
+        elif isinstance(event, StepEvent):
+            t.steps += 1
+            if self.max_steps is not None and t.steps > self.max_steps:
+                raise LimitExceeded(f"step limit: more than {self.max_steps} steps")
+        return out
+
+    def child(self, solver: str, **start: Any) -> TallySink:
+        return TallySink(
+            self.inner.child(solver, **start),
+            self.totals,
+            max_steps=self.max_steps,
+            max_tokens=self.max_tokens,
+        )
+
+    def finish(self, **kwargs: Any) -> None:
+        t = self.totals
+        totals = {
+            "usage": t.usage,
+            "cost_usd": t.cost_usd,
+            "model_calls": t.model_calls,
+            "tool_calls": t.tool_calls,
+            "steps": t.steps,
+        }
+        finish = getattr(self.inner, "finish", None)
+        if finish is None:
+            self.inner.emit(RunEnd(**totals, **kwargs))
+            self.inner.close()
+            return
+        try:
+            finish(**kwargs, **totals)
+        except TypeError:  # a recorder that computes its own totals
+            finish(**kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def now() -> float:
+    return time.time()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)

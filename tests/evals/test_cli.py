@@ -1,0 +1,73 @@
+"""`forgekit eval`: a real run of the main suite on the embedded model, from the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_cli_runs_the_main_suite_and_says_where_everything_is(tmp_path: Path) -> None:
+    env = {**os.environ, "FORGEKIT_HOME": str(tmp_path)}
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "forgekit.cli.main",
+        "eval",
+        str(ROOT / "evals" / "main.yaml"),
+        "--limit",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "worked-examples vs local/plain" in r.stdout
+    for word in ("results:", "report:", "trajectories:", "mlflow:       run"):
+        assert word in r.stdout, r.stdout
+    assert (out / "results.parquet").exists() and (out / "report.html").exists()
+    assert len(list((out / "runs").glob("*.jsonl"))) >= 4
+    db = tmp_path / ".forgekit" / "mlflow.db"
+    assert db.exists()
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{db}")
+    exp = client.get_experiment_by_name("forgekit")
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    cells = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(parents) == 1 and len(cells) == 2
+    assert {c.data.params["solver"] for c in cells} == {"plain", "worked-examples"}
+    assert all(
+        {"accuracy", "ci_low", "ci_high", "cost_usd", "tokens"} <= set(c.data.metrics)
+        for c in cells
+    )
+    # re-running resumes: nothing left to do, same table
+    r2 = subprocess.run(
+        cmd + ["--no-mlflow"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert r2.returncode == 0 and r2.stdout.split("\n\n")[0] == r.stdout.split("\n\n")[0]
+
+
+def test_cli_bad_suite_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntaskset: t.jsonl\nsolvers: [{name: a}]\nscorers: [exact]\nepochz: 2\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "forgekit.cli.main", "eval", str(bad)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FORGEKIT_HOME": str(tmp_path)},
+    )
+    assert r.returncode == 2
+    assert f"{bad}:5" in r.stderr and "epochz" in r.stderr

@@ -1,0 +1,150 @@
+"""Resume: a run killed with SIGKILL mid-way, re-run, gives the same final table as an
+uninterrupted run, and runs only the samples that had not finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from forgekit.evals import EvalResults, evaluate
+from forgekit.models import Gateway, ScriptedSource
+
+SAMPLES = [
+    {"id": f"s{i:02d}", "input": f"what is {i} + 1?", "target": str(i + 1)} for i in range(30)
+]
+
+
+def answer(request) -> str:
+    n = int(request.messages[-1].content.split()[-3])
+    return str(n + 1 if n % 3 else n)  # every third sample wrong
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from conftest import make_config
+    from test_resume import answer
+    from forgekit.evals import evaluate
+    from forgekit.models import Gateway, ScriptedSource
+    gw = Gateway(make_config({root!r}), source=ScriptedSource(answer, delay_s=0.05))
+    evaluate({suite!r}, gw, out_dir={out!r}, progress=False)
+    print("FINISHED")
+""")
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_sigkill_then_resume_gives_the_same_table(config, write_suite, tmp_path: Path) -> None:
+    suite = write_suite(
+        samples=SAMPLES,
+        models=["m1"],
+        concurrency=2,
+        solvers=[
+            {"name": "a", "template": "{input}"},
+            {"name": "b", "template": "{input}", "system": "Be brief."},
+        ],
+    )
+    out = tmp_path / "killed"
+    script = tmp_path / "run.py"
+    script.write_text(
+        SCRIPT.format(
+            tests=str(Path(__file__).parent), root=str(tmp_path), suite=str(suite), out=str(out)
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log = out / "results.jsonl"
+    deadline = time.monotonic() + 60
+    while _lines(log) < 12 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    finished = _lines(log)
+    assert 12 <= finished < 60, "the run should have been killed mid-way"
+    assert not (out / "results.parquet").exists()
+
+    src = ScriptedSource(answer)
+    resumed = evaluate(suite, Gateway(config, source=src), out_dir=out, progress=False)
+    done_before = sum(
+        1 for line in log.read_text().splitlines()[:finished] if line.strip().endswith("}")
+    )
+    assert len(src.requests) == 60 - done_before  # finished samples were skipped
+    assert resumed.df.height == 60
+
+    clean = evaluate(
+        suite,
+        Gateway(config, source=ScriptedSource(answer)),
+        out_dir=tmp_path / "clean",
+        progress=False,
+    )
+    assert resumed.stable_table().equals(clean.stable_table())
+    assert resumed.summary().drop("latency_s").equals(clean.summary().drop("latency_s"))
+    # the log is kept, the merged table is complete, no temp file is left behind
+    assert _lines(log) >= 60 and not list(out.glob("*.tmp"))
+    assert EvalResults.load(out).df.height == 60
+
+
+def test_torn_last_line_is_rerun(config, write_suite, tmp_path: Path) -> None:
+    suite = write_suite(samples=SAMPLES[:5])
+    out = tmp_path / "o"
+    first = evaluate(
+        suite, Gateway(config, source=ScriptedSource(answer)), out_dir=out, progress=False
+    )
+    (out / "results.parquet").unlink()
+    lines = (out / "results.jsonl").read_text().splitlines()
+    # the last record was being written when the process died
+    (out / "results.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:40])
+    src = ScriptedSource(answer)
+    again = evaluate(suite, Gateway(config, source=src), out_dir=out, progress=False)
+    assert len(src.requests) == 1
+    assert again.stable_table().equals(first.stable_table())
+    for line in (out / "results.jsonl").read_text().splitlines()[-1:]:
+        json.loads(line)  # the new record starts on a line of its own
+
+
+def test_a_second_run_makes_no_model_calls(config, write_suite, tmp_path: Path) -> None:
+    suite = write_suite(samples=SAMPLES[:4])
+    evaluate(
+        suite,
+        Gateway(config, source=ScriptedSource(answer)),
+        out_dir=tmp_path / "o",
+        progress=False,
+    )
+    src = ScriptedSource([])
+    res = evaluate(suite, Gateway(config, source=src), out_dir=tmp_path / "o", progress=False)
+    assert src.requests == [] and res.df.height == 4
+
+
+def test_another_config_in_the_same_out_dir_is_refused(config, write_suite, tmp_path) -> None:
+    import pytest
+
+    from forgekit.core.errors import ConfigError
+
+    suite = write_suite(samples=SAMPLES[:2])
+    evaluate(
+        suite,
+        Gateway(config, source=ScriptedSource(answer)),
+        out_dir=tmp_path / "o",
+        progress=False,
+    )
+    other = write_suite(samples=SAMPLES[:2], seed=7)
+    with pytest.raises(ConfigError, match="another suite config"):
+        evaluate(
+            other,
+            Gateway(config, source=ScriptedSource(answer)),
+            out_dir=tmp_path / "o",
+            progress=False,
+        )
