@@ -1,1 +1,40 @@
-"""forgekit.tracking"""
+"""forgekit.tracking: MLflow runs, params, metrics, artifacts and traces.
+
+Every logging function here is safe to call from a run: when the store is unreachable it
+warns once (`TrackingWarning`) and returns None. mlflow itself is imported on first use.
+
+    from forgekit.tracking import log_trajectory, EvalTracker, sync_runs, start_ui
+"""
+
+from forgekit.tracking.evaluation import EvalTracker, log_evaluation
+from forgekit.tracking.records import RunRecord, as_records, read_jsonl
+from forgekit.tracking.runs import log_trajectories, log_trajectory
+from forgekit.tracking.server import MlflowUI, start_ui
+from forgekit.tracking.store import (
+    TrackingUnavailable,
+    TrackingWarning,
+    ensure_experiment,
+    mlflow_session,
+)
+from forgekit.tracking.sync import SyncReport, sync_runs
+from forgekit.tracking.uri import artifact_root, resolve_tracking_uri
+
+__all__ = [
+    "EvalTracker",
+    "MlflowUI",
+    "RunRecord",
+    "SyncReport",
+    "TrackingUnavailable",
+    "TrackingWarning",
+    "artifact_root",
+    "as_records",
+    "ensure_experiment",
+    "log_evaluation",
+    "log_trajectories",
+    "log_trajectory",
+    "mlflow_session",
+    "read_jsonl",
+    "resolve_tracking_uri",
+    "start_ui",
+    "sync_runs",
+]

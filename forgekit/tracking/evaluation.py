@@ -1,0 +1,392 @@
+"""Evaluations in MLflow: a parent run per evaluation, a child run per model x solver cell.
+
+The eval layer (or the CLI / notebook calling it) hands over plain data: the suite config,
+and per cell its params, metrics, results table, artifact files and trajectories. The
+parent gets the config, the overall metrics and a table of all cells, so MLflow's compare
+view over the child runs is the comparison dashboard.
+
+    with EvalTracker("gsm8k-smoke", config=suite_config) as tracker:
+        tracker.log_cell({"model": "local", "solver": "plain"},
+                         {"accuracy": 0.4, "ci_low": 0.2, "ci_high": 0.6, "cost_usd": 0.0},
+                         table=results_df, trajectories=paths)
+
+Like every tracking function, nothing here raises: a failing store gives one
+`TrackingWarning` and the methods return None from then on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forgekit.core.hashing import stable_hash
+from forgekit.tracking.mapping import MAX_PARAM_LEN, key
+from forgekit.tracking.store import (
+    ensure_experiment,
+    mlflow_session,
+    tracking_settings,
+    warn_skipped,
+)
+
+if TYPE_CHECKING:
+    from forgekit.core.config import ProjectConfig
+
+EVAL_ID_TAG = "forgekit.eval_id"
+CELL_ID_TAG = "forgekit.cell_id"
+KIND_TAG = "forgekit.kind"
+MAX_CONFIG_PARAMS = 100
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys; lists and other values kept whole."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: value} if prefix else {}
+
+
+def _param_value(v: Any) -> str:
+    s = v if isinstance(v, str) else json.dumps(v, default=str, sort_keys=True)
+    return s if len(s) <= MAX_PARAM_LEN else s[: MAX_PARAM_LEN - 3] + "..."
+
+
+def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for k, v in (metrics or {}).items():
+        if isinstance(v, bool) or isinstance(v, (int, float)):
+            if not (isinstance(v, float) and math.isinf(v)):
+                out[key(k)] = float(v)
+    return out
+
+
+def _to_pandas(table: Any) -> Any:
+    if hasattr(table, "to_pandas"):  # polars, pyarrow
+        return table.to_pandas()
+    if isinstance(table, (list, dict)):
+        import pandas as pd
+
+        return pd.DataFrame(table)
+    return table
+
+
+class EvalTracker:
+    """Track one evaluation: `log_cell` per model x solver cell, then `finish`.
+
+    Args:
+        name: the evaluation's name (the parent run's name).
+        config: the suite config (flattened into params, hashed, stored as config.json).
+        eval_id: identifies the evaluation across re-runs (default: hash of name and
+            config); a resumed evaluation reuses its parent run and its cells' runs.
+        params: extra params of the parent run.
+        tags: extra tags of the parent run.
+        project_config, uri, experiment: where to log (defaults: forgekit.yaml / env).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        config: dict[str, Any] | None = None,
+        eval_id: str | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+        project_config: ProjectConfig | None = None,
+        uri: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
+        self.name = name
+        self.config = dict(config or {})
+        self.config_hash = stable_hash(self.config)
+        self.eval_id = eval_id or stable_hash({"name": name, "config": self.config})
+        self.params = dict(params or {})
+        self.tags = dict(tags or {})
+        self.run_id: str | None = None  # the parent MLflow run
+        self.cells: dict[str, str] = {}  # cell id -> MLflow run id
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._experiment_id: str | None = None
+        self._failed = False
+        try:
+            self.enabled, self.uri, self.experiment = tracking_settings(
+                project_config, uri, experiment
+            )
+        except Exception as e:
+            warn_skipped("forgekit.yaml", e)
+            self.enabled, self.uri, self.experiment = False, "", ""
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _run(self, fn: Any) -> Any:
+        if not self.enabled or self._failed:
+            return None
+        try:
+            with mlflow_session(self.uri) as client:
+                if self._experiment_id is None:
+                    self._experiment_id = ensure_experiment(client, self.uri, self.experiment)
+                if self.run_id is None:
+                    self.run_id = self._open_parent(client)
+                return fn(client)
+        except Exception as e:  # tracking must never break an evaluation
+            self._failed = True
+            warn_skipped(self.uri, e)
+            return None
+
+    def _find(self, client: Any, filters: list[str]) -> Any | None:
+        found = client.search_runs(
+            [self._experiment_id], filter_string=" and ".join(filters), max_results=1
+        )
+        return found[0] if found else None
+
+    def _open_parent(self, client: Any) -> str:
+        from mlflow.entities import Param
+
+        run = self._find(
+            client,
+            [f"tags.`{EVAL_ID_TAG}` = '{self.eval_id}'", f"tags.`{KIND_TAG}` = 'evaluation'"],
+        )
+        if run is not None:  # a resumed evaluation
+            client.update_run(run.info.run_id, status="RUNNING")
+            return run.info.run_id
+        import forgekit
+
+        tags = {
+            EVAL_ID_TAG: self.eval_id,
+            KIND_TAG: "evaluation",
+            "forgekit.version": forgekit.__version__,
+            "mlflow.runName": self.name,
+            **self.tags,
+        }
+        run = client.create_run(self._experiment_id, tags=tags)
+        run_id = run.info.run_id
+        flat = {f"config.{k}": v for k, v in flatten(self.config).items()}
+        params = {
+            "name": self.name,
+            "config_hash": self.config_hash,
+            **self.params,
+            **dict(list(flat.items())[:MAX_CONFIG_PARAMS]),
+        }
+        client.log_batch(run_id, params=[Param(key(k), _param_value(v)) for k, v in params.items()])
+        self._log_json(client, run_id, self.config, "config.json")
+        return run_id
+
+    @staticmethod
+    def _log_json(client: Any, run_id: str, data: Any, name: str) -> None:
+        with tempfile.TemporaryDirectory(prefix="forgekit-track-") as tmp:
+            path = Path(tmp) / name
+            path.write_text(
+                json.dumps(data, indent=2, default=str, sort_keys=True), encoding="utf-8"
+            )
+            client.log_artifact(run_id, str(path))
+
+    @staticmethod
+    def _log_table(client: Any, run_id: str, table: Any, stem: str) -> None:
+        import mlflow
+
+        df = _to_pandas(table)
+        mlflow.log_table(df, artifact_file=f"{stem}.json", run_id=run_id)
+        with tempfile.TemporaryDirectory(prefix="forgekit-track-") as tmp:
+            path = Path(tmp) / f"{stem}.csv"
+            df.to_csv(path, index=False)
+            client.log_artifact(run_id, str(path))
+
+    @staticmethod
+    def _log_trajectories(
+        client: Any, run_id: str, trajectories: Iterable[Any], as_runs: bool, experiment_id: str
+    ) -> None:
+        from forgekit.tracking.records import as_records, to_jsonl
+        from forgekit.tracking.runs import log_records
+
+        items = list(trajectories)
+        if not items:
+            return
+        records = as_records(items)
+        with tempfile.TemporaryDirectory(prefix="forgekit-track-") as tmp:
+            for rec in (r for root in records for r in root.walk()):
+                if rec.path is not None and rec.path.is_file():
+                    client.log_artifact(run_id, str(rec.path), "trajectories")
+                else:
+                    path = Path(tmp) / f"{rec.run_id}.jsonl"
+                    path.write_text(to_jsonl(rec), encoding="utf-8")
+                    client.log_artifact(run_id, str(path), "trajectories")
+        if as_runs:
+            log_records(client, experiment_id, records, parent_mlflow_run_id=run_id)
+
+    # -- public ----------------------------------------------------------------------------
+
+    def start(self) -> str | None:
+        """Create (or, for a resumed evaluation, reopen) the parent run; return its id."""
+        return self._run(lambda client: self.run_id)
+
+    def log_cell(
+        self,
+        params: dict[str, Any],
+        metrics: dict[str, Any],
+        *,
+        name: str | None = None,
+        cell_id: str | None = None,
+        table: Any = None,
+        artifacts: Iterable[str | Path] = (),
+        trajectories: Iterable[Any] = (),
+        trajectory_runs: bool = False,
+        tags: dict[str, str] | None = None,
+    ) -> str | None:
+        """Log one model x solver cell as a child run of the evaluation.
+
+        Args:
+            params: what defines the cell, e.g. ``{"model": "local", "solver": "plain"}``.
+            metrics: numbers, e.g. accuracy, ci_low, ci_high, cost_usd, tokens, latency_s
+                (non-numeric values are ignored).
+            name: the run name (default: the param values joined by " x ").
+            cell_id: identifies the cell across re-runs (default: hash of params); logging
+                the same cell again updates its run instead of adding one.
+            table: per-sample results (polars or pandas DataFrame, list of dicts), logged
+                with `mlflow.log_table` as results.json and as results.csv.
+            artifacts: files to attach (a report, a plot).
+            trajectories: the cell's trajectories (paths, Trajectory objects or events),
+                attached under ``trajectories/``.
+            trajectory_runs: also log each trajectory as a nested run with its trace.
+            tags: extra tags.
+
+        Returns:
+            The cell's MLflow run id, or None when tracking is off or was skipped.
+        """
+        cid = cell_id or stable_hash(params)
+        label = name or " x ".join(str(v) for v in params.values()) or cid
+        numbers = _numeric(metrics)
+        self._rows[cid] = {"cell": label, **params, **numbers}
+
+        def body(client: Any) -> str:
+            from mlflow.entities import Metric, Param
+
+            run = self._find(
+                client,
+                [f"tags.`{CELL_ID_TAG}` = '{cid}'", f"tags.`mlflow.parentRunId` = '{self.run_id}'"],
+            )
+            if run is None:
+                run = client.create_run(
+                    self._experiment_id,
+                    tags={
+                        CELL_ID_TAG: cid,
+                        KIND_TAG: "cell",
+                        EVAL_ID_TAG: self.eval_id,
+                        "mlflow.parentRunId": self.run_id,
+                        "mlflow.runName": label,
+                        **(tags or {}),
+                    },
+                )
+                logged_params = [Param(key(k), _param_value(v)) for k, v in params.items()]
+            else:
+                client.update_run(run.info.run_id, status="RUNNING")
+                logged_params = []  # already there, and MLflow params are write-once
+            run_id = run.info.run_id
+            now = int(time.time() * 1000)
+            client.log_batch(
+                run_id,
+                params=logged_params,
+                metrics=[Metric(k, v, now, 0) for k, v in numbers.items()],
+            )
+            if table is not None:
+                self._log_table(client, run_id, table, "results")
+            for path in artifacts:
+                client.log_artifact(run_id, str(path))
+            self._log_trajectories(
+                client, run_id, trajectories, trajectory_runs, self._experiment_id
+            )
+            client.set_terminated(run_id, "FINISHED")
+            self.cells[cid] = run_id
+            return run_id
+
+        return self._run(body)
+
+    def finish(
+        self,
+        metrics: dict[str, Any] | None = None,
+        *,
+        table: Any = None,
+        artifacts: Iterable[str | Path] = (),
+        status: str = "completed",
+    ) -> str | None:
+        """Close the evaluation: overall metrics, a table of the cells (cells.json/.csv),
+        optional tables and files; the parent run ends FINISHED (FAILED unless
+        status is "completed"). Returns the parent run id."""
+
+        def body(client: Any) -> str:
+            from mlflow.entities import Metric
+
+            now = int(time.time() * 1000)
+            numbers = _numeric(metrics or {})
+            if numbers:
+                client.log_batch(
+                    self.run_id, metrics=[Metric(k, v, now, 0) for k, v in numbers.items()]
+                )
+            if self._rows:
+                self._log_table(client, self.run_id, list(self._rows.values()), "cells")
+            if table is not None:
+                self._log_table(client, self.run_id, table, "results")
+            for path in artifacts:
+                client.log_artifact(self.run_id, str(path))
+            client.set_terminated(self.run_id, "FINISHED" if status == "completed" else "FAILED")
+            return self.run_id
+
+        return self._run(body)
+
+    def __enter__(self) -> EvalTracker:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.finish(status="completed" if exc_type is None else "failed")
+
+
+def log_evaluation(
+    name: str,
+    config: dict[str, Any] | None = None,
+    cells: Iterable[dict[str, Any]] = (),
+    *,
+    metrics: dict[str, Any] | None = None,
+    table: Any = None,
+    artifacts: Iterable[str | Path] = (),
+    eval_id: str | None = None,
+    project_config: ProjectConfig | None = None,
+    uri: str | None = None,
+    experiment: str | None = None,
+) -> str | None:
+    """Log a finished evaluation in one call.
+
+    Args:
+        name: the evaluation's name.
+        config: the suite config.
+        cells: one dict per model x solver cell with the keyword arguments of
+            `EvalTracker.log_cell`: ``params`` and ``metrics`` (required), and optionally
+            ``name``, ``cell_id``, ``table``, ``artifacts``, ``trajectories``,
+            ``trajectory_runs``, ``tags``.
+        metrics, table, artifacts: the evaluation's overall results (parent run).
+        eval_id, project_config, uri, experiment: see `EvalTracker`.
+
+    Returns:
+        The parent MLflow run id, or None when tracking is off or was skipped.
+
+    Example:
+        >>> log_evaluation("smoke", {"task_set": "arith"}, cells=[
+        ...     {"params": {"model": "local", "solver": "plain"},
+        ...      "metrics": {"accuracy": 0.5}}])  # doctest: +SKIP
+    """
+    tracker = EvalTracker(
+        name,
+        config=config,
+        eval_id=eval_id,
+        project_config=project_config,
+        uri=uri,
+        experiment=experiment,
+    )
+    tracker.start()
+    for cell in cells:
+        cell = dict(cell)
+        tracker.log_cell(cell.pop("params"), cell.pop("metrics", {}), **cell)
+    return tracker.finish(metrics, table=table, artifacts=artifacts)

@@ -1,0 +1,215 @@
+"""`forgekit ui`: a real `mlflow server` on loopback over the configured store.
+
+    ui = start_ui()          # waits for /health
+    print(ui.url)            # http://127.0.0.1:<port>
+    ui.stop()                # SIGTERM to its process group, SIGKILL after a grace period
+
+Also a context manager. The server binds 127.0.0.1 only, runs one worker, and keeps the
+artifacts of a SQLite store beside it (``mlartifacts/``), where forgekit writes them too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from forgekit.tracking.uri import ARTIFACTS_DIR, is_remote, sqlite_path
+
+if TYPE_CHECKING:
+    from forgekit.core.config import ProjectConfig
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_S = 180.0
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class MlflowUI:
+    """A running `mlflow server` process (see `start_ui`)."""
+
+    def __init__(self, process: subprocess.Popen, url: str, uri: str, log_path: Path) -> None:
+        self.process = process
+        self.url = url
+        self.uri = uri  # the backend store it serves
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_healthy(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+        """Poll /health until it answers 200.
+
+        Raises:
+            RuntimeError: the server exited or did not become healthy in time (with the
+                tail of its log).
+        """
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise RuntimeError(
+                    f"mlflow server exited with code {self.process.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"mlflow server not healthy after {timeout_s:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def _group_alive(self) -> bool:
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # pragma: no cover - the id was reused by someone else
+            return False
+        return True
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """Stop the server and its workers: SIGTERM to the whole process group, SIGKILL to
+        whatever is left after `grace_s`. Returns when no process of the group is left."""
+        if self.process.poll() is None or self._group_alive():
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None and not self._group_alive():
+                return
+            time.sleep(0.05)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(5)
+        deadline = time.monotonic() + 5
+        while self._group_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def __enter__(self) -> MlflowUI:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        state = "running" if self.running() else "stopped"
+        url = html.escape(self.url)
+        return (
+            f'<p>MLflow UI ({state}): <a href="{url}" target="_blank">{url}</a> '
+            f"over <code>{html.escape(self.uri)}</code></p>"
+        )
+
+    def __repr__(self) -> str:
+        state = "running" if self.running() else "stopped"
+        return f"MlflowUI({self.url}, store={self.uri}, {state})"
+
+
+def server_command(uri: str, port: int, host: str = HOST) -> list[str]:
+    """The `mlflow server` command line for a backend store URI."""
+    if is_remote(uri):
+        raise ValueError(f"{uri} is already a tracking server: open it in a browser")
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    db = sqlite_path(uri)
+    if db is not None:
+        # the same file:// artifact root forgekit gives experiments it creates in the
+        # store directly, so runs logged over HTTP and runs logged to the SQLite file
+        # keep their artifacts in one place, readable both ways (loopback: same machine)
+        root = (db.resolve().parent / ARTIFACTS_DIR).as_uri()
+        cmd += ["--default-artifact-root", root, "--no-serve-artifacts"]
+    return cmd
+
+
+def start_ui(
+    config: ProjectConfig | None = None,
+    *,
+    uri: str | None = None,
+    port: int | None = None,
+    host: str = HOST,
+    wait: bool = True,
+    timeout_s: float = STARTUP_TIMEOUT_S,
+) -> MlflowUI:
+    """Start `mlflow server` over the configured store; return when /health answers.
+
+    Args:
+        config: the project config (default: `load_config()`).
+        uri: the backend store (default: the resolved tracking URI).
+        port: the port (default: a free one).
+        host: the interface; loopback unless you mean to share it.
+        wait: wait for /health before returning.
+        timeout_s: how long to wait.
+
+    Raises:
+        RuntimeError: the server did not start (its log is in the message).
+        ValueError: the tracking URI is already a server.
+    """
+    from forgekit.tracking.uri import quiet_mlflow_env, resolve_tracking_uri
+
+    quiet_mlflow_env()
+    uri = uri or resolve_tracking_uri(config)
+    db = sqlite_path(uri)
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        log_dir = db.resolve().parent
+    else:
+        log_dir = Path.cwd()
+    port = port or free_port(host)
+    log_path = log_dir / f"mlflow-server-{port}.log"
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            server_command(uri, port, host),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    ui = MlflowUI(process, f"http://{host}:{port}", uri, log_path)
+    if wait:
+        try:
+            ui.wait_healthy(timeout_s)
+        except BaseException:  # Ctrl-C while starting: leave no server behind
+            ui.stop()
+            raise
+    return ui

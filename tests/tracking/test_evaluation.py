@@ -1,0 +1,113 @@
+"""An evaluation as a parent MLflow run with a child run per model x solver cell."""
+
+import json
+import time
+from pathlib import Path
+
+import polars as pl
+from recorded_runs import run_events, write_jsonl
+
+from forgekit.tracking import EvalTracker, log_evaluation
+
+
+def _cells(tmp_path: Path) -> list[dict]:
+    t0 = time.time() - 30
+    paths = [
+        write_jsonl(tmp_path / "runs" / f"{i}.jsonl", run_events(f"s{i}", t0=t0 + i))
+        for i in range(2)
+    ]
+    plot = tmp_path / "plot.png"
+    plot.write_bytes(b"\x89PNG fake")
+    table = pl.DataFrame({"sample": ["s0", "s1"], "score": [1.0, 0.0], "cost_usd": [0.1, 0.2]})
+    return [
+        {
+            "params": {"model": "local", "solver": "plain"},
+            "metrics": {
+                "accuracy": 0.5,
+                "ci_low": 0.1,
+                "ci_high": 0.9,
+                "cost_usd": 0.3,
+                "tokens": 80,
+                "note": "not a number",
+            },
+            "table": table,
+            "artifacts": [plot],
+            "trajectories": paths,
+        },
+        {
+            "params": {"model": "local", "solver": "cot"},
+            "metrics": {"accuracy": 1.0, "ci_low": 1.0, "ci_high": 1.0, "cost_usd": 0.5},
+        },
+    ]
+
+
+def test_parent_and_cells(store: str, tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    config = {"task_set": "arith", "models": ["local"], "limits": {"steps": 4}}
+    parent = log_evaluation(
+        "arith-smoke", config, _cells(tmp_path), metrics={"best_accuracy": 1.0}, uri=store
+    )
+    client = MlflowClient(store)
+    run = client.get_run(parent)
+    assert run.data.tags["mlflow.runName"] == "arith-smoke"
+    assert run.data.params["config.task_set"] == "arith"
+    assert run.data.params["config.limits.steps"] == "4"
+    assert run.data.metrics["best_accuracy"] == 1.0 and run.info.status == "FINISHED"
+    exp = run.info.experiment_id
+    cells = client.search_runs([exp], filter_string=f"tags.`mlflow.parentRunId` = '{parent}'")
+    by_solver = {c.data.params["solver"]: c for c in cells}
+    assert set(by_solver) == {"plain", "cot"}
+    plain = by_solver["plain"]
+    assert plain.data.tags["mlflow.runName"] == "local x plain"
+    assert plain.data.metrics == {
+        "accuracy": 0.5,
+        "ci_low": 0.1,
+        "ci_high": 0.9,
+        "cost_usd": 0.3,
+        "tokens": 80.0,
+    }
+    names = {a.path for a in client.list_artifacts(plain.info.run_id)}
+    assert {"results.json", "results.csv", "plot.png", "trajectories"} <= names
+    trajs = {a.path for a in client.list_artifacts(plain.info.run_id, "trajectories")}
+    assert trajs == {"trajectories/0.jsonl", "trajectories/1.jsonl"}
+    local = client.download_artifacts(plain.info.run_id, "results.json", str(tmp_path))
+    table = json.loads(Path(local).read_text())
+    assert table["columns"] == ["sample", "score", "cost_usd"] and len(table["data"]) == 2
+    # the parent holds a table comparing the cells
+    local = client.download_artifacts(parent, "cells.json", str(tmp_path / "p"))
+    cells_table = json.loads(Path(local).read_text())
+    assert len(cells_table["data"]) == 2 and "accuracy" in cells_table["columns"]
+
+
+def test_rerun_reuses_parent_and_cells(store: str, tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    config = {"task_set": "arith"}
+    first = log_evaluation("e", config, _cells(tmp_path)[1:], uri=store)
+    with EvalTracker("e", config=config, uri=store) as tracker:
+        cell = tracker.log_cell({"model": "local", "solver": "cot"}, {"accuracy": 0.75})
+    assert tracker.run_id == first
+    client = MlflowClient(store)
+    exp = client.get_run(first).info.experiment_id
+    assert len(client.search_runs([exp])) == 2  # still one parent and one cell
+    assert client.get_run(cell).data.metrics["accuracy"] == 0.75
+    history = client.get_metric_history(cell, "accuracy")
+    assert [m.value for m in history] == [1.0, 0.75]
+
+
+def test_cell_trajectories_as_nested_runs_with_traces(store: str, tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    t0 = time.time() - 30
+    paths = [write_jsonl(tmp_path / f"{i}.jsonl", run_events(f"t{i}", t0=t0)) for i in range(2)]
+    tracker = EvalTracker("nested", uri=store)
+    cell = tracker.log_cell(
+        {"model": "local"}, {"accuracy": 1}, trajectories=paths, trajectory_runs=True
+    )
+    tracker.finish()
+    client = MlflowClient(store)
+    exp = client.get_run(cell).info.experiment_id
+    samples = client.search_runs([exp], filter_string=f"tags.`mlflow.parentRunId` = '{cell}'")
+    assert sorted(r.data.tags["forgekit.run_id"] for r in samples) == ["t0", "t1"]
+    assert all("forgekit.trace_id" in r.data.tags for r in samples)
