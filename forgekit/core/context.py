@@ -150,7 +150,15 @@ class RunContext:
 
     def end(self, answer: Answer | None = None, *, status: str = "completed",
             error: str | None = None, **totals: Any) -> None:
-        """Close a child run with its RunEnd event."""
+        """Close a run with its RunEnd event (through `sink.finish` when the sink has one,
+        e.g. the trajectory Recorder, which adds the totals and closes its file)."""
+        finish = getattr(self.sink, "finish", None)
+        if callable(finish):
+            out = finish(status=status, answer=answer.text if answer else None, error=error,
+                         duration_s=time.monotonic() - self.started, **totals)
+            if out is not None:
+                self.bus.publish_sync("on_event", out)
+            return
         self.emit(RunEnd(status=status, answer=answer.text if answer else None, error=error,
                          duration_s=time.monotonic() - self.started, **totals))
         self.sink.close()
