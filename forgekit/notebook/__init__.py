@@ -1,1 +1,27 @@
-"""forgekit.notebook"""
+"""forgekit.notebook: live widgets (anywidget: JupyterLab, VS Code, marimo) with static HTML
+fallbacks (papermill, nbval, GitHub), and background runs that stream into them.
+
+    from forgekit.notebook import (TrajectoryInspector, RunDashboard, IndexExplorer,
+                                   ApprovalPrompt, run_in_background)
+
+Importing this package is light: anywidget is loaded when a widget is first displayed.
+"""
+
+from forgekit.notebook.approval import ApprovalPrompt
+from forgekit.notebook.background import BackgroundRun, run_in_background
+from forgekit.notebook.dashboard import RunDashboard, accuracy_cost_svg
+from forgekit.notebook.explorer import IndexExplorer
+from forgekit.notebook.inspector import TrajectoryInspector, trajectory_state
+from forgekit.notebook.live import LiveView
+
+__all__ = [
+    "ApprovalPrompt",
+    "BackgroundRun",
+    "IndexExplorer",
+    "LiveView",
+    "RunDashboard",
+    "TrajectoryInspector",
+    "accuracy_cost_svg",
+    "run_in_background",
+    "trajectory_state",
+]

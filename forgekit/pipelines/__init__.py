@@ -1,1 +1,33 @@
-"""forgekit.pipelines"""
+"""forgekit.pipelines: papermill jobs (`pipelines/*.yaml`), cron schedules with a seconds
+field, and a foreground scheduler.
+
+Example:
+    >>> from forgekit.pipelines import load_job, run_job
+    >>> run = run_job(load_job("pipelines/nightly.yaml"))   # doctest: +SKIP
+    >>> print(run.summary())                                 # doctest: +SKIP
+"""
+
+from forgekit.pipelines.cron import CronExpr
+from forgekit.pipelines.job import JobSpec, RetryPolicy, ScheduleSpec, load_job, load_jobs
+from forgekit.pipelines.runner import run_job, runs_log_path
+from forgekit.pipelines.runs import CellError, PipelineRun, list_pipeline_runs, read_runs
+from forgekit.pipelines.scheduler import Clock, FakeClock, Scheduler, SystemClock
+
+__all__ = [
+    "CellError",
+    "Clock",
+    "CronExpr",
+    "FakeClock",
+    "JobSpec",
+    "PipelineRun",
+    "RetryPolicy",
+    "ScheduleSpec",
+    "Scheduler",
+    "SystemClock",
+    "load_job",
+    "load_jobs",
+    "list_pipeline_runs",
+    "read_runs",
+    "run_job",
+    "runs_log_path",
+]

@@ -1,0 +1,79 @@
+"""`forgekit pipeline run <job.yaml>` and `forgekit pipeline list`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return key, yaml.safe_load(value) if value else ""
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from forgekit.pipelines import load_job, run_job
+
+    logging.getLogger("forgekit.pipelines").setLevel(logging.INFO)
+    job = load_job(args.job)
+    if args.output_dir:
+        job.output_dir = str(Path(args.output_dir).resolve())
+    result = run_job(job, parameters=dict(args.param or []))
+    print(result.summary())
+    if result.output_notebook:
+        print(f"executed notebook: {result.output_notebook}")
+    if result.mlflow_url:
+        print(f"mlflow: {result.mlflow_url}")
+    if not result.ok:
+        print(
+            f"forgekit: job {job.name} {result.status}"
+            + (f" at {result.error.describe()}" if result.error else ""),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def list_jobs(args: argparse.Namespace) -> int:
+    from forgekit.pipelines import load_jobs, read_runs, runs_log_path
+
+    jobs = load_jobs(args.pipelines)
+    if not jobs:
+        print(f"no jobs in {args.pipelines}")
+        return 0
+    print(f"{'job':20} {'schedule':30} {'last run':34} notebook")
+    for job in jobs:
+        runs = [r for r in read_runs(runs_log_path(job), job.name) if r.status != "skipped"]
+        last = f"{runs[-1].status} {runs[-1].started_at[:19]}" if runs else "-"
+        sched = job.schedule.cron if job.schedule else "-"
+        if not job.enabled:
+            sched += " (disabled)"
+        print(f"{job.name:20} {sched:30} {last:34} {job.notebook}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pipeline", help="run papermill notebook jobs (pipelines/*.yaml)")
+    psub = p.add_subparsers(dest="pipeline_command", metavar="ACTION", required=True)
+    r = psub.add_parser("run", help="execute a job now with papermill")
+    r.add_argument("job", help="path to the job file (pipelines/<name>.yaml)")
+    r.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        type=_parse_param,
+        metavar="NAME=VALUE",
+        help="override a notebook parameter (VALUE is read as YAML); repeatable",
+    )
+    r.add_argument("--output-dir", help="where run folders and runs.jsonl go (overrides the job)")
+    r.set_defaults(func=run)
+    ls = psub.add_parser("list", help="list jobs, their schedules and last runs")
+    ls.add_argument("--pipelines", default="pipelines", help="folder of job files")
+    ls.set_defaults(func=list_jobs)

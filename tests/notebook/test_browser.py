@@ -1,0 +1,275 @@
+"""Browser check: JupyterLab on loopback in headless Chromium renders the inspector widget.
+
+Needs Debian's `chromium` (`apt-get install -y chromium`) and the `playwright` Python
+package (dev extra; its own browsers are never downloaded: we point it at
+/usr/bin/chromium). Skips with the reason when either is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("FORGEKIT_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "forgekit-test-token"
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _notebook(path: Path, run_file: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "from forgekit.notebook import TrajectoryInspector\n"
+            f"insp = TrajectoryInspector({str(run_file)!r})\ninsp"
+        )
+    )
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory):
+    """A JupyterLab server on loopback with HOME and Jupyter dirs in a temp folder."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+    jupyter = Path(sys.executable).parent / "jupyter"
+    if not jupyter.exists():
+        pytest.skip("jupyter (jupyterlab) is not installed in this environment")
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(home / ".runtime"),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab"
+    for ext, name, value in [
+        ("notebook-extension", "tracker", {"windowingMode": "none"}),
+        ("apputils-extension", "notification", {"fetchNews": "false"}),
+    ]:
+        (settings / ext).mkdir(parents=True, exist_ok=True)
+        (settings / ext / f"{name}.jupyterlab-settings").write_text(json.dumps(value))
+    root = tmp_path / "work"
+    root.mkdir()
+    port = _free_port()
+    log = open(tmp_path / "jupyter.log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [
+            str(jupyter),
+            "lab",
+            "--allow-root",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            f"--IdentityProvider.token={TOKEN}",
+            "--ServerApp.root_dir",
+            str(root),
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        "jupyter lab did not start:\n"
+                        + (tmp_path / "jupyter.log").read_text(errors="replace")[-3000:]
+                    ) from None
+                time.sleep(0.2)
+        yield base, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_anywidget_labextension_is_served_offline(jupyterlab) -> None:
+    base, _ = jupyterlab
+    with urllib.request.urlopen(f"{base}/lab/api/extensions?token={TOKEN}", timeout=10) as r:
+        exts = {e["name"]: e for e in json.load(r)}
+    assert "anywidget" in exts and "jupyter-widgets-jupyterlab-manager" in exts
+    # the front-end code comes from the installed wheel, from this server, not a CDN
+    with urllib.request.urlopen(f"{base}/lab?token={TOKEN}", timeout=10) as r:
+        page = r.read().decode()
+    assert "anywidget" in page  # listed in the page config as a federated extension
+    load = json.loads(
+        page.split('id="jupyter-config-data"')[1].split(">", 1)[1].split("</script>", 1)[0]
+    )["federated_extensions"]
+    (anyw,) = [e for e in load if e["name"] == "anywidget"]
+    url = f"{base}/lab/extensions/anywidget/{anyw['load']}?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.status == 200 and len(r.read()) > 1000
+
+
+def _open_and_run(page, base: str, name: str) -> None:
+    """Open `name` in its own workspace, wait for its kernel, run all its cells."""
+    ws = Path(name).stem
+    page.goto(f"{base}/lab/workspaces/{ws}/tree/{name}?reset&token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(
+        "(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " const k = w && w.context && w.context.path === name && w.sessionContext"
+        " && w.sessionContext.session && w.sessionContext.session.kernel;"
+        " return k && k.status === 'idle'; }",
+        arg=name,
+        timeout=90_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def test_inspector_renders_its_steps_in_jupyterlab(
+    jupyterlab, recorded_run: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, root = jupyterlab
+    _notebook(root / "inspect.ipynb", recorded_run)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            _open_and_run(page, base, "inspect.ipynb")
+            page.wait_for_selector(".fk-inspector .fk-step", timeout=90_000)
+            steps = page.locator(".fk-inspector .fk-step")
+            assert steps.count() >= 2
+            text = page.locator(".fk-inspector").inner_text()
+            assert "agent" in text and "completed" in text
+            # expand the first step: the model request and the tool call are there
+            steps.first.locator("summary").click()
+            body = steps.first.inner_text()
+            assert "What is 6*7?" in body and "calculator" in body
+            # navigate into the child run through the kernel and back
+            page.locator(".fk-inspector .fk-child").first.click()
+            page.wait_for_selector(".fk-inspector .fk-crumbs", timeout=30_000)
+            assert "reviewer" in page.locator(".fk-inspector .fk-head").inner_text()
+            page.screenshot(path=str(tmp_path / "inspector-child.png"))
+            page.locator(".fk-inspector .fk-crumbs a").first.click()  # back to the root
+            page.wait_for_selector(".fk-inspector .fk-child", timeout=30_000)
+            assert "agent" in page.locator(".fk-inspector .fk-head").inner_text()
+            # filtering by event type hides steps that only hold that type
+            page.locator(".fk-inspector .fk-step").first.locator("summary").click()
+            page.screenshot(path=str(tmp_path / "inspector.png"), full_page=True)
+            before = page.locator(".fk-inspector .fk-event").count()
+            page.locator(".fk-inspector input[data-type='model_call']").uncheck()
+            assert page.locator(".fk-inspector .fk-type-model_call").count() == 0
+            assert page.locator(".fk-inspector .fk-event").count() < before
+        finally:
+            browser.close()
+
+
+def test_dashboard_and_approval_round_trip_in_jupyterlab(jupyterlab, tmp_path: Path) -> None:
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    base, root = jupyterlab
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells += [
+        nbformat.v4.new_code_cell(
+            "from forgekit.notebook import RunDashboard, ApprovalPrompt, run_in_background\n"
+            "from forgekit.agents.feedback import ApprovalRequest\n"
+            "d = RunDashboard('demo', total=2)\n"
+            "d.record({'model': 'm', 'solver': 's', 'score': 1.0, 'cost_usd': 0.01})\n"
+            "d.show_results([{'model': 'm', 'solver': 's', 'accuracy': 1.0, 'cost_usd': 0.01}])\n"
+            "d"
+        ),
+        nbformat.v4.new_code_cell(
+            "prompt = ApprovalPrompt(timeout_s=300)\n"
+            "job = run_in_background(prompt.approve(ApprovalRequest(tool='shell',"
+            " arguments={'command': 'ls'}, reason='shell is ask')))\n"
+            "prompt"
+        ),
+    ]
+    nbformat.write(nb, root / "live.ipynb")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            _open_and_run(page, base, "live.ipynb")
+            try:
+                page.wait_for_selector(".fk-dashboard .fk-compare", timeout=90_000)
+            except Exception:
+                page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+                raise AssertionError(
+                    f"dashboard did not render; console errors: {errors}"
+                ) from None
+            dash = page.locator(".fk-dashboard").inner_text()
+            assert "samples 1/2" in dash and "m/s" in dash
+            assert page.locator(".fk-dashboard svg circle").count() == 1
+            # the request arrives from the background thread; the kernel is free to answer
+            try:
+                page.wait_for_selector(".fk-approvals .fk-approve", timeout=60_000)
+            except Exception:
+                page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+                raise AssertionError(
+                    f"no approval request shown; console errors: {errors}"
+                ) from None
+            assert "shell" in page.locator(".fk-approvals").inner_text()
+            page.locator(".fk-approvals .fk-approve").click()
+            page.wait_for_function(
+                "() => document.querySelector('.fk-approvals')"
+                ".innerText.includes('shell: approve')",
+                timeout=30_000,
+            )
+            page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
+        finally:
+            browser.close()
