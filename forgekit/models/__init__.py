@@ -1,6 +1,15 @@
-"""forgekit.models: the gateway over litellm (aliases, local server, budgets, cache, retries)."""
+"""forgekit.models: the gateway over litellm (aliases, local server, budgets, cache, retries).
 
+Importing this package is cheap: litellm and llama.cpp load on the first real call.
+"""
+
+from forgekit.models.budget import Budget
+from forgekit.models.cache import ResponseCache, cache_key
+from forgekit.models.circuit import CircuitBreaker
 from forgekit.models.gateway import Gateway
+from forgekit.models.local_server import LocalServer
+from forgekit.models.model import Model, default_gateway
+from forgekit.models.retry import RetryPolicy
 from forgekit.models.sources import (
     CompletionRequest,
     CompletionSource,
@@ -8,4 +17,18 @@ from forgekit.models.sources import (
     ScriptedSource,
 )
 
-__all__ = ["CompletionRequest", "CompletionSource", "Gateway", "LiteLLMSource", "ScriptedSource"]
+__all__ = [
+    "Budget",
+    "CircuitBreaker",
+    "CompletionRequest",
+    "CompletionSource",
+    "Gateway",
+    "LiteLLMSource",
+    "LocalServer",
+    "Model",
+    "ResponseCache",
+    "RetryPolicy",
+    "ScriptedSource",
+    "cache_key",
+    "default_gateway",
+]

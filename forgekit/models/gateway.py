@@ -1,30 +1,117 @@
-"""The model gateway: the one road from forgekit to any model (minimal first version)."""
+"""The model gateway: the one road from forgekit to any model.
+
+`Gateway.acomplete` resolves an alias (or routes a task class to one), answers from the
+response cache when it can, holds the call to its budget, sends it through the completion
+source with retries, backoff and a circuit breaker per endpoint, falls back along the
+configured chain, prices it and records one `ModelCall` event in the run's sink.
+
+Example:
+    >>> from forgekit.models import Gateway
+    >>> with Gateway() as gw:                      # doctest: +SKIP
+    ...     print(gw.complete("What is 2+2?", model="local", max_tokens=16).text)
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+import weakref
 from typing import Any
 
-from forgekit.core.config import ProjectConfig, load_config
+from forgekit.core.config import AliasConfig, ProjectConfig, load_config
 from forgekit.core.context import EventSink
+from forgekit.core.errors import BudgetExceeded, ForgekitError, ModelError, ModelUnavailable
 from forgekit.core.events import ModelCall
 from forgekit.core.messages import Message, ModelResponse, as_messages
-from forgekit.core.redact import redact_text
+from forgekit.core.redact import redact, redact_text
 from forgekit.core.sync import run_sync
+from forgekit.models.budget import Budget, Reservation
+from forgekit.models.cache import ResponseCache, cache_key
+from forgekit.models.circuit import CircuitBreaker
+from forgekit.models.envsecrets import current_secrets
+from forgekit.models.local_server import DUMMY_KEY, LocalServer, shared_server
+from forgekit.models.pricing import cost_of, count_prompt_tokens, rates_for
+from forgekit.models.retry import RetryPolicy, classify
 from forgekit.models.sources import CompletionRequest, CompletionSource, LiteLLMSource
 
 
-class Gateway:
-    """Resolves aliases, calls a completion source, prices and records the call."""
+def endpoint_of(cfg: AliasConfig, api_base: str | None) -> str:
+    """The circuit-breaker key of an alias: its api_base, else its provider."""
+    if api_base:
+        return api_base.rstrip("/")
+    return cfg.model.split("/", 1)[0] if "/" in cfg.model else "openai"
 
-    def __init__(self, config: ProjectConfig | None = None, *,
-                 source: CompletionSource | None = None) -> None:
+
+def _is_model_failure(exc: BaseException) -> bool:
+    """Failures of the model service (translated into ModelError), as opposed to bugs or
+    forgekit's own errors, which pass through untouched."""
+    if isinstance(exc, ModelError):
+        return True
+    if isinstance(exc, ForgekitError):
+        return False
+    if getattr(exc, "status_code", None) is not None:
+        return True
+    mod = type(exc).__module__
+    return mod.startswith(("litellm", "openai", "httpx", "aiohttp", "httpcore")) or isinstance(
+        exc, (TimeoutError, ConnectionError)
+    )
+
+
+def _redact_response(response: ModelResponse) -> None:
+    """A model may echo a secret it saw: strip secrets from what it said, in place."""
+    secrets = current_secrets()
+    response.text = redact_text(response.text, secrets)
+    for tc in response.tool_calls:
+        tc.arguments = redact(tc.arguments, secrets)
+
+
+class Gateway:
+    """Resolves aliases, calls a completion source, prices, caches and records the call.
+
+    Args:
+        config: the project config (default: `load_config()`).
+        source: where requests are answered (default: litellm, the real road).
+        cache: a ResponseCache, or True/False to force caching on/off. By default the
+            cache (``config.cache``) is used with the litellm source only: scripted and
+            replay sources answer deterministically anyway.
+        retry: the backoff policy (default: 0.5 s base, full jitter, Retry-After honoured).
+        budget: a default budget for calls that do not pass one.
+    """
+
+    def __init__(
+        self,
+        config: ProjectConfig | None = None,
+        *,
+        source: CompletionSource | None = None,
+        cache: ResponseCache | bool | None = None,
+        retry: RetryPolicy | None = None,
+        budget: Budget | None = None,
+    ) -> None:
         self.config = config or load_config()
         self.source: CompletionSource = source or LiteLLMSource()
+        self._real = bool(getattr(self.source, "needs_endpoint", False))
+        if isinstance(cache, ResponseCache):
+            self.cache = cache
+        else:
+            on = self.config.cache.enabled and (cache if cache is not None else self._real)
+            self.cache = ResponseCache(self.config.path(self.config.cache.dir), enabled=on)
+        self.retry = retry or RetryPolicy()
+        self.budget = budget
+        self.breaker = CircuitBreaker(
+            self.config.circuit.failure_threshold, self.config.circuit.reset_after_s
+        )
+        self._local: LocalServer | None = None
+        self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.calls = 0
+        self.retries = 0
+        self.closed = False
 
+    # ---- resolution ------------------------------------------------------------------
     def resolve(self, model: str | None = None, task_class: str | None = None) -> str:
-        """The alias a call goes to: the named one, else routing by task class, else default."""
+        """The alias a call goes to: the named one, else routing by task class, else
+        the `default` route, else `models.default`. Raises UnknownAlias (a ConfigError
+        naming the file and key) for an alias that is not configured."""
         if model:
             self.config.alias(model)
             return model
@@ -33,56 +120,302 @@ class Gateway:
             return routing[task_class]
         return routing.get("default", self.config.models.default)
 
-    def _request(self, alias: str, messages: list[Message], tools: list[dict] | None,
-                 params: dict[str, Any], call_key: dict[str, Any] | None) -> CompletionRequest:
-        cfg = self.config.alias(alias)
-        merged = {**cfg.params, **params}
+    def local_server(self) -> LocalServer:
+        """The embedded llama.cpp server this gateway uses (shared in the process)."""
+        if self._local is None:
+            server = shared_server(
+                self.config.models.local_server, self.config.path(".forgekit/logs")
+            )
+            server.users += 1
+            self._local = server
+        return self._local
+
+    async def _endpoint(self, cfg: AliasConfig) -> tuple[str | None, str | None]:
+        """(api_base, api_key) of an alias; starts the embedded server when needed."""
+        if cfg.embedded and self._real and not cfg.api_base:
+            if self.closed:
+                raise ModelUnavailable("this gateway is closed", alias="local")
+            return await self.local_server().aensure_started(), DUMMY_KEY
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
-        return CompletionRequest(alias=alias, model=cfg.model, messages=messages, tools=tools,
-                                 params=merged, api_base=cfg.api_base, api_key=key,
-                                 timeout_s=cfg.timeout_s, call_key=dict(call_key or {}))
+        return cfg.api_base, key
 
     def price(self, alias: str, response: ModelResponse) -> float:
-        cfg = self.config.alias(alias)
-        if cfg.price is not None:
-            return (response.usage.input_tokens * cfg.price.input_per_1k
-                    + response.usage.output_tokens * cfg.price.output_per_1k) / 1000.0
-        if cfg.embedded:
-            return 0.0
-        return 0.0
+        """USD cost of a response under the alias's pricing."""
+        return cost_of(self.config.alias(alias), response.usage)
 
-    async def acomplete(self, messages: list[Message] | str, *, model: str | None = None,
-                        tools: list[dict[str, Any]] | None = None,
-                        sink: EventSink | None = None, budget: Any = None,
-                        call_key: dict[str, Any] | None = None,
-                        task_class: str | None = None, **params: Any) -> ModelResponse:
+    def _semaphore(self, alias: str, limit: int) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        per_loop = self._semaphores.get(loop)
+        if per_loop is None:
+            per_loop = self._semaphores[loop] = {}
+        sem = per_loop.get(alias)
+        if sem is None:
+            sem = per_loop[alias] = asyncio.Semaphore(limit)
+        return sem
+
+    # ---- one alias: cache, budget, retries, breaker ----------------------------------------
+    def _estimate(
+        self, cfg: AliasConfig, request: CompletionRequest, *, exact: bool = False
+    ) -> tuple[float, int]:
+        """(USD, tokens) a call may use: prompt tokens plus max_tokens, priced.
+
+        For real endpoints the first estimate is a cheap over-estimate (UTF-8 bytes / 2);
+        only when that would be refused is the prompt counted exactly with litellm's
+        tokenizer (which costs ~0.2 ms a call)."""
+        if exact:
+            prompt = count_prompt_tokens(request.model, request.openai_messages(), request.tools)
+        elif self._real:
+            size = sum(len((m.content or "").encode()) for m in request.messages)
+            if request.tools:
+                size += len(str(request.tools))
+            prompt = size // 2 + 4 * len(request.messages) + 8
+        else:
+            chars = sum(len(m.content or "") for m in request.messages)
+            prompt = chars // 4 + 1
+        out = int(
+            request.params.get("max_tokens") or request.params.get("max_completion_tokens") or 0
+        )
+        inp_rate, out_rate = rates_for(cfg)
+        return prompt * inp_rate + out * out_rate, prompt + out
+
+    def _reserve(self, budget: Budget, cfg: AliasConfig, request: CompletionRequest) -> Reservation:
+        what = f"call to {request.alias!r}"
+        try:
+            return budget.reserve(*self._estimate(cfg, request), what=what)
+        except BudgetExceeded:
+            if not self._real:
+                raise
+        # the cheap estimate did not fit: decide on the exact prompt size
+        budget.refused -= 1
+        return budget.reserve(*self._estimate(cfg, request, exact=True), what=what)
+
+    async def _call_alias(
+        self,
+        alias: str,
+        msgs: list[Message],
+        tools: list[dict[str, Any]] | None,
+        params: dict[str, Any],
+        call_key: dict[str, Any],
+        budget: Budget | None,
+        state: dict[str, Any],
+    ) -> ModelResponse:
+        cfg = self.config.alias(alias)
+        api_base, api_key = await self._endpoint(cfg)
+        request = CompletionRequest(
+            alias=alias,
+            model=cfg.model,
+            messages=msgs,
+            tools=tools,
+            params={**cfg.params, **params} if cfg.params else dict(params),
+            api_base=api_base,
+            api_key=api_key,
+            timeout_s=cfg.timeout_s,
+            call_key=call_key,
+        )
+        state["request"] = request
+        key = None
+        if self.cache.enabled:
+            key = cache_key(
+                model=cfg.model,
+                api_base=None if cfg.embedded else api_base,
+                messages=msgs,
+                tools=tools,
+                params=request.params,
+                call_key=call_key,
+            )
+            hit = self.cache.get(key)
+            if hit is not None:
+                hit.alias = alias
+                return hit
+        reservation: Reservation | None = None
+        if budget is not None:
+            reservation = self._reserve(budget, cfg, request)
+        endpoint = endpoint_of(cfg, api_base)
+        limit = cfg.concurrency
+        attempt = 0
+        try:
+            while True:
+                self.breaker.before_call(endpoint, alias)
+                try:
+                    if limit:
+                        async with self._semaphore(alias, limit):
+                            response = await self.source.complete(request)
+                    else:
+                        response = await self.source.complete(request)
+                    break
+                except Exception as e:
+                    if not _is_model_failure(e):
+                        self.breaker.release_probe(endpoint)
+                        raise
+                    failure = classify(e)
+                    short = redact_text(f"{type(e).__name__}: {e}")[:300]
+                    if failure.endpoint_fault:
+                        self.breaker.failure(endpoint, short)
+                    else:
+                        self.breaker.release_probe(endpoint)
+                    if failure.retryable and attempt < cfg.max_retries:
+                        delay = self.retry.delay(attempt, failure)
+                        if (
+                            failure.retry_after_s is not None
+                            and failure.retry_after_s > self.retry.max_retry_after_s
+                        ):
+                            raise self._error(e, alias, failure.status, attempt, short) from None
+                        attempt += 1
+                        state["retries"] += 1
+                        await asyncio.sleep(delay)
+                        continue
+                    raise self._error(e, alias, failure.status, attempt, short) from None
+        except BaseException:
+            self.breaker.abort_probe(endpoint)  # a cancelled probe must not wedge it
+            if budget is not None:
+                budget.release(reservation)
+            raise
+        self.breaker.success(endpoint)
+        _redact_response(response)
+        response.alias = alias
+        response.cost_usd = cost_of(cfg, response.usage)
+        if budget is not None:
+            budget.settle(reservation, response.cost_usd, response.usage.total_tokens)
+        if key is not None:
+            self.cache.put(key, response, alias=alias)
+        return response
+
+    @staticmethod
+    def _error(
+        exc: BaseException, alias: str, status: int | None, retries: int, short: str
+    ) -> ModelError:
+        if isinstance(exc, ModelError):
+            exc.retries = retries
+            return exc
+        cls = ModelUnavailable if status is None or status >= 500 or status == 408 else ModelError
+        where = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+        return cls(
+            f"model alias {alias!r} failed{where}: {short}",
+            alias=alias,
+            status=status,
+            retries=retries,
+        )
+
+    # ---- the public call ------------------------------------------------------------------
+    async def acomplete(
+        self,
+        messages: list[Message] | str,
+        *,
+        model: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        sink: EventSink | None = None,
+        budget: Any = None,
+        call_key: dict[str, Any] | None = None,
+        task_class: str | None = None,
+        **params: Any,
+    ) -> ModelResponse:
+        """One completion. Raises BudgetExceeded before sending when the budget would be
+        exceeded, ModelUnavailable/ModelError when every alias of the fallback chain
+        failed, UnknownAlias for an unconfigured alias."""
         alias = self.resolve(model, task_class)
         msgs = as_messages(messages)
-        request = self._request(alias, msgs, tools, params, call_key)
+        budget = budget if budget is not None else self.budget
+        ck = dict(call_key) if call_key else {}
+        chain = [alias, *self.config.models.fallbacks.get(alias, ())]
+        state: dict[str, Any] = {"retries": 0, "request": None}
         t0 = time.perf_counter()
-        error: str | None = None
+        errors: list[str] = []
+        self.calls += 1
+        response: ModelResponse | None = None
         try:
-            response = await self.source.complete(request)
-        except Exception as e:
-            error = redact_text(f"{type(e).__name__}: {e}")
+            for i, name in enumerate(chain):
+                try:
+                    response = await self._call_alias(name, msgs, tools, params, ck, budget, state)
+                    break
+                except ModelError as e:
+                    errors.append(f"{name}: {e}")
+                    if i == len(chain) - 1:
+                        if len(chain) > 1:
+                            raise type(e)(
+                                "every alias of the fallback chain failed:\n  "
+                                + "\n  ".join(errors),
+                                alias=alias,
+                                status=e.status,
+                                retries=state["retries"],
+                            ) from None
+                        raise
+        except BaseException as e:
+            self.retries += state["retries"]
             if sink is not None:
-                sink.emit(ModelCall(alias=alias, model=request.model, messages=msgs, tools=tools,
-                                    params=request.params, error=error,
-                                    latency_s=time.perf_counter() - t0,
-                                    call_key=request.call_key))
+                req = state["request"]
+                sink.emit(
+                    ModelCall(
+                        alias=alias,
+                        model=req.model if req else "",
+                        messages=msgs,
+                        tools=tools,
+                        params=req.params if req else dict(params),
+                        error=redact_text(f"{type(e).__name__}: {e}"),
+                        latency_s=time.perf_counter() - t0,
+                        retries=state["retries"],
+                        call_key=ck,
+                    )
+                )
             raise
+        assert response is not None
+        self.retries += state["retries"]
+        response.retries = state["retries"]
         response.latency_s = time.perf_counter() - t0
-        response.alias = alias
-        response.cost_usd = self.price(alias, response)
         if sink is not None:
-            sink.emit(ModelCall(
-                alias=alias, model=response.model or request.model, messages=msgs, tools=tools,
-                params=request.params, text=response.text, tool_calls=response.tool_calls,
-                usage=response.usage, cost_usd=response.cost_usd, latency_s=response.latency_s,
-                cached=response.cached, retries=response.retries,
-                finish_reason=response.finish_reason, call_key=request.call_key))
+            req = state["request"]
+            sink.emit(
+                ModelCall(
+                    alias=response.alias,
+                    model=response.model or req.model,
+                    messages=msgs,
+                    tools=tools,
+                    params=req.params,
+                    text=response.text,
+                    tool_calls=response.tool_calls,
+                    usage=response.usage,
+                    cost_usd=response.cost_usd,
+                    latency_s=response.latency_s,
+                    cached=response.cached,
+                    retries=response.retries,
+                    finish_reason=response.finish_reason,
+                    call_key=ck,
+                )
+            )
         return response
 
     def complete(self, messages: list[Message] | str, **kwargs: Any) -> ModelResponse:
         """Sync form of `acomplete`; works in scripts and inside a running notebook loop."""
         return run_sync(self.acomplete(messages, **kwargs))
+
+    # ---- lifecycle --------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        """Calls, retries and cache counters of this gateway."""
+        return {"calls": self.calls, "retries": self.retries, "cache": self.cache.stats()}
+
+    def close(self) -> None:
+        """Release the embedded server (stopped when its last gateway closes)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.cache.close()
+        server, self._local = self._local, None
+        if server is not None:
+            server.users -= 1
+            if server.users <= 0:
+                server.users = 0
+                server.stop()
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()

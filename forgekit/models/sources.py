@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -64,17 +63,17 @@ def _parse_tool_calls(raw: Any) -> list[ToolCall]:
 class LiteLLMSource:
     """Answers through `litellm.acompletion` (imported on first use: it costs ~2 s)."""
 
+    # the gateway starts the embedded server and uses the cache only for real endpoints
+    needs_endpoint = True
+
     def __init__(self) -> None:
         self._litellm: Any = None
 
     def _lib(self) -> Any:
         if self._litellm is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-            import litellm
+            from forgekit.models.pricing import litellm_module
 
-            litellm.telemetry = False
-            litellm.suppress_debug_info = True
-            self._litellm = litellm
+            self._litellm = litellm_module()
         return self._litellm
 
     async def complete(self, request: CompletionRequest) -> ModelResponse:
@@ -82,6 +81,9 @@ class LiteLLMSource:
         kwargs: dict[str, Any] = dict(request.params)
         if request.tools:
             kwargs["tools"] = request.tools
+            # litellm 1.106 probes tools for its MCP gateway, importing the optional `mcp`
+            # package (absent: APIConnectionError); plain function tools never need it
+            kwargs["_skip_mcp_handler"] = True
         if request.api_base:
             kwargs["api_base"] = request.api_base
         if request.api_key:
@@ -119,8 +121,13 @@ class ScriptedSource:
     Every request is kept in `requests`.
     """
 
-    def __init__(self, script: Sequence[Script] | Callable[[CompletionRequest], Any], *,
-                 cycle: bool = False, delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        script: Sequence[Script] | Callable[[CompletionRequest], Any],
+        *,
+        cycle: bool = False,
+        delay_s: float = 0.0,
+    ) -> None:
         self._fn = script if callable(script) else None
         self._script = list(script) if not callable(script) else []
         self._cycle = cycle
@@ -149,5 +156,8 @@ class ScriptedSource:
             return entry.model_copy(deep=True)
         text = str(entry)
         words = sum(len((m.content or "").split()) for m in request.messages)
-        return ModelResponse(text=text, model=request.model,
-                             usage=Usage(input_tokens=words, output_tokens=len(text.split())))
+        return ModelResponse(
+            text=text,
+            model=request.model,
+            usage=Usage(input_tokens=words, output_tokens=len(text.split())),
+        )

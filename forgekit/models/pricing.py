@@ -1,0 +1,80 @@
+"""Call prices: the alias's override, else litellm's offline price map, else zero.
+
+litellm is imported lazily (and told to use its bundled price map, never the network).
+Unknown models cost 0.0 and are remembered, so pricing them costs nothing per call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from forgekit.core.config import AliasConfig
+from forgekit.core.messages import Usage
+
+_unknown: set[str] = set()
+_rates: dict[str, tuple[float, float]] = {}
+_lock = threading.Lock()
+
+
+def litellm_module() -> Any:
+    """litellm, imported on first use with telemetry off and the offline price map."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import logging
+
+    import litellm
+
+    # litellm warns on every new event loop (each sync call in a script makes one)
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def per_token_rates(model: str) -> tuple[float, float] | None:
+    """(USD per input token, USD per output token) from litellm's map, or None if unknown."""
+    if model in _rates:
+        return _rates[model]
+    if model in _unknown:
+        return None
+    try:
+        inp, out = litellm_module().cost_per_token(
+            model=model, prompt_tokens=1_000_000, completion_tokens=1_000_000
+        )
+        rates = (float(inp) / 1e6, float(out) / 1e6)
+    except Exception:  # ModelNotMappedError and friends: an unpriced model is free to us
+        with _lock:
+            _unknown.add(model)
+        return None
+    with _lock:
+        _rates[model] = rates
+    return rates
+
+
+def rates_for(cfg: AliasConfig) -> tuple[float, float]:
+    """Per-token (input, output) USD rates of an alias."""
+    if cfg.price is not None:
+        return cfg.price.input_per_1k / 1000.0, cfg.price.output_per_1k / 1000.0
+    if cfg.embedded:
+        return 0.0, 0.0
+    return per_token_rates(cfg.model) or (0.0, 0.0)
+
+
+def cost_of(cfg: AliasConfig, usage: Usage) -> float:
+    """USD cost of a call's usage under an alias's pricing."""
+    inp, out = rates_for(cfg)
+    if not inp and not out:
+        return 0.0
+    return usage.input_tokens * inp + usage.output_tokens * out
+
+
+def count_prompt_tokens(
+    model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+) -> int:
+    """Prompt tokens by litellm's counter; a chars/3 estimate if it fails."""
+    try:
+        return int(litellm_module().token_counter(model=model, messages=messages, tools=tools))
+    except Exception:
+        chars = sum(len(str(m.get("content") or "")) for m in messages)
+        return chars // 3 + 4 * len(messages)

@@ -1,0 +1,80 @@
+"""The stub server itself: concurrency, scripted faults, the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+from forgekit.models.stub_server import Fault, StubServer
+
+
+async def _post(session, url: str, content: str) -> tuple[int, dict]:
+    body = {"model": "stub", "messages": [{"role": "user", "content": content}]}
+    async with session.post(f"{url}/chat/completions", json=body) as r:
+        return r.status, json.loads(await r.text())
+
+
+def test_serves_64_concurrent_requests_concurrently():
+    import aiohttp
+
+    with StubServer(latency_ms=200) as stub:
+
+        async def run() -> list:
+            async with aiohttp.ClientSession() as s:
+                return await asyncio.gather(*(_post(s, stub.url, f"q{i}") for i in range(64)))
+
+        t0 = time.perf_counter()
+        results = asyncio.run(run())
+        elapsed = time.perf_counter() - t0
+        assert stub.count == 64
+    assert all(status == 200 for status, _ in results)
+    assert sorted(b["choices"][0]["message"]["content"] for _, b in results) == sorted(
+        f"stub: q{i}" for i in range(64)
+    )
+    assert elapsed < 64 * 0.2 / 4  # served side by side, not one after another
+
+
+def test_scripted_faults_and_tool_calls():
+    import aiohttp
+
+    with StubServer() as stub:
+        stub.script(
+            [
+                Fault.status(429, retry_after=2),
+                Fault.tool_call("get_weather", {"city": "Paris"}),
+                lambda body: f"saw {len(body['messages'])} message(s)",
+            ]
+        )
+
+        async def run() -> list:
+            async with aiohttp.ClientSession() as s:
+                out = []
+                for _ in range(3):
+                    out.append(await _post(s, stub.url, "x"))
+                async with s.post(f"{stub.url}/chat/completions", json={}) as r:
+                    assert r.status == 200
+                return out
+
+        (s1, b1), (s2, b2), (s3, b3) = asyncio.run(run())
+    assert s1 == 429 and b1["error"]["code"] == 429
+    call = b2["choices"][0]["message"]["tool_calls"][0]
+    assert call["function"]["name"] == "get_weather"
+    assert json.loads(call["function"]["arguments"]) == {"city": "Paris"}
+    assert b3["choices"][0]["message"]["content"] == "saw 1 message(s)"
+
+
+def test_command_line_prints_ready_and_stops_on_sigterm():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forgekit.models.stub_server", "--latency-ms", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("READY http://127.0.0.1:") and line.endswith("/v1")
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
