@@ -13,13 +13,40 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
-    "Gateway": "forgekit.models",
+    # core
     "Message": "forgekit.core",
     "Sample": "forgekit.core",
     "Answer": "forgekit.core",
     "Score": "forgekit.core",
     "RunContext": "forgekit.core",
     "load_config": "forgekit.core",
+    # models
+    "Gateway": "forgekit.models",
+    "Model": "forgekit.models",
+    "Budget": "forgekit.models",
+    # trajectory
+    "Trajectory": "forgekit.trajectory",
+    "TrajectoryStore": "forgekit.trajectory",
+    "Recorder": "forgekit.trajectory",
+    # agents
+    "Agent": "forgekit.agents",
+    "tool": "forgekit.agents",
+    # quality
+    "BestOfN": "forgekit.quality",
+    "Pairwise": "forgekit.quality",
+    "ReviewerRetry": "forgekit.quality",
+    "Guardrail": "forgekit.quality",
+    "Debate": "forgekit.quality",
+    # evals
+    "evaluate": "forgekit.evals",
+    "load_suite": "forgekit.evals",
+    "EvalResults": "forgekit.evals",
+    "PromptSolver": "forgekit.evals",
+    # tracking
+    "log_trajectory": "forgekit.tracking",
+    # notebook
+    "TrajectoryInspector": "forgekit.notebook",
+    "RunDashboard": "forgekit.notebook",
 }
 
 

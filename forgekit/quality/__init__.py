@@ -1,1 +1,54 @@
-"""forgekit.quality"""
+"""forgekit.quality: strategies that spend more model calls to get better answers.
+
+Each strategy is a Solver wrapping any Solver, so they nest and evals can compare
+"model X plain" with "model X with best-of-5" on accuracy and cost.
+
+Example:
+    >>> from forgekit.quality import BestOfN, Direct
+    >>> solver = BestOfN(Direct("{input}\\nAnswer with a number."), n=5)
+"""
+
+from forgekit.quality.best_of_n import AskColleagues, BestOfN
+from forgekit.quality.debate import Debate
+from forgekit.quality.direct import Direct
+from forgekit.quality.frontier import frontier_table, pareto_front, plot_frontier
+from forgekit.quality.guardrail import Guardrail, LLMValidator, SchemaValidator, Verdict
+from forgekit.quality.measure import exact_match, markdown_table, measure
+from forgekit.quality.meter import Meter
+from forgekit.quality.normalize import extract_choice, extract_number, normalize_answer
+from forgekit.quality.pairwise import Pairwise
+from forgekit.quality.registry import STRATEGIES, build, from_config
+from forgekit.quality.result import StrategyResult
+from forgekit.quality.reviewer import ReviewerRetry
+from forgekit.quality.strategy import Strategy
+from forgekit.quality.voting import VoteResult, majority_vote
+
+__all__ = [
+    "STRATEGIES",
+    "AskColleagues",
+    "BestOfN",
+    "Debate",
+    "Direct",
+    "Guardrail",
+    "LLMValidator",
+    "Meter",
+    "Pairwise",
+    "ReviewerRetry",
+    "SchemaValidator",
+    "Strategy",
+    "StrategyResult",
+    "Verdict",
+    "VoteResult",
+    "build",
+    "extract_choice",
+    "exact_match",
+    "extract_number",
+    "frontier_table",
+    "from_config",
+    "majority_vote",
+    "markdown_table",
+    "measure",
+    "normalize_answer",
+    "pareto_front",
+    "plot_frontier",
+]
