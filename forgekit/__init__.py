@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "Trajectory": "forgekit.trajectory",
     "TrajectoryStore": "forgekit.trajectory",
     "Recorder": "forgekit.trajectory",
+    # rag
+    "Index": "forgekit.rag",
     # agents
     "Agent": "forgekit.agents",
     "tool": "forgekit.agents",
