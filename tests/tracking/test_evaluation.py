@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 
 import polars as pl
-from recorded_runs import run_events, write_jsonl
 
 from forgekit.tracking import EvalTracker, log_evaluation
+from tests.tracking.recorded_runs import run_events, write_jsonl
 
 
 def _cells(tmp_path: Path) -> list[dict]:

@@ -1,9 +1,8 @@
 import time
 from pathlib import Path
 
-from recorded_runs import child_events, run_events, write_jsonl
-
 from forgekit.tracking.records import as_records, read_jsonl, scan_runs_dir
+from tests.tracking.recorded_runs import child_events, run_events, write_jsonl
 
 
 def test_events_of_several_runs_become_a_tree():

@@ -4,9 +4,9 @@ import time
 from pathlib import Path
 
 import pytest
-from recorded_runs import child_events, run_events, write_jsonl
 
 from forgekit.tracking import log_trajectory
+from tests.tracking.recorded_runs import child_events, run_events, write_jsonl
 
 
 def _client(uri: str):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from recorded_runs import child_events, run_events, write_jsonl
 
 from forgekit.tracking import log_evaluation, log_trajectory, start_ui
+from tests.tracking.recorded_runs import child_events, run_events, write_jsonl
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

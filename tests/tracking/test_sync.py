@@ -5,10 +5,10 @@ import warnings
 from pathlib import Path
 
 import pytest
-from recorded_runs import child_events, run_events, write_jsonl
 
 from forgekit.tracking import EvalTracker, TrackingWarning, log_trajectory, sync_runs
 from forgekit.tracking.server import free_port
+from tests.tracking.recorded_runs import child_events, run_events, write_jsonl
 
 
 def _write_runs(runs_dir: Path) -> None:

@@ -1,10 +1,9 @@
 import asyncio
 import json
 
-from trajectory_helpers import LoopSolver, record_run
-
 from forgekit.cli.main import main
 from forgekit.core import Sample
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 def _two_runs(tmp_path, gateway_factory):

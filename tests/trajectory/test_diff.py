@@ -1,9 +1,8 @@
 import asyncio
 
-from trajectory_helpers import LoopSolver, record_run
-
 from forgekit.core import Sample
 from forgekit.trajectory import Trajectory, diff
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 def _run(tmp_path, gateway_factory, replies, name):

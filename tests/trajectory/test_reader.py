@@ -6,11 +6,11 @@ import sys
 import textwrap
 
 import pytest
-from trajectory_helpers import LoopSolver, record_run
 
 from forgekit.core import RunEnd, RunStart, Sample, StepEvent
 from forgekit.core.errors import ForgekitError
 from forgekit.trajectory import Recorder, Trajectory
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 def test_a_truncated_last_line_is_reported_and_the_run_is_interrupted(tmp_path):

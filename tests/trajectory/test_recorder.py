@@ -3,7 +3,6 @@ import json
 import threading
 
 import pytest
-from trajectory_helpers import LoopSolver, record_run
 
 from forgekit.core import (
     Answer,
@@ -18,6 +17,7 @@ from forgekit.core import (
     StepEvent,
 )
 from forgekit.trajectory import Recorder, Trajectory
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 def _lines(path):

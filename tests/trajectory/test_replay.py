@@ -1,12 +1,12 @@
 import asyncio
 
 import pytest
-from trajectory_helpers import LoopSolver, record_run, scripted_gateway
 
 from forgekit.core import ReplayDivergence, Sample
 from forgekit.core.config import load_config
 from forgekit.models import Gateway, ScriptedSource
 from forgekit.trajectory import ReplaySource, Trajectory, diff
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run, scripted_gateway
 
 
 def _replay_gateway(root, recording):

@@ -3,12 +3,12 @@
 import asyncio
 
 import pytest
-from trajectory_helpers import LoopSolver, record_run
 
 from forgekit.core import Sample
 from forgekit.core.config import load_config
 from forgekit.models import Gateway, LiteLLMSource
 from forgekit.trajectory import ReplaySource, Trajectory, diff
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 @pytest.mark.integration

@@ -4,7 +4,6 @@ import json
 
 import polars as pl
 import pytest
-from trajectory_helpers import LoopSolver, record_run
 
 from forgekit.core import Answer, ModelResponse, RunContext, Sample, ScoreEvent, Usage
 from forgekit.trajectory import (
@@ -17,6 +16,7 @@ from forgekit.trajectory import (
     export_frame,
     export_run,
 )
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 def _populate(runs_dir, gateway_factory, n=6):
