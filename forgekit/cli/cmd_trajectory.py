@@ -26,18 +26,8 @@ def _print_frame(df, fmt: str = "table") -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    cols = [
-        "run_id",
-        "solver",
-        "model",
-        "sample_id",
-        "status",
-        "steps",
-        "model_calls",
-        "total_tokens",
-        "cost_usd",
-        "duration_s",
-    ]
+    from forgekit.trajectory.view import RUN_SUMMARY_COLUMNS
+
     df = _store(args).runs(
         solver=args.solver,
         status=args.status,
@@ -45,7 +35,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         top_level=not args.all,
         limit=args.limit,
     )
-    _print_frame(df.select(cols), args.format)
+    _print_frame(df.select(RUN_SUMMARY_COLUMNS), args.format)
     return 0
 
 

@@ -20,7 +20,7 @@ from forgekit.core.messages import Message
 from forgekit.core.samples import Answer, Sample
 from forgekit.quality.guardrail import with_feedback
 from forgekit.quality.strategy import Candidate, Strategy, StrategyConfig, StrategyRun
-from forgekit.quality.verdicts import parse_agreement, parse_index
+from forgekit.quality.verdicts import parse_agreement
 
 CRITIC_PROMPT = """You are a critic. Find mistakes in the answer to the question. If the \
 answer is correct, reply exactly AGREE.
@@ -161,21 +161,15 @@ class Debate(Strategy):
         prompt = self.cfg.moderator_prompt.format(
             question=run.sample.input_text(), transcript="\n".join(lines)
         )
-        resp = await run.call(
+        picked, reply = await run.pick(
             prompt,
+            len(proposals),
             model=self.cfg.moderator_model,
             purpose="moderator",
-            temperature=0.0,
             max_tokens=self.cfg.moderator_max_tokens,
+            fallback_reason="no readable choice: last answer",
         )
-        picked = parse_index(resp.text, len(proposals)) if resp is not None else None
         if picked is None:
-            run.note(
-                "fallback",
-                purpose="moderator",
-                reason="no readable choice: last answer",
-                reply=resp.text[:200] if resp is not None else None,
-            )
             return proposals[-1]
-        run.note("moderator", index=proposals[picked].index, reply=resp.text[:200] if resp else "")
+        run.note("moderator", index=proposals[picked].index, reply=reply)
         return proposals[picked]

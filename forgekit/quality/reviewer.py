@@ -30,7 +30,7 @@ from forgekit.quality.strategy import (
     load_callable,
     maybe_await,
 )
-from forgekit.quality.verdicts import parse_index, parse_score
+from forgekit.quality.verdicts import parse_score
 
 SCORE_PROMPT = """Rate the answer to the question from 0 (wrong or useless) to 10 \
 (correct and complete).
@@ -194,23 +194,15 @@ class ReviewerRetry(Strategy):
     async def _choose(self, run: StrategyRun, ok: list[Candidate]) -> Candidate:
         listing = "\n\n".join(f"Attempt {i + 1}:\n{c.text.strip()}" for i, c in enumerate(ok))
         prompt = self.cfg.chooser_prompt.format(question=run.sample.input_text(), attempts=listing)
-        resp = await run.call(
+        picked, reply = await run.pick(
             prompt,
+            len(ok),
             model=self.cfg.judge_model,
             purpose="chooser",
-            temperature=0.0,
             max_tokens=self.cfg.judge_max_tokens,
+            fallback_reason="no readable choice: first attempt",
         )
-        picked = parse_index(resp.text, len(ok)) if resp is not None else None
         if picked is None:
-            run.note(
-                "fallback",
-                purpose="chooser",
-                reason="no readable choice: first attempt",
-                reply=resp.text[:200] if resp is not None else None,
-            )
             return ok[0]
-        run.note(
-            "chosen_by_reviewer", index=ok[picked].index, reply=resp.text[:200] if resp else ""
-        )
+        run.note("chosen_by_reviewer", index=ok[picked].index, reply=reply)
         return ok[picked]

@@ -259,6 +259,30 @@ class StrategyRun:
             self.note("fallback", purpose=purpose, reason=f"call failed: {type(e).__name__}: {e}")
             return None
 
+    async def pick(
+        self,
+        prompt: str,
+        n: int,
+        *,
+        model: str | None,
+        purpose: str,
+        max_tokens: int,
+        fallback_reason: str,
+    ) -> tuple[int | None, str]:
+        """Ask a judge to pick one of `n` numbered options (greedy). Returns the 0-based
+        index and the judge's reply (clipped); an unreadable or refused reply gives None
+        and a recorded fallback note (the caller picks its default), never an exception."""
+        from forgekit.quality.verdicts import parse_index
+
+        resp = await self.call(
+            prompt, model=model, purpose=purpose, temperature=0.0, max_tokens=max_tokens
+        )
+        reply = resp.text[:200] if resp is not None else None
+        picked = parse_index(resp.text, n) if resp is not None else None
+        if picked is None:
+            self.note("fallback", purpose=purpose, reason=fallback_reason, reply=reply)
+        return picked, reply or ""
+
     # -- the answer --------------------------------------------------------------------
     def give_up(self) -> Answer:
         """No usable candidate: an empty answer when the budget stopped us, else an error."""

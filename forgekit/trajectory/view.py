@@ -158,7 +158,8 @@ def trajectory_html(t: Trajectory, *, depth: int = 0) -> str:
     return inner if depth else f"<div class='fk-traj'>{_STYLE}{inner}</div>"
 
 
-_RUN_COLS = [
+# the columns a run listing shows (the CLI's `runs list` uses them too)
+RUN_SUMMARY_COLUMNS = [
     "run_id",
     "solver",
     "model",
@@ -169,8 +170,8 @@ _RUN_COLS = [
     "total_tokens",
     "cost_usd",
     "duration_s",
-    "parent_run_id",
 ]
+_RUN_COLS = [*RUN_SUMMARY_COLUMNS, "parent_run_id"]
 
 
 def store_html(store: TrajectoryStore, limit: int = 50) -> str:
