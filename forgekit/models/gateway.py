@@ -24,12 +24,11 @@ from forgekit.core.context import EventSink
 from forgekit.core.errors import BudgetExceeded, ForgekitError, ModelError, ModelUnavailable
 from forgekit.core.events import ModelCall
 from forgekit.core.messages import Message, ModelResponse, as_messages
-from forgekit.core.redact import redact, redact_text
+from forgekit.core.redact import redact, redact_text, secret_values
 from forgekit.core.sync import run_sync
 from forgekit.models.budget import Budget, Reservation
 from forgekit.models.cache import ResponseCache, cache_key
 from forgekit.models.circuit import CircuitBreaker
-from forgekit.models.envsecrets import current_secrets
 from forgekit.models.local_server import DUMMY_KEY, LocalServer, shared_server
 from forgekit.models.pricing import cost_of, count_prompt_tokens, rates_for
 from forgekit.models.retry import RetryPolicy, classify
@@ -60,7 +59,7 @@ def _is_model_failure(exc: BaseException) -> bool:
 
 def _redact_response(response: ModelResponse) -> None:
     """A model may echo a secret it saw: strip secrets from what it said, in place."""
-    secrets = current_secrets()
+    secrets = secret_values()
     response.text = redact_text(response.text, secrets)
     for tc in response.tool_calls:
         tc.arguments = redact(tc.arguments, secrets)

@@ -28,13 +28,25 @@ FORMAT_VERSION = 1
 BLOB = "blob"
 
 
+_lines_cache: tuple[list[str], list[str]] | None = None
+
+
 def secrets_for_lines(env: dict[str, str] | None = None) -> list[str]:
-    """Secret values to redact from JSON text: raw and JSON-escaped forms, longest first."""
+    """Secret values to redact from JSON text: raw and JSON-escaped forms, longest first.
+
+    The result is shared while the environment's secrets are unchanged: do not mutate it.
+    """
+    global _lines_cache
+    values = secret_values(env)
+    if _lines_cache is not None and _lines_cache[0] is values:
+        return _lines_cache[1]
     out: set[str] = set()
-    for s in secret_values(env):
+    for s in values:
         out.add(s)
         out.add(json.dumps(s, ensure_ascii=False)[1:-1])
-    return sorted(out, key=len, reverse=True)
+    lines = sorted(out, key=len, reverse=True)
+    _lines_cache = (values, lines)
+    return lines
 
 
 def _dumps(value: Any) -> str:

@@ -51,6 +51,17 @@ def package_versions() -> dict[str, str]:
     return dict(_versions())
 
 
+def _open_append(path: Path) -> int:
+    """An O_APPEND descriptor on `path`, creating its directory when it is missing (tried
+    first without `mkdir`: an eval opens thousands of files in one directory)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    try:
+        return os.open(path, flags, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, flags, 0o644)
+
+
 class _Totals:
     """Running totals of one run (its own events plus its children's)."""
 
@@ -101,8 +112,7 @@ class Recorder:
         self._encoder = LineEncoder()
         self._totals = _Totals()
         self._t0 = time.monotonic()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd: int | None = _open_append(self.path)
 
     @classmethod
     def start(
