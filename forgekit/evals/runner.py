@@ -21,8 +21,9 @@ from forgekit.core.messages import Usage
 from forgekit.core.samples import Answer, Sample
 from forgekit.core.sync import run_sync
 from forgekit.evals.resultlog import FINISHED, ResultLog, record_key
-from forgekit.evals.sinks import LimitExceeded, TallySink, Totals, dumps, open_recorder
+from forgekit.evals.sinks import LimitExceeded, TallySink, Totals, dumps
 from forgekit.evals.suite import Suite, load_suite
+from forgekit.trajectory.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,10 @@ class Runner:
         for spec in suite.solvers:  # in order: a strategy may wrap a solver defined before it
             built[spec.name] = spec.build(built)
         self.solvers = list(built.values())
+        # a solver's config and its hash go into every sample's RunStart: computed once
+        self._solver_config = {
+            s.name: (cfg, stable_hash(cfg)) for s in self.solvers for cfg in [s.config()]
+        }
         self.scorers = [build_scorer(s) for s in suite.scorers]
         self.progress = progress
         self.retry_errors = retry_errors
@@ -266,10 +271,11 @@ class Runner:
                 "finished_at": time.time(),
             }
         limits = self.suite.limits
-        recorder = open_recorder(
+        recorder = Recorder.start(
             self.runs_dir,
             solver=solver.name,
-            config=solver.config(),
+            config=self._solver_config[solver.name][0],
+            config_hash=self._solver_config[solver.name][1],
             models=[model],
             sample_id=sample.id,
             epoch=epoch,

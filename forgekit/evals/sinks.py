@@ -1,85 +1,20 @@
-"""Per-sample trajectory sinks for the runner: `forgekit.trajectory.Recorder` when it is
-available, else a small JSONL sink with the same shape; plus a tally that counts cost,
-tokens, calls and steps of a run (children included) and enforces per-sample limits."""
+"""The runner's tally around a sample's trajectory recorder: it counts cost, tokens, calls
+and steps of a run (children included) and enforces per-sample limits."""
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forgekit.core.context import new_run_id
 from forgekit.core.errors import ForgekitError
-from forgekit.core.events import Event, ModelCall, RunEnd, RunStart, StepEvent, ToolCallEvent
+from forgekit.core.events import Event, ModelCall, RunEnd, StepEvent, ToolCallEvent
 from forgekit.core.messages import Usage
 
 
 class LimitExceeded(ForgekitError):
     """A sample went over its per-sample limit (steps, tokens or time)."""
-
-
-class JsonlSink:
-    """Fallback trajectory sink: one JSON-lines file per run, flushed per event."""
-
-    def __init__(
-        self, runs_dir: Path, run_id: str | None = None, parent_run_id: str | None = None
-    ) -> None:
-        self.runs_dir = Path(runs_dir)
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.run_id = run_id or new_run_id()
-        self.parent_run_id = parent_run_id
-        self.path = self.runs_dir / f"{self.run_id}.jsonl"
-        self._f = self.path.open("a", encoding="utf-8")
-        self._seq = 0
-
-    @classmethod
-    def start(cls, runs_dir: Path, **start: Any) -> JsonlSink:
-        sink = cls(runs_dir, parent_run_id=start.get("parent_run_id"))
-        sink.emit(RunStart(**start))
-        return sink
-
-    def emit(self, event: Event) -> Event:
-        event.run_id = self.run_id
-        event.seq = self._seq
-        self._seq += 1
-        if not self._f.closed:
-            self._f.write(event.model_dump_json() + "\n")
-            self._f.flush()
-        return event
-
-    def child(self, solver: str, **start: Any) -> JsonlSink:
-        return JsonlSink.start(self.runs_dir, parent_run_id=self.run_id, solver=solver, **start)
-
-    def finish(
-        self,
-        status: str = "completed",
-        answer: str | None = None,
-        error: str | None = None,
-        stop_reason: str | None = None,
-        **totals: Any,
-    ) -> None:
-        self.emit(
-            RunEnd(status=status, answer=answer, error=error, stop_reason=stop_reason, **totals)
-        )
-        self.close()
-
-    def close(self) -> None:
-        if not self._f.closed:
-            self._f.close()
-
-
-def open_recorder(runs_dir: Path, **start: Any) -> Any:
-    """A Recorder from `forgekit.trajectory` when that layer provides one, else JsonlSink."""
-    try:
-        from forgekit.trajectory import Recorder
-    except ImportError:
-        try:
-            from forgekit.trajectory.recorder import Recorder
-        except ImportError:
-            return JsonlSink.start(runs_dir, **start)
-    return Recorder.start(runs_dir, **start)
 
 
 @dataclass
@@ -173,10 +108,6 @@ class TallySink:
 
     def close(self) -> None:
         self.inner.close()
-
-
-def now() -> float:
-    return time.time()
 
 
 def dumps(value: Any) -> str:
