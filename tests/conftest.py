@@ -4,6 +4,7 @@ with telemetry off; servers are started here and stopped by process id."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,11 @@ os.environ.update({
     "TOKENIZERS_PARALLELISM": "false",
 })
 os.environ.pop("FORGEKIT_HOME", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The temporary HOME goes with the session (pytest's tmp_path cleans itself)."""
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture
@@ -45,6 +51,5 @@ def local_gateway():
     cfg.cache.enabled = False
     gw = Gateway(cfg)
     yield gw
-    close = getattr(gw, "close", None)
-    if close is not None:
-        close()
+    gw.close()
+    shutil.rmtree(root, ignore_errors=True)
