@@ -45,6 +45,8 @@ class ToolExecutor:
         error: str | None = None
         by_name, policy, ctx = self.by_name, self.policy, self.ctx
         tool = by_name.get(call.name)
+        arguments = call.arguments
+        edited = False
         try:
             if tool is None:
                 raise ToolError(
@@ -66,9 +68,18 @@ class ToolExecutor:
                 )
                 decision = "ask-approved" if approval.approved else "ask-denied"
                 reason = f"{verdict.reason}; {approval.reason}"
+                if approval.approved and approval.arguments is not None:
+                    arguments, edited = approval.arguments, True
+                    reason += f"; the model asked for {redact(call.arguments)}"
+                    tool.validate(arguments)
+                    again = policy.decide(tool, arguments)
+                    if again.action == "deny":  # an edit cannot turn into a denied call
+                        decision, reason = "deny", f"{reason}; edited call: {again.reason}"
             if decision in ("deny", "ask-denied"):
                 raise PolicyDenied(f"denied by policy: {reason}", tool=tool.name, reason=reason)
-            result = await tool.call(call.arguments, self.env)
+            result = await tool.call(arguments, self.env)
+            if edited:
+                result = f"(the reviewer edited your call to {tool.name}({arguments}))\n{result}"
         except (ToolError, PolicyDenied) as e:
             error = str(e)
         except Exception as e:  # a failing tool is an observation, not a crash
@@ -77,7 +88,7 @@ class ToolExecutor:
             ToolCallEvent(
                 call_id=call.id,
                 name=call.name,
-                arguments=redact(call.arguments),
+                arguments=redact(arguments),
                 result=redact_text(result) if result is not None else None,
                 error=redact_text(error) if error else None,
                 decision=decision,  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import sys
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
@@ -29,10 +30,16 @@ class ApprovalRequest(BaseModel):
 
 
 class Approval(BaseModel):
+    """A human's answer. `arguments`, when given with `approved=True`, replaces the
+    model's arguments ("approve with edits"): they are validated against the tool's
+    schema and checked by the policy again (a hard deny still wins) before the tool runs,
+    and the model is told its call was edited."""
+
     model_config = ConfigDict(extra="forbid")
 
     approved: bool
     reason: str = ""
+    arguments: dict[str, Any] | None = None
 
 
 @runtime_checkable
@@ -68,7 +75,10 @@ class CLIFeedback:
         if request.reason:
             print(f"[forgekit] policy: {request.reason}", file=self.output)
         try:
-            answer = await asyncio.to_thread(self.input_fn, "Allow? [y/N] ")
+            answer = await asyncio.to_thread(self.input_fn, "Allow? [y/N/e(dit)] ")
+            if answer.strip().lower() in ("e", "edit"):
+                text = await asyncio.to_thread(self.input_fn, "Arguments as a JSON object: ")
+                return _edited(text)
         except EOFError:
             return Approval(approved=False, reason="no answer (end of input)")
         ok = answer.strip().lower() in ("y", "yes")
@@ -76,6 +86,17 @@ class CLIFeedback:
             approved=ok,
             reason="approved on the command line" if ok else "refused on the command line",
         )
+
+
+def _edited(text: str) -> Approval:
+    """The approval for arguments typed as JSON; anything else is a refusal that says why."""
+    try:
+        args = json.loads(text)
+    except json.JSONDecodeError as e:
+        return Approval(approved=False, reason=f"edited arguments are not valid JSON: {e}")
+    if not isinstance(args, dict):
+        return Approval(approved=False, reason="edited arguments must be a JSON object")
+    return Approval(approved=True, reason="approved with edited arguments", arguments=args)
 
 
 class CallbackFeedback:

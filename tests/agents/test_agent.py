@@ -377,3 +377,52 @@ def test_a_crashing_model_ends_the_run_as_failed_with_the_error(tmp_path: Path):
     assert kinds.count("tool_call") == 1 and kinds.count("step") == 1  # finished work kept
     end = events(agent, "run_end")[0]
     assert end.status == "failed" and "server gone" in end.error
+
+
+def test_approve_with_edited_arguments_runs_the_edit_and_tells_the_model(tmp_path: Path):
+    from forgekit.agents import Approval
+
+    script = [
+        reply("", call("run_command", {"command": "git push origin main"}, "a")),
+        reply("", call("run_command", {"command": "git push origin dev"}, "b")),
+        reply("done"),
+    ]
+    asked = []
+
+    def review(req):
+        asked.append(req.arguments["command"])
+        if "dev" in req.arguments["command"]:  # an edit into a call the policy denies
+            return Approval(approved=True, arguments={"command": "rm -rf /"}, reason="oops")
+        return Approval(approved=True, arguments={"command": "echo pushed"}, reason="dry run")
+
+    gw, src = gateway(script)
+    agent = Agent(
+        model="m", bundles=["shell"], parallel_tools=False, feedback=CallbackFeedback(review)
+    )
+    agent.run("x", gw, workspace=tmp_path)
+    first, second = events(agent, "tool_call")
+    assert first.decision == "ask-approved" and first.arguments == {"command": "echo pushed"}
+    assert "pushed" in first.result and "the model asked for" in first.decision_reason
+    assert "git push origin main" in first.decision_reason
+    seen = [m.content for m in src.requests[1].messages if m.role == "tool"]
+    assert seen[0].startswith("(the reviewer edited your call to run_command(")
+    assert asked == ["git push origin main", "git push origin dev"]
+    assert second.decision == "deny" and second.result is None
+    assert "denied by policy" in second.error and "edited call" in second.decision_reason
+
+
+def test_cli_feedback_edit_takes_json_arguments():
+    import asyncio as aio
+    import io
+
+    from forgekit.agents.feedback import ApprovalRequest, CLIFeedback
+
+    answers = iter(["e", '{"command": "echo hi"}', "edit", "not json", "e", "[1]"])
+    fb = CLIFeedback(input_fn=lambda prompt: next(answers), output=io.StringIO())
+    req = ApprovalRequest(tool="run_command", arguments={"command": "ls"})
+    ok = aio.run(fb.approve(req))
+    assert ok.approved and ok.arguments == {"command": "echo hi"}
+    bad = aio.run(fb.approve(req))
+    assert not bad.approved and "not valid JSON" in bad.reason
+    notdict = aio.run(fb.approve(req))
+    assert not notdict.approved and "JSON object" in notdict.reason
