@@ -34,6 +34,7 @@ from forgekit.agents.termination import (
     FinalAnswer,
     MaxSteps,
     Termination,
+    hard_deadline_s,
 )
 from forgekit.agents.text_tools import parse_text_tool_calls
 from forgekit.agents.tools import Tool, ToolEnv, as_tool
@@ -222,67 +223,82 @@ class Agent:
         stop_reason: str | None = None
         last_text = ""
         tool_calls = 0
+        deadline = hard_deadline_s(stop)
+        timer = asyncio.timeout(deadline)
         try:
-            while stop_reason is None:
-                state.steps += 1
-                view = apply_history(self.history, messages)
-                resp = await ctx.complete(view, model=self.model, tools=openai_tools, **self.params)
-                state.input_tokens += resp.usage.input_tokens
-                state.output_tokens += resp.usage.output_tokens
-                state.cost_usd += resp.cost_usd
-                calls, parse_errors = self._calls(resp, text_mode)
-                messages.append(
-                    Message.assistant(resp.text or None, calls or None)
-                    if not text_mode
-                    else Message.assistant(resp.text)
-                )
-                results = await executor.run(calls)
-                tool_calls += len(calls)
-                observations = [
-                    f"{c.name}: {r if e is None else 'ERROR: ' + e}"
-                    for c, (r, e) in zip(calls, results, strict=True)
-                ]
-                observations += [f"ERROR: {e}" for e in parse_errors]
-                self._append_observations(messages, calls, results, parse_errors, text_mode)
-                if resp.text.strip():
-                    last_text = resp.text
-                state.last_text = resp.text
-                state.last_results = [
-                    (c.name, r or "", e) for c, (r, e) in zip(calls, results, strict=True)
-                ]
-                state.final = not calls and not parse_errors
-                action = "; ".join(f"{c.name}({c.arguments_json()})" for c in calls) or None
-                state.actions.append(action or "")
-                obs_text = "\n".join(observations) or None
-                if obs_text:
-                    state.observations.append(obs_text)
-                step = ctx.emit(
-                    StepEvent(
-                        step=state.steps,
-                        thought=redact_text(resp.text) or None,
-                        action=action,
-                        observation=redact_text(obs_text) if obs_text else None,
-                        cost_usd=resp.cost_usd,
-                        latency_s=resp.latency_s,
-                        tokens=resp.usage.total_tokens,
+            async with timer:
+                while stop_reason is None:
+                    state.steps += 1
+                    view = apply_history(self.history, messages)
+                    resp = await ctx.complete(
+                        view, model=self.model, tools=openai_tools, **self.params
                     )
-                )
-                await ctx.bus.publish("on_step_done", step, state)
-                stop_reason = stop.check(state)
-                if stop_reason is None and state.final:
+                    state.input_tokens += resp.usage.input_tokens
+                    state.output_tokens += resp.usage.output_tokens
+                    state.cost_usd += resp.cost_usd
+                    calls, parse_errors = self._calls(resp, text_mode)
                     messages.append(
-                        Message.user(
-                            "Continue the task: call a tool"
-                            + (f", or finish with {self.stop_word}." if self.stop_word else ".")
+                        Message.assistant(resp.text or None, calls or None)
+                        if not text_mode
+                        else Message.assistant(resp.text)
+                    )
+                    results = await executor.run(calls)
+                    tool_calls += len(calls)
+                    observations = [
+                        f"{c.name}: {r if e is None else 'ERROR: ' + e}"
+                        for c, (r, e) in zip(calls, results, strict=True)
+                    ]
+                    observations += [f"ERROR: {e}" for e in parse_errors]
+                    self._append_observations(messages, calls, results, parse_errors, text_mode)
+                    if resp.text.strip():
+                        last_text = resp.text
+                    state.last_text = resp.text
+                    state.last_results = [
+                        (c.name, r or "", e) for c, (r, e) in zip(calls, results, strict=True)
+                    ]
+                    state.final = not calls and not parse_errors
+                    action = "; ".join(f"{c.name}({c.arguments_json()})" for c in calls) or None
+                    state.actions.append(action or "")
+                    obs_text = "\n".join(observations) or None
+                    if obs_text:
+                        state.observations.append(obs_text)
+                    step = ctx.emit(
+                        StepEvent(
+                            step=state.steps,
+                            thought=redact_text(resp.text) or None,
+                            action=action,
+                            observation=redact_text(obs_text) if obs_text else None,
+                            cost_usd=resp.cost_usd,
+                            latency_s=resp.latency_s,
+                            tokens=resp.usage.total_tokens,
                         )
                     )
+                    await ctx.bus.publish("on_step_done", step, state)
+                    stop_reason = stop.check(state)
+                    if stop_reason is None and state.final:
+                        messages.append(
+                            Message.user(
+                                "Continue the task: call a tool"
+                                + (f", or finish with {self.stop_word}." if self.stop_word else ".")
+                            )
+                        )
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            stop_reason = (
+                f"timeout: {state.elapsed_s:.1f}s >= {deadline:g}s "
+                f"(interrupted during step {state.steps})"
+            )
         except BudgetExceeded as e:
             stop_reason = f"budget_exceeded: {e}"
         answer_text = last_text
         if self.stop_word:
             answer_text = answer_text.replace(self.stop_word, "").strip()
         data = None
-        if self.output_schema is not None and not stop_reason.startswith("budget_exceeded"):
+        # no structured-output call after the budget or the time ran out
+        if self.output_schema is not None and not (
+            stop_reason.startswith("budget_exceeded") or timer.expired()
+        ):
             try:
                 data = await complete_structured(
                     ctx,

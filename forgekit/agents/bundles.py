@@ -163,6 +163,11 @@ def _script_runner(script: Path, timeout_s: float) -> Any:
             proc.kill()
             await proc.wait()
             raise ToolError(f"{script.name} timed out after {timeout_s:g}s") from None
+        except asyncio.CancelledError:  # the agent's deadline passed or the run was stopped
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()  # reap it while the loop runs
+            raise
         text = out.decode("utf-8", "replace")
         if proc.returncode:
             raise ToolError(f"{script.name} exited with {proc.returncode}: {text[-2000:]}")

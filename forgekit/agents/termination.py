@@ -181,6 +181,18 @@ class Timeout(Termination):
         return {"seconds": self.seconds}
 
 
+def hard_deadline_s(condition: Termination) -> float | None:
+    """The seconds after which `condition` fires whatever else happens: the smallest
+    `Timeout` reachable through `|` alone (under an `&` a timeout alone does not stop).
+    The agent enforces it inside a step too, interrupting a slow model or tool call."""
+    if isinstance(condition, Timeout):
+        return condition.seconds
+    if type(condition) is AnyOf:  # not AllOf, its subclass
+        found = [t for c in condition.conditions if (t := hard_deadline_s(c)) is not None]
+        return min(found) if found else None
+    return None
+
+
 class TextMention(Termination):
     kind = "text_mention"
 

@@ -426,3 +426,30 @@ def test_cli_feedback_edit_takes_json_arguments():
     assert not bad.approved and "not valid JSON" in bad.reason
     notdict = aio.run(fb.approve(req))
     assert not notdict.approved and "JSON object" in notdict.reason
+
+
+def test_timeout_interrupts_a_slow_step_and_kills_its_process(tmp_path: Path):
+    import time
+
+    from forgekit.agents import Timeout
+    from forgekit.agents.termination import hard_deadline_s
+
+    assert hard_deadline_s(MaxSteps(3) | Timeout(5) | (Timeout(1) & MaxSteps(1))) == 5
+    assert hard_deadline_s(Timeout(1) & MaxSteps(1)) is None
+    marker = tmp_path / "still-running"
+    script = [
+        reply("", call("run_command", {"command": f"sleep 30; touch {marker.name}"})),
+        reply("never asked"),
+    ]
+    gw, src = gateway(script)
+    agent = Agent(
+        model="m", bundles=["shell"], termination=Timeout(1.0) | MaxSteps(5), parallel_tools=False
+    )
+    t0 = time.monotonic()
+    answer = agent.run("x", gw, workspace=tmp_path)
+    assert time.monotonic() - t0 < 10
+    assert answer.stop_reason.startswith("timeout:")
+    assert "interrupted during step 1" in answer.stop_reason
+    assert len(src.requests) == 1  # no further model call after the deadline
+    time.sleep(0.5)
+    assert not marker.exists()

@@ -59,11 +59,19 @@ async def run_process(
     try:
         out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout_s)
     except TimeoutError:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(proc.pid)
         await proc.wait()
         return f"timed out after {timeout_s:g}s (process killed)"
+    except asyncio.CancelledError:  # the agent's deadline passed or the run was stopped
+        _kill_group(proc.pid)
+        await proc.wait()  # reap it while the loop runs
+        raise
     text = clip(out.decode("utf-8", "replace"), max_output)
     return f"exit code {proc.returncode}\n{text}" if text else f"exit code {proc.returncode}"
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
