@@ -1,12 +1,20 @@
-"""Plain vs quality strategies on the bundled task sets, on the embedded local model:
-accuracy against calls/tokens/cost, with the Pareto front.
+"""Plain vs every quality strategy on the embedded local model, measured by the eval
+runner: accuracy with 95% bootstrap CIs, the paired difference against plain with its
+p-value, model calls/tokens/USD/latency per sample, and the Pareto front.
 
-Usage:
-    .venv/bin/python benchmarks/quality/compare.py [--taskset arithmetic|multiple_choice]
-        [--limit N] [--out benchmarks/quality/results]
+Usage (from the repository root):
+    .venv/bin/python benchmarks/quality/compare.py [--suite evals/quality_strategies.yaml]
+        [--limit N] [--out benchmarks/quality/results] [--fresh | --no-cache]
+        [--eval-dir DIR]
 
-Writes <out>/<taskset>.json (rows with per-sample answers), <taskset>.md (the table)
-and <taskset>.png (the accuracy-vs-calls plot, Pareto front in red).
+The runner writes its results and one trajectory per sample under
+`.forgekit/evals/<eval id>/` (resumable: an interrupted run continues where it stopped)
+and the gateway caches responses in `.forgekit/cache`, so a second run is free; pass
+`--fresh` (no response cache, a new eval dir) to measure every call again. This script
+only adds the run's metadata (date, machine, load average, wall time, cache hits) to what
+`forgekit quality compare` writes: <out>/<suite>.md, .json and .png. Re-rendering a
+finished evaluation (`--eval-dir DIR`, no model call made) keeps the timing of the run
+that measured it.
 """
 
 from __future__ import annotations
@@ -19,67 +27,83 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-PROMPTS = {
-    "arithmetic": "{input}\nAnswer with just the number.",
-    "multiple_choice": "{input}\n{choices}\nAnswer with the letter of the correct choice.",
-}
+# what describes the run that made the model calls (kept when only re-rendering)
+TIMING = ("date", "load_average_start", "load_average_end", "wall_s", "response_cache", "command")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--taskset", default="arithmetic", choices=sorted(PROMPTS))
+    ap.add_argument("--suite", default=str(ROOT / "evals/quality_strategies.yaml"))
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--only", default=None, help="comma-separated solver names")
+    ap.add_argument("--eval-dir", default=None, help="the runner's output dir")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/quality/results"))
+    ap.add_argument("--no-cache", action="store_true", help="bypass the response cache")
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="measure every call again: --no-cache and a new eval dir under .forgekit/evals",
+    )
     args = ap.parse_args(argv)
+    if args.fresh:
+        args.no_cache = True
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        args.eval_dir = args.eval_dir or str(ROOT / f".forgekit/evals/quality-fresh-{stamp}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    import tempfile
-
+    from forgekit.cli.cmd_quality import load_or_run, write_outputs
     from forgekit.core.config import load_config
-    from forgekit.evals import load_samples
     from forgekit.models import Gateway
-    from forgekit.quality import markdown_table, measure, plot_frontier
-    from forgekit.quality.measure import standard_lineup
+    from forgekit.quality import markdown_table, strategy_table
 
-    samples = load_samples(ROOT / f"datasets/{args.taskset}/{args.taskset}.jsonl", limit=args.limit)
-    todo = standard_lineup(PROMPTS[args.taskset], only=args.only.split(",") if args.only else None)
-    home = tempfile.mkdtemp(prefix="forgekit-quality-bench-")
-    cfg = load_config(env={"FORGEKIT_HOME": home})
-    cfg.cache.enabled = False  # measure real calls
-    gw = Gateway(cfg)
+    gw = Gateway(load_config(env={"FORGEKIT_HOME": str(ROOT)}))
+    load_before = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     t0 = time.perf_counter()
     try:
-        rows = measure(
-            todo,
-            samples,
-            gw,
-            model="local",
-            on_result=lambda r: print(r, file=sys.stderr, flush=True),
+        results = load_or_run(
+            args.suite,
+            gateway=gw,
+            limit=args.limit,
+            eval_dir=args.eval_dir,
+            cache=not args.no_cache,
         )
+        stats = gw.cache.stats() if gw.cache.enabled else {}
+        made_calls = gw.calls > 0
     finally:
         gw.close()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    seconds = time.perf_counter() - t0
+    rows = strategy_table(results)
+    suite = results.meta.get("suite", {})
     meta = {
-        "taskset": args.taskset,
-        "samples": len(samples),
-        "model": "local (SmolLM2-135M)",
+        "suite": os.path.relpath(args.suite, ROOT),
+        "taskset": suite.get("taskset"),
+        "models": suite.get("models"),
+        "date": started,
         "machine": f"{os.cpu_count()}-core CPU",
-        "seconds": round(time.perf_counter() - t0),
+        "load_average_start": [round(x, 2) for x in load_before],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "wall_s": round(seconds, 1),
+        "response_cache": "off" if args.no_cache else {k: stats.get(k) for k in ("hits", "misses")},
+        "command": "python benchmarks/quality/compare.py " + " ".join(argv or sys.argv[1:]),
     }
-    (out / f"{args.taskset}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    table = markdown_table(rows, cost="calls")
-    (out / f"{args.taskset}.md").write_text(table + "\n")
-    plot_frontier(
+    stem = Path(args.suite).stem
+    previous = Path(args.out) / f"{stem}.json"
+    if not made_calls and previous.exists():
+        # re-rendering a finished evaluation: keep the timing of the run that measured it
+        old = json.loads(previous.read_text(encoding="utf-8")).get("meta", {})
+        if old.get("eval_dir") and Path(old["eval_dir"]).resolve() == results.out_dir.resolve():
+            meta.update({k: old[k] for k in TIMING if k in old})
+            meta["rendered"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    write_outputs(
+        results,
         rows,
-        cost="calls",
-        path=str(out / f"{args.taskset}.png"),
-        title=f"{args.taskset}: accuracy vs calls per sample (SmolLM2-135M)",
+        args.out,
+        stem=stem,
+        meta=meta,
+        title=f"{stem}: accuracy vs calls per sample (SmolLM2-135M, 95% CI)",
     )
-    print(table)
-    print(meta)
+    print(markdown_table(rows))
+    print({k: meta[k] for k in (*TIMING, "rendered") if k in meta})
     return 0
 
 

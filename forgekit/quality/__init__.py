@@ -3,6 +3,10 @@
 Each strategy is a Solver wrapping any Solver, so they nest and evals can compare
 "model X plain" with "model X with best-of-5" on accuracy and cost.
 
+Measuring them is the eval runner's job (a suite names plain and each strategy, see
+`evals/quality_strategies.yaml`); `strategy_table(results)`, `markdown_table` and
+`plot_frontier` turn its `EvalResults` into the accuracy-vs-cost table and plot.
+
 Example:
     >>> from forgekit.quality import BestOfN, Direct
     >>> solver = BestOfN(Direct("{input}\\nAnswer with a number."), n=5)
@@ -11,9 +15,20 @@ Example:
 from forgekit.quality.best_of_n import AskColleagues, BestOfN
 from forgekit.quality.debate import Debate
 from forgekit.quality.direct import Direct
-from forgekit.quality.frontier import frontier_table, pareto_front, plot_frontier
-from forgekit.quality.guardrail import Guardrail, LLMValidator, SchemaValidator, Verdict
-from forgekit.quality.measure import exact_match, markdown_table, measure
+from forgekit.quality.frontier import (
+    frontier_table,
+    markdown_table,
+    pareto_front,
+    plot_frontier,
+    strategy_table,
+)
+from forgekit.quality.guardrail import (
+    Guardrail,
+    LLMValidator,
+    SchemaValidator,
+    Verdict,
+    well_formed,
+)
 from forgekit.quality.meter import Meter
 from forgekit.quality.normalize import extract_choice, extract_number, normalize_answer
 from forgekit.quality.pairwise import Pairwise
@@ -41,14 +56,14 @@ __all__ = [
     "VoteResult",
     "build",
     "extract_choice",
-    "exact_match",
     "extract_number",
     "frontier_table",
     "from_config",
     "majority_vote",
     "markdown_table",
-    "measure",
     "normalize_answer",
     "pareto_front",
     "plot_frontier",
+    "strategy_table",
+    "well_formed",
 ]

@@ -270,3 +270,17 @@ class Guardrail(Strategy):
         if out.stop_reason != "budget":
             out.stop_reason = "rejected"
         return out
+
+
+def well_formed(answer: Answer, sample: Sample) -> bool | str:
+    """A format validator for the bundled task sets: a choice letter for multiple choice,
+    a number otherwise (the feedback says which). In YAML:
+    ``validator: "forgekit.quality.guardrail:well_formed"``."""
+    from forgekit.quality.normalize import extract_choice, extract_number
+
+    if sample.choices:
+        if extract_choice(answer.text, sample.choices) is not None:
+            return True
+        letters = ", ".join(chr(65 + i) for i in range(len(sample.choices)))
+        return f"answer with one letter: {letters}"
+    return extract_number(answer.text) is not None or "answer with a number"

@@ -1,0 +1,176 @@
+"""The strategy comparison from the eval runner's results, with a scripted model double:
+plain vs best-of-3 vs a guardrail run by `forgekit.evals`, then `strategy_table`,
+`markdown_table`, `plot_frontier` and `forgekit quality compare` on those results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from forgekit.cli import cmd_quality
+from forgekit.core.config import AliasConfig, Price, load_config
+from forgekit.evals import evaluate
+from forgekit.models import Gateway, ScriptedSource
+from forgekit.quality import markdown_table, plot_frontier, strategy_table
+
+SAMPLES = [{"id": f"s{i}", "input": f"what is {i} + {i}?", "target": str(2 * i)} for i in range(4)]
+
+
+def reply(request) -> str:
+    """Plain (greedy) is right on s0 and s1 and gives no number on s2, s3; it is right
+    once told its answer was rejected. Sampled candidates (seeded) are right for seeds 0
+    and 1, wrong for seed 2, so a vote of 3 is always right."""
+    text = request.messages[-1].content
+    n = int(re.findall(r"\d+", text)[0])
+    seed = request.params.get("seed")
+    if seed is not None:
+        return str(2 * n) if seed < 2 else "99"
+    if "rejected" in text or n < 2:
+        return f"The answer is {2 * n}."
+    return "I do not know."
+
+
+def run_suite(tmp_path: Path):
+    """Run plain, best-of-3 and a guardrail on the scripted model with the eval runner."""
+    (tmp_path / "tasks.jsonl").write_text("".join(json.dumps(s) + "\n" for s in SAMPLES))
+    suite = {
+        "name": "strategies",
+        "taskset": "tasks.jsonl",
+        "models": ["m"],
+        "solvers": [
+            {"name": "plain", "template": "{input}", "params": {"temperature": 0.0}},
+            {
+                "name": "best_of_3",
+                "type": "best_of_n",
+                "options": {"inner": "plain", "n": 3, "temperature": 0.7},
+            },
+            {
+                "name": "guardrail_3",
+                "type": "guardrail",
+                "options": {
+                    "inner": "plain",
+                    "validator": "forgekit.quality.guardrail:well_formed",
+                    "max_attempts": 3,
+                },
+            },
+        ],
+        "scorers": ["numeric"],
+        "concurrency": 1,
+    }
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite, sort_keys=False))
+    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
+    cfg.cache.enabled = False
+    cfg.models.aliases["m"] = AliasConfig(
+        model="openai/m",
+        api_base="http://x",
+        max_retries=0,
+        price=Price(input_per_1k=1.0, output_per_1k=0.0),
+    )
+    gw = Gateway(cfg, source=ScriptedSource(reply))
+    return evaluate(path, gw, out_dir=tmp_path / "eval", progress=False)
+
+
+@pytest.fixture
+def results(tmp_path: Path):
+    return run_suite(tmp_path)
+
+
+def test_strategy_table_from_eval_results(results) -> None:
+    rows = strategy_table(results)
+    by = {r["solver"]: r for r in rows}
+    assert [r["solver"] for r in rows] == ["plain", "best_of_3", "guardrail_3"]
+    plain, bo3, guard = by["plain"], by["best_of_3"], by["guardrail_3"]
+    # accuracy and its bootstrap CI are the runner's
+    assert (plain["accuracy"], bo3["accuracy"], guard["accuracy"]) == (0.5, 1.0, 1.0)
+    assert (bo3["ci_low"], bo3["ci_high"]) == (1.0, 1.0)
+    assert 0.0 <= plain["ci_low"] < 0.5 < plain["ci_high"] <= 1.0
+    # the paired difference against plain: +0.5 on 4 samples, two of them flipped;
+    # the exact sign-flip test gives p = 2/4
+    assert plain["diff"] is None and plain["p_value"] is None
+    assert bo3["diff"] == 0.5 and bo3["p_value"] == 0.5 and bo3["significant"] is False
+    assert guard["diff"] == 0.5 and guard["p_value"] == 0.5
+    assert (bo3["won"], bo3["lost"], plain["won"]) == (2, 0, None)
+    # cost per sample: 1 call; 3 candidates; 1 call on s0/s1, 2 (a reject) on s2/s3
+    assert (plain["calls"], bo3["calls"], guard["calls"]) == (1.0, 3.0, 1.5)
+    # tokens (the double counts words): 5 in + 4 out; 3 x (5 + 1); s2/s3 retry with the
+    # rejected answer and the feedback in the prompt (24 in + 4 out more)
+    assert (plain["tokens"], bo3["tokens"], guard["tokens"]) == (9.0, 18.0, 23.0)
+    # USD at $1 per 1k input tokens: 5, 15 and (5 + 5 + 29 + 29) / 4 = 17 input tokens
+    assert [round(r["cost_usd"], 6) for r in rows] == [0.005, 0.015, 0.017]
+    # these models cost money, so the front is on USD: the guardrail is as accurate as
+    # best-of-3 but dearer in USD (its retries carry long prompts), so it is off it...
+    assert {r["cost_axis"] for r in rows} == {"cost_usd"}
+    assert [r["pareto"] for r in rows] == [True, True, False]
+    # ...and on model calls it is best-of-3 that is dominated
+    on_calls = strategy_table(results, cost="calls")
+    assert [r["pareto"] for r in on_calls] == [True, False, True]
+    assert {r["cost_axis"] for r in on_calls} == {"calls"}
+
+
+def test_baseline_choice_and_unknown_baseline(results) -> None:
+    rows = strategy_table(results, baseline="best_of_3")
+    by = {r["solver"]: r for r in rows}
+    assert by["best_of_3"]["diff"] is None
+    assert by["plain"]["diff"] == -0.5 and by["guardrail_3"]["diff"] == 0.0
+    assert by["guardrail_3"]["p_value"] == 1.0
+    assert (by["plain"]["won"], by["plain"]["lost"]) == (0, 2)
+    with pytest.raises(ValueError, match="baseline 'nope' is not a solver"):
+        strategy_table(results, baseline="nope")
+
+
+def test_markdown_table_and_plot(results, tmp_path: Path) -> None:
+    table = markdown_table(results, cost="calls")
+    lines = table.splitlines()
+    assert lines[0].startswith(
+        "| solver | n | accuracy [95% CI] | Δ vs plain [95% CI] | p | won/lost | calls/sample |"
+    )
+    assert "Pareto (calls)" in lines[0]
+    latency = f"{strategy_table(results)[1]['latency_s']:.1f}"
+    assert lines[3] == (
+        "| best_of_3 | 4 | 1.00 [1.00, 1.00] | +0.50 [+0.00, +1.00] | 0.500 | 2/0 | 3.0 | 18 | "
+        f"0.015000 | {latency} |  |"
+    )
+    assert lines[4].startswith("| guardrail_3 | 4 | 1.00 [1.00, 1.00] | +0.50 [+0.00, +1.00] |")
+    assert lines[4].endswith(" | ★ |") and lines[2].endswith(" | ★ |")
+    assert table.count("★") == 2
+    out = tmp_path / "front.png"
+    plot_frontier(results, cost="calls", path=str(out))
+    assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 5000
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser()
+    cmd_quality.register(parser.add_subparsers())
+    return parser.parse_args(argv)
+
+
+def test_cli_compare_reads_an_eval_dir(results, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "report"
+    args = _parse(
+        ["quality", "compare", str(results.out_dir), "--cost", "calls", "--out", str(out)]
+    )
+    assert args.func(args) == 0
+    printed = capsys.readouterr().out
+    assert "| guardrail_3 | 4 | 1.00 [1.00, 1.00] | +0.50" in printed
+    assert {p.name for p in out.iterdir()} == {"quality.md", "quality.json", "quality.png"}
+    doc = json.loads((out / "quality.json").read_text())
+    assert [r["solver"] for r in doc["rows"]] == ["plain", "best_of_3", "guardrail_3"]
+    assert len(doc["samples"]) == 12 and doc["meta"]["eval_id"] == results.eval_id
+
+
+def test_cli_compare_errors_clearly(tmp_path: Path, capsys) -> None:
+    args = _parse(["quality", "compare", str(tmp_path)])
+    assert args.func(args) == 2
+    assert "no results.parquet" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntaskset: t.jsonl\nsolvers: []\nscorers: [numeric]\n")
+    args = _parse(["quality", "compare", str(bad)])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "solvers" in err
