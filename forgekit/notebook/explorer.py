@@ -27,7 +27,7 @@ def hit_row(hit: Any) -> dict[str, Any]:
     get = hit.get if isinstance(hit, dict) else lambda k, d=None: getattr(hit, k, d)
     scores = {str(k): float(v) for k, v in (get("scores") or {}).items()}
     final = float(get("score", 0.0) or 0.0)
-    fused = scores.get("rrf", final if len(scores) != 1 else None)
+    fused = scores.get("fused", scores.get("rrf", final if len(scores) != 1 else None))
     return {
         "text": str(get("text", "")),
         "source": str(get("span", None) or get("source", "")),
