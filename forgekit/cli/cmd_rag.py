@@ -125,7 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument(
         "--configs",
         default=None,
-        help="comma-separated: vector,bm25,hybrid,hybrid+keywords,default",
+        help="comma-separated: vector,bm25,hybrid-rrf,hybrid,hybrid+keywords,default",
     )
     q.add_argument("--rerank", default=None, help="a local cross-encoder path to add")
     q.add_argument("-k", default="1,5,10", help="cut-offs, e.g. 1,5,10")

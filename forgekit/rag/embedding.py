@@ -270,6 +270,45 @@ class EmbeddingCache:
         self._conn.close()
 
 
+def embed_missing(
+    embedder: Embedder,
+    texts: Sequence[str],
+    hashes: Sequence[str],
+    cache: EmbeddingCache | None,
+    *,
+    part: int | None = None,
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Vectors by hash for `texts`, embedding only those not in the cache.
+
+    The texts to embed are deduplicated, sorted by length across the whole call (so a
+    batch pads little, as in one `SentenceTransformer.encode` over everything) and
+    embedded in parts of `part` texts (default 16 batches); each part is written to the
+    cache as soon as it is done, so an interrupted run keeps what it embedded.
+
+    Returns:
+        The vectors by hash and the hashes embedded now (in embedding order).
+    """
+    import numpy as np
+
+    found = cache.get(embedder.model_id, hashes) if cache is not None else {}
+    todo: dict[str, str] = {}
+    for h, t in zip(hashes, texts, strict=True):
+        if h not in found and h not in todo:
+            todo[h] = t
+    vecs: dict[str, np.ndarray] = {h: np.frombuffer(v, dtype=np.float32) for h, v in found.items()}
+    order = sorted(todo, key=lambda h: len(todo[h]))  # stable: equal lengths keep order
+    if part is None:
+        part = max(1, int(getattr(embedder, "batch_size", 64) or 64)) * 16
+    for i in range(0, len(order), part):
+        keys = order[i : i + part]
+        new = embedder.embed([todo[h] for h in keys])
+        fresh = dict(zip(keys, np.asarray(new, dtype=np.float32), strict=True))
+        vecs.update(fresh)
+        if cache is not None:
+            cache.put(embedder.model_id, {h: v.tobytes() for h, v in fresh.items()})
+    return vecs, order
+
+
 def embed_with_cache(
     embedder: Embedder,
     texts: Sequence[str],
@@ -277,7 +316,8 @@ def embed_with_cache(
     *,
     hashes: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`, embedding only those not in the cache (in batches, deduplicated).
+    """Vectors for `texts`, embedding only those not in the cache (deduplicated, sorted
+    by length, in parts that are cached as they finish: see `embed_missing`).
 
     Returns:
         The (n, dim) float32 array and how many texts were actually embedded.
@@ -285,21 +325,7 @@ def embed_with_cache(
     import numpy as np
 
     hashes = list(hashes) if hashes is not None else [content_hash(t) for t in texts]
-    found = cache.get(embedder.model_id, hashes) if cache is not None else {}
-    todo: dict[str, str] = {}
-    for h, t in zip(hashes, texts, strict=True):
-        if h not in found and h not in todo:
-            todo[h] = t
-    vecs: dict[str, np.ndarray] = {h: np.frombuffer(v, dtype=np.float32) for h, v in found.items()}
-    if todo:
-        new = embedder.embed(list(todo.values()))
-        fresh = dict(zip(todo.keys(), new, strict=True))
-        vecs.update(fresh)
-        if cache is not None:
-            cache.put(
-                embedder.model_id,
-                {h: np.asarray(v, dtype=np.float32).tobytes() for h, v in fresh.items()},
-            )
+    vecs, fresh = embed_missing(embedder, texts, hashes, cache)
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32), 0
-    return np.stack([vecs[h] for h in hashes]).astype(np.float32), len(todo)
+    return np.stack([vecs[h] for h in hashes]).astype(np.float32), len(fresh)

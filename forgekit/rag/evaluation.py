@@ -22,11 +22,16 @@ if TYPE_CHECKING:
 STANDARD_CONFIGS: dict[str, dict[str, Any]] = {
     "vector": {"mode": "vector"},
     "bm25": {"mode": "keyword"},
-    "hybrid": {"mode": "hybrid", "keyword_weight": 1.0},
+    # plain reciprocal rank fusion 1:1, as LanceDB's hybrid search with RRFReranker
+    "hybrid-rrf": {"mode": "hybrid", "fusion": "rrf", "vector_weight": 1.0, "keyword_weight": 1.0},
+    # score fusion with the default weights
+    "hybrid": {"mode": "hybrid", "fusion": "score", "vector_weight": 0.6, "keyword_weight": 0.4},
     "hybrid+keywords": {
         "mode": "hybrid",
-        "keyword_weight": 1.0,
-        "keywords_weight": 0.5,
+        "fusion": "score",
+        "vector_weight": 0.6,
+        "keyword_weight": 0.4,
+        "keywords_weight": 0.2,
         "expand_query": True,
     },
 }
@@ -163,7 +168,8 @@ def evaluate_retrieval(
         index: an index built over the dataset's corpus (document ids = corpus ids).
         dataset: a BeirDataset or the folder of one.
         configs: name -> SearchConfig (or overrides of the index's default search config);
-            default: vector, bm25, hybrid, hybrid+keywords and the index default.
+            default: vector, bm25, hybrid-rrf, hybrid, hybrid+keywords and the index
+            default.
         k_values: cut-offs for nDCG and recall (MRR and MAP use the largest).
         split: qrels split when `dataset` is a folder.
         max_queries: evaluate only the first n judged queries.

@@ -2,9 +2,11 @@
 one LanceDB table per index in the project directory.
 
 Incremental: a checkpoint keeps each source's content hash; an update chunks, filters,
-embeds and writes only added and changed sources and deletes removed ones. Each batch
-deletes a source's old rows before adding its new ones and only then records the source
-in the checkpoint, so a run interrupted anywhere resumes without duplicate chunks."""
+embeds and writes only added and changed sources and deletes removed ones. New texts are
+embedded a window at a time in one length-sorted pass (cached as they finish); each group
+of sources is recorded as pending, has its old rows deleted and its new rows added, and
+only then is recorded in the checkpoint, so a run interrupted anywhere resumes without
+duplicate chunks."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from forgekit.rag.chunking import (
     chunk_file,
     content_hash,
 )
-from forgekit.rag.embedding import Embedder, EmbeddingCache, embed_with_cache, make_embedder
+from forgekit.rag.embedding import Embedder, EmbeddingCache, embed_missing, make_embedder
 from forgekit.rag.keywords import KeywordConfig
 from forgekit.rag.pii import PIIConfig, PIIFilter
 from forgekit.rag.search import SearchConfig, SearchResults, run_search
@@ -78,7 +80,9 @@ class IndexConfig(BaseModel):
         include: glob patterns of files to index (relative paths).
         exclude: glob patterns of files to skip.
         max_file_bytes: larger files are skipped (and logged).
-        batch_sources: sources per write (and per checkpoint).
+        batch_sources: sources per table write (and per checkpoint).
+        window_chunks: chunks prepared and embedded together before they are written
+            (one length-sorted pass: less padding; bounds memory).
         search: default search settings.
     """
 
@@ -91,7 +95,8 @@ class IndexConfig(BaseModel):
     include: list[str] = Field(default_factory=lambda: ["*"])
     exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     max_file_bytes: int = Field(2_000_000, ge=1)
-    batch_sources: int = Field(64, ge=1)
+    batch_sources: int = Field(256, ge=1)
+    window_chunks: int = Field(4096, ge=1)
     search: SearchConfig = Field(default_factory=lambda: SearchConfig(keywords_weight=0.0))
 
     def fingerprint(self, model_id: str) -> str:
@@ -178,7 +183,11 @@ def _as_documents(docs: Iterable[Any]) -> list[Document]:
             try:
                 out.append(
                     Document(
-                        **{k: v for k, v in d.items() if k in Document.model_fields},
+                        **{
+                            k: v
+                            for k, v in d.items()
+                            if k in Document.model_fields and k != "metadata"
+                        },
                         metadata={
                             **d.get("metadata", {}),
                             **{k: v for k, v in d.items() if k not in Document.model_fields},
@@ -281,7 +290,8 @@ class Index:
     @property
     def db(self) -> Any:
         if self._db is None:
-            import lancedb
+            with _no_namespace_datasets():  # lancedb looks at `datasets` on import
+                import lancedb
 
             self._db = lancedb.connect(str(self.dir / "lancedb"))
         return self._db
@@ -405,7 +415,14 @@ class Index:
 
     def update(self, source: str | Path | Sequence[Any] | None = None) -> UpdateReport:
         """Bring the index up to date with its source: only added, changed and removed
-        sources are touched. Returns what changed (also appended to the audit log)."""
+        sources are touched. Returns what changed (also appended to the audit log).
+
+        Changed sources are prepared in windows of `window_chunks` chunks: the window's
+        new texts are embedded together, sorted by length (cached part by part), then
+        written in groups of `batch_sources` sources, each group checkpointed after its
+        rows are in the table. Before a group is written its sources are recorded in
+        `pending.json`, so a run interrupted anywhere resumes without duplicate chunks
+        and only sources that may have rows are ever deleted."""
         if isinstance(source, str | Path):
             self.root, self.documents = Path(source).resolve(), None
         elif source is not None:
@@ -430,16 +447,25 @@ class Index:
                 "fts_dirty": False,
             }
             self._save_checkpoint(ck)
+            self._save_pending([])
         current = self._scan(rep.skipped)
-        old: dict[str, str] = ck["sources"]
+        old: dict[str, str] = dict(ck["sources"])
+        # sources whose rows may be in the table: the checkpointed ones and those of a
+        # group an interrupted run was writing (rows added, checkpoint not yet saved)
+        pending = self._load_pending() if self.table is not None else set()
         removed = sorted(set(old) - set(current))
-        changed = [s for s in current if old.get(s) != current[s]]
+        stray = sorted(pending - set(old) - set(current))
+        # a pending source was being rewritten: its rows may not match its checkpoint
+        changed = [s for s in current if old.get(s) != current[s] or s in pending]
         rep.unchanged = len(current) - len(changed)
         pii_hits: Counter[str] = Counter()
-        if removed or changed:
-            ck["fts_dirty"] = True  # persisted with the first checkpoint below
+        if (removed or changed or stray) and not ck.get("fts_dirty"):
+            ck["fts_dirty"] = True  # persisted before the table changes
+            self._save_checkpoint(ck)
+        if stray:  # rows of an interrupted group whose sources are gone since
+            self._delete_sources(stray)
         if removed and self.table is not None:
-            rep.chunks_removed += self._delete_sources(removed)
+            rep.chunks_removed += self._delete_sources(removed, count=True)
             for s in removed:
                 ck["sources"].pop(s, None)
             self._save_checkpoint(ck)
@@ -447,29 +473,32 @@ class Index:
             self.audit.append(
                 "remove", index=self.name, sources=removed, chunks_removed=rep.chunks_removed
             )
-        bs = self.config.batch_sources
-        for i in range(0, len(changed), bs):
-            batch = changed[i : i + bs]
-            written, embedded, hits = self._write_batch(batch)
-            new = [s for s in batch if s not in old]
-            upd = [s for s in batch if s in old]
-            for s in batch:
-                ck["sources"][s] = current[s]
-            self._save_checkpoint(ck)
-            rep.added += new
-            rep.updated += upd
-            rep.chunks_written += written
-            rep.embedded += embedded
-            pii_hits.update(hits)
-            self.audit.append(
-                "index",
-                index=self.name,
-                added=new,
-                updated=upd,
-                chunks=written,
-                embedded=embedded,
-                pii_hits=dict(hits),
-            )
+        has_rows = set(old) | pending
+        carry = pending & set(changed)  # stay pending until rewritten
+        for window in self._windows(changed):
+            for group, written, embedded, hits in self._write_window(window, has_rows, carry):
+                new = [s for s in group if s not in old]
+                upd = [s for s in group if s in old]
+                for s in group:
+                    ck["sources"][s] = current[s]
+                self._save_checkpoint(ck)
+                carry.difference_update(group)
+                rep.added += new
+                rep.updated += upd
+                rep.chunks_written += written
+                rep.embedded += embedded
+                pii_hits.update(hits)
+                self.audit.append(
+                    "index",
+                    index=self.name,
+                    added=new,
+                    updated=upd,
+                    chunks=written,
+                    embedded=embedded,
+                    pii_hits=dict(hits),
+                )
+        if pending or changed:
+            self._save_pending([])
         if ck.get("fts_dirty") and self.table is not None:
             self._build_fts()
             ck["fts_dirty"] = False
@@ -479,16 +508,59 @@ class Index:
         self.last_update = rep
         return rep
 
-    def _delete_sources(self, sources: list[str]) -> int:
+    def _pending_path(self) -> Path:
+        return self.meta_dir / "pending.json"
+
+    def _load_pending(self) -> set[str]:
+        p = self._pending_path()
+        if not p.exists():
+            return set()
+        try:
+            return set(json.loads(p.read_text(encoding="utf-8")))
+        except json.JSONDecodeError:  # cannot happen (atomic replace); be safe
+            return set()
+
+    def _save_pending(self, sources: list[str]) -> None:
+        p = self._pending_path()
+        if not sources and not p.exists():
+            return
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(sources)), encoding="utf-8")
+        os.replace(tmp, p)
+
+    def _windows(self, changed: list[str]) -> Iterator[list[tuple[str, list[Chunk], Counter[str]]]]:
+        """Changed sources, chunked and PII-filtered, in windows of about
+        `window_chunks` chunks (a source is never split)."""
+        window: list[tuple[str, list[Chunk], Counter[str]]] = []
+        n = 0
+        for s in changed:
+            hits: Counter[str] = Counter()
+            chunks = [self._filter(c, hits) for c in self._chunks_for(s)]
+            window.append((s, chunks, hits))
+            n += len(chunks)
+            if n >= self.config.window_chunks:
+                yield window
+                window, n = [], 0
+        if window:
+            yield window
+
+    def _delete_sources(self, sources: Iterable[str], *, count: bool = False) -> int:
+        """Delete the rows of `sources`; with `count`, return how many there were."""
         tbl = self.table
+        if tbl is None:
+            return 0
+        sources = list(sources)
         n = 0
         for i in range(0, len(sources), 200):
             part = sources[i : i + 200]
             cond = "source IN (" + ", ".join("'" + s.replace("'", "''") + "'" for s in part) + ")"
-            before = tbl.count_rows(cond)
-            if before:
+            if count:
+                before = tbl.count_rows(cond)
+                if before:
+                    tbl.delete(cond)
+                    n += before
+            else:
                 tbl.delete(cond)
-                n += before
         return n
 
     def _filter(self, c: Chunk, hits: Counter[str]) -> Chunk:
@@ -498,22 +570,64 @@ class Index:
         hits.update(h2)
         return c.model_copy(update={"text": text, "title": title}) if (h1 or h2) else c
 
-    def _write_batch(self, sources: list[str]) -> tuple[int, int, Counter[str]]:
+    def _write_window(
+        self,
+        window: list[tuple[str, list[Chunk], Counter[str]]],
+        has_rows: set[str],
+        carry: set[str],
+    ) -> Iterator[tuple[list[str], int, int, Counter[str]]]:
+        """Embed a window's chunks in one length-sorted pass, then write them in groups
+        of `batch_sources` sources. Yields (group sources, chunks written, chunks
+        embedded, PII hits) after each group's rows are in the table."""
+        import numpy as np
+
+        chunks = [c for _, cs, _ in window for c in cs]
+        texts = [c.embed_text for c in chunks]
+        hashes = [content_hash(t) for t in texts]
+        vec_by_hash, fresh_order = embed_missing(self.embedder, texts, hashes, self.cache)
+        fresh = set(fresh_order)
+        if chunks:
+            vecs = np.stack([vec_by_hash[h] for h in hashes]).astype(np.float32, copy=False)
+        else:
+            vecs = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        kws = self._extract_keywords(texts, hashes, vecs) if chunks else []
+        tbl = self._ensure_table()
+        bs = self.config.batch_sources
+        start = 0
+        for g in range(0, len(window), bs):
+            part = window[g : g + bs]
+            group = [s for s, _, _ in part]
+            n = sum(len(cs) for _, cs, _ in part)
+            hits: Counter[str] = Counter()
+            for _, _, h in part:
+                hits.update(h)
+            sl = slice(start, start + n)
+            start += n
+            embedded = 0
+            for h in hashes[sl]:
+                if h in fresh:
+                    fresh.discard(h)  # count each new vector once
+                    embedded += 1
+            self._save_pending([*group, *carry])
+            old_rows = [s for s in group if s in has_rows]
+            if old_rows:
+                self._delete_sources(old_rows)
+            if n:
+                with _no_namespace_datasets():
+                    tbl.add(self._arrow_rows(chunks[sl], texts[sl], hashes[sl], kws[sl], vecs[sl]))
+            yield group, n, embedded, hits
+
+    def _arrow_rows(
+        self,
+        chunks: list[Chunk],
+        texts: list[str],
+        hashes: list[str],
+        kws: list[list[str]],
+        vecs: np.ndarray,
+    ) -> Any:
+        import numpy as np
         import pyarrow as pa
 
-        hits: Counter[str] = Counter()
-        chunks: list[Chunk] = []
-        for s in sources:
-            chunks.extend(self._filter(c, hits) for c in self._chunks_for(s))
-        tbl = self._ensure_table()
-        if self.table is not None:
-            self._delete_sources(sources)
-        if not chunks:
-            return 0, 0, hits
-        texts = [c.embed_text for c in chunks]
-        hashes = [c.hash for c in chunks]
-        vecs, embedded = embed_with_cache(self.embedder, texts, self.cache, hashes=hashes)
-        kws = self._extract_keywords(texts, hashes, vecs)
         rows = {
             "id": [f"{c.source}#{c.chunk_index}" for c in chunks],
             "source": [c.source for c in chunks],
@@ -531,15 +645,13 @@ class Index:
             "hash": hashes,
             "keywords": kws,
             "keywords_text": [" ".join(k) for k in kws],
-            "fts": [f"{c.title}\n{c.text}" if c.title else c.text for c in chunks],
+            "fts": texts,  # title + text, as embedded
         }
         schema = self._schema()
         arrays = [pa.array(rows[f.name], type=f.type) for f in schema if f.name != "vector"]
-        flat = pa.array(vecs.reshape(-1), type=pa.float32())
+        flat = pa.array(np.ascontiguousarray(vecs).reshape(-1), type=pa.float32())
         arrays.append(pa.FixedSizeListArray.from_arrays(flat, self.embedder.dim))
-        with _no_namespace_datasets():
-            tbl.add(pa.Table.from_arrays(arrays, schema=schema))
-        return len(chunks), embedded, hits
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     def _extract_keywords(
         self, texts: list[str], hashes: list[str], vecs: np.ndarray

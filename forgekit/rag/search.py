@@ -1,13 +1,17 @@
-"""Search over an index table: vector, keyword (BM25 full-text) and hybrid (weighted
-reciprocal rank fusion), keyword expansion, optional cross-encoder rerank, filters."""
+"""Search over an index table: vector, keyword (BM25 full-text) and hybrid (score fusion
+or weighted reciprocal rank fusion, see `forgekit.rag.fusion`), keyword expansion,
+optional cross-encoder rerank, filters."""
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from forgekit.rag.fusion import FUSED_SCORE_NAME, Fusion, fuse, fuse_scores, pool_by_doc
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,10 +53,15 @@ class SearchConfig(BaseModel):
         mode: "vector", "keyword" (BM25) or "hybrid" (fusion of both).
         k: results returned.
         candidates: hits fetched from each leg before fusion.
-        rrf_k: the constant of reciprocal rank fusion, score = sum w / (rrf_k + rank).
+        fusion: how hybrid legs are fused. "score" (default): the weighted sum of each
+            leg's scores divided by that leg's best score (`fusion.fuse_scores`; +0.02
+            nDCG@10 over RRF on SciFact, see docs/rag.md). "rrf": weighted reciprocal
+            rank fusion, score = sum w / (rrf_k + rank) (the default before; with
+            vector_weight=1, keyword_weight=1.5 it is the earlier default exactly).
+        rrf_k: the constant of reciprocal rank fusion.
         vector_weight: weight of the vector leg in the fusion.
-        keyword_weight: weight of the BM25 leg over title + text (1.5: BM25 leads the
-            fusion; +0.02 nDCG@10 over 1:1 on SciFact, see docs/rag.md).
+        keyword_weight: weight of the BM25 leg over title + text (vector 0.6, BM25 0.4:
+            chosen on the odd-numbered SciFact train claims, see docs/rag.md).
         keywords_weight: weight of a third leg, BM25 over the chunks' KeyBERT keywords
             (keyword boosting; 0 turns it off).
         expand_query: add the keywords of the top vector hits to the BM25 query
@@ -61,8 +70,11 @@ class SearchConfig(BaseModel):
         rerank: a cross-encoder (sentence-transformers name or local path) that reorders
             the fused candidates; None for none.
         rerank_candidates: how many fused candidates the cross-encoder sees.
-        threshold: drop results whose final score is below this.
-        group_by_doc: one result per document (its best chunk: max-pooling).
+        threshold: drop results whose final score is below this (hybrid score fusion
+            with the default weights scores in [0, 1]; the best hit of both legs is 1).
+        group_by_doc: one result per document: each leg ranks documents by their best
+            chunk (max-pooling) before the legs are fused, so a document whose best
+            vector chunk and best BM25 chunk differ gets both scores.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -70,9 +82,10 @@ class SearchConfig(BaseModel):
     mode: Mode = "hybrid"
     k: int = Field(5, ge=1)
     candidates: int = Field(50, ge=1)
+    fusion: Fusion = "score"
     rrf_k: int = Field(60, ge=0)
-    vector_weight: float = Field(1.0, ge=0)
-    keyword_weight: float = Field(1.5, ge=0)
+    vector_weight: float = Field(0.6, ge=0)
+    keyword_weight: float = Field(0.4, ge=0)
     keywords_weight: float = Field(0.0, ge=0)
     expand_query: bool = False
     expansion_hits: int = Field(3, ge=1)
@@ -193,26 +206,62 @@ def _rows(tbl: Any) -> list[dict[str, Any]]:
     return tbl.to_pylist()
 
 
-def vector_leg(table: Any, vector: np.ndarray, n: int, where: str | None) -> list[dict[str, Any]]:
+# run the vector leg of a hybrid query in a worker thread, beside the BM25 leg (LanceDB
+# releases the GIL while it searches)
+PARALLEL_LEGS = True
+_POOL: list[Any] = []
+
+
+def _leg_pool() -> Any:
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="forgekit-rag-leg"))
+    return _POOL[0]
+
+
+# what a leg reads per candidate: the fused ranking needs only these; the other columns
+# (text, title, span, ...) are read for the final hits only (see `fetch_rows`)
+_LEG_COLUMNS = ["id", "doc_id"]
+
+
+def vector_leg(
+    table: Any,
+    vector: np.ndarray,
+    n: int,
+    where: str | None,
+    columns: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The `n` nearest chunks (cosine); `columns` to read (default all but the vector),
+    with `_rowid` and `_leg_score` (1 - cosine distance)."""
     q = table.search(vector, vector_column_name="vector").distance_type("cosine")
     if where:
         q = q.where(where, prefilter=True)
-    rows = _rows(q.select([*_COLUMNS, "_distance"]).limit(n).to_arrow())
+    cols = list(dict.fromkeys(_COLUMNS if columns is None else columns))
+    rows = _rows(q.select([*cols, "_distance"]).with_row_id(True).limit(n).to_arrow())
     for r in rows:
         r["_leg_score"] = 1.0 - float(r.pop("_distance"))
     return rows
 
 
 def keyword_leg(
-    table: Any, text: str, n: int, where: str | None, column: str = "fts"
+    table: Any,
+    text: str,
+    n: int,
+    where: str | None,
+    column: str = "fts",
+    columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """The `n` best BM25 matches of `text` on the full-text `column`; `columns` to read
+    (default all but the vector), with `_rowid` and `_leg_score` (BM25)."""
     if not text.strip():
         return []
     q = table.search(text, query_type="fts", fts_columns=column)
     if where:
         q = q.where(where, prefilter=True)
+    cols = list(dict.fromkeys(_COLUMNS if columns is None else columns))
     try:
-        rows = _rows(q.select([*_COLUMNS, "_score"]).limit(n).to_arrow())
+        rows = _rows(q.select([*cols, "_score"]).with_row_id(True).limit(n).to_arrow())
     except Exception as e:  # a query of only stop words or odd syntax
         if "no tokens" in str(e).lower() or "syntax" in str(e).lower():
             return []
@@ -222,19 +271,32 @@ def keyword_leg(
     return rows
 
 
-def fuse(
-    legs: dict[str, list[dict[str, Any]]], weights: dict[str, float], rrf_k: int
-) -> list[dict[str, Any]]:
-    """Weighted reciprocal rank fusion; every row keeps its per-leg scores and ranks."""
-    merged: dict[str, dict[str, Any]] = {}
-    for leg, rows in legs.items():
-        w = weights.get(leg, 1.0)
-        for rank, r in enumerate(rows, 1):
-            m = merged.setdefault(r["id"], {**r, "_scores": {}, "_ranks": {}, "_rrf": 0.0})
-            m["_scores"][leg] = r["_leg_score"]
-            m["_ranks"][leg] = rank
-            m["_rrf"] += w / (rrf_k + rank)
-    return sorted(merged.values(), key=lambda m: (-m["_rrf"], m["id"]))
+def fetch_rows(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Complete `rows` read by a leg with only a few columns: every stored column but the
+    vector, read by row id in one take (a leg's candidates are found by their row ids;
+    any row whose id no longer matches, after a compaction, is read by its `id`)."""
+    todo = [r for r in rows if "text" not in r]
+    if not todo:
+        return
+    got: dict[str, dict[str, Any]] = {}
+    by_rowid = [r["_rowid"] for r in todo if r.get("_rowid") is not None]
+    if by_rowid:
+        try:
+            taken = table.take_row_ids(by_rowid).select(_COLUMNS).to_arrow().to_pylist()
+        except Exception:  # row ids from another version of the table: read by id below
+            taken = []
+        got = {t["id"]: t for t in taken}
+    missing = [r["id"] for r in todo if r["id"] not in got]
+    if missing:
+        cond = "id IN (" + ", ".join(_sql_value(i) for i in missing) + ")"
+        found = table.search().where(cond).select(_COLUMNS).limit(len(missing)).to_arrow()
+        got.update({t["id"]: t for t in found.to_pylist()})
+    for r in todo:
+        full = got.get(r["id"])
+        if full is None:
+            raise KeyError(f"chunk {r['id']!r} vanished from the index during the search")
+        for key, value in full.items():
+            r.setdefault(key, value)
 
 
 def to_hit(
@@ -290,9 +352,19 @@ def run_search(
         n *= 2
     legs: dict[str, list[dict[str, Any]]] = {}
     weights: dict[str, float] = {}
+    # each leg reads ids (and what fusion, filters and expansion need); the full rows
+    # are read for the final hits only
+    cols = [*_LEG_COLUMNS, *(["metadata"] if rest else [])]
+    vec_job = None
     if cfg.mode in ("vector", "hybrid") or cfg.expand_query:
         assert vector is not None
-        vec_rows = vector_leg(table, vector, n, sql)
+        vec_cols = [*cols, *(["keywords"] if cfg.expand_query else [])]
+        if cfg.mode == "hybrid" and not cfg.expand_query and PARALLEL_LEGS:
+            # independent legs: the vector leg runs beside the BM25 leg(s)
+            vec_job = _leg_pool().submit(vector_leg, table, vector, n, sql, columns=vec_cols)
+            vec_rows = []
+        else:
+            vec_rows = vector_leg(table, vector, n, sql, columns=vec_cols)
         if cfg.mode != "keyword":
             legs["vector"] = vec_rows
             weights["vector"] = cfg.vector_weight if cfg.mode == "hybrid" else 1.0
@@ -301,11 +373,18 @@ def run_search(
         if cfg.expand_query:
             extra = expansion_terms(vec_rows, query, cfg.expansion_hits)
             text = " ".join([query, *extra])
-        legs["keyword"] = keyword_leg(table, text, n, sql)
+        legs["keyword"] = keyword_leg(table, text, n, sql, columns=cols)
         weights["keyword"] = cfg.keyword_weight if cfg.mode == "hybrid" else 1.0
         if cfg.keywords_weight > 0 and has_keywords:
-            legs["keywords"] = keyword_leg(table, query, n, sql, column="keywords_text")
+            legs["keywords"] = keyword_leg(
+                table, query, n, sql, column="keywords_text", columns=cols
+            )
             weights["keywords"] = cfg.keywords_weight
+    if vec_job is not None:
+        legs["vector"] = vec_job.result()
+    if cfg.group_by_doc:  # documents by their best chunk in each leg, then fused
+        legs = {leg: pool_by_doc(rows) for leg, rows in legs.items()}
+    key = "doc_id" if cfg.group_by_doc else "id"
     if len(legs) == 1:
         leg, rows = next(iter(legs.items()))
         fused = [
@@ -313,32 +392,32 @@ def run_search(
             for i, r in enumerate(rows, 1)
         ]
     else:
-        fused = fuse(legs, weights, cfg.rrf_k)
+        if cfg.fusion == "rrf":
+            fused = fuse(legs, weights, cfg.rrf_k, key=key)
+        else:
+            fused = fuse_scores(legs, weights, key=key)
         for m in fused:
-            m["_scores"]["rrf"] = m["_rrf"]
+            m["_scores"][FUSED_SCORE_NAME[cfg.fusion]] = m["_rrf"]
     if rest:
         fused = [m for m in fused if _meta_match(json.loads(m.get("metadata") or "{}"), rest)]
     if cfg.group_by_doc:
-        seen: set[str] = set()
-        pooled = []
-        for m in fused:
-            if m["doc_id"] not in seen:
-                seen.add(m["doc_id"])
-                pooled.append(m)
-        fused = pooled
+        fused = pool_by_doc(fused)
     if reranker is not None and fused:
         head = fused[: cfg.rerank_candidates]
+        fetch_rows(table, head)
         pairs = [(query, f"{m.get('title') or ''}\n{m['text']}".strip()) for m in head]
         rs = reranker.predict(pairs, show_progress_bar=False)
         for m, s in zip(head, rs, strict=True):
             m["_scores"]["rerank"] = float(s)
             m["_rrf"] = float(s)
         fused = sorted(head, key=lambda m: -m["_rrf"]) + fused[cfg.rerank_candidates :]
-    hits = []
+    final = []
     for m in fused:
         if cfg.threshold is not None and m["_rrf"] < cfg.threshold:
             continue
-        hits.append(to_hit(m, m["_rrf"], m["_scores"], m["_ranks"]))
-        if len(hits) >= cfg.k:
+        final.append(m)
+        if len(final) >= cfg.k:
             break
+    fetch_rows(table, final)
+    hits = [to_hit(m, m["_rrf"], m["_scores"], m["_ranks"]) for m in final]
     return SearchResults(hits, query=query, mode=cfg.mode)

@@ -43,7 +43,7 @@ def test_rag_index_and_search_commands(docs_dir, tmp_path, capsys):
     )
     hits = json.loads(capsys.readouterr().out)
     assert len(hits) == 1 and hits[0]["source"] == "tool.py"
-    assert set(hits[0]["scores"]) == {"vector", "keyword", "rrf"}
+    assert set(hits[0]["scores"]) == {"vector", "keyword", "fused"}
 
 
 def test_rag_search_on_a_missing_index_is_a_clear_error(tmp_path, capsys):

@@ -110,7 +110,7 @@ def test_search_modes_filters_threshold_and_component_scores(docs_dir, tmp_path,
     hyb = idx.search("reciprocal rank fusion of BM25 and vectors", k=3)
     top = hyb[0]
     assert top.source == "guide/search.md"
-    assert set(top.scores) == {"vector", "keyword", "rrf"}
+    assert set(top.scores) == {"vector", "keyword", "fused"}
     assert top.ranks == {"vector": 1, "keyword": 1}
     assert top.span == "guide/search.md:1-3"
     vec = idx.search("how do I install it without internet", mode="vector", k=2)
@@ -122,7 +122,7 @@ def test_search_modes_filters_threshold_and_component_scores(docs_dir, tmp_path,
     assert idx.search("install", k=5, where="source = 'notes.txt'")[0].source == "notes.txt"
     assert idx.search("install", mode="vector", k=5, threshold=0.99) == []
     html = hyb._repr_html_()
-    assert "guide/search.md:1-3" in html and "rrf=" in html
+    assert "guide/search.md:1-3" in html and "fused=" in html
     # weights move the fusion: all-vector weight reproduces the vector order
     v_only = idx.search("budget limit", k=4, keyword_weight=0.0)
     assert [h.id for h in v_only] == [h.id for h in idx.search("budget limit", k=4, mode="vector")]
@@ -212,3 +212,109 @@ def test_a_projects_datasets_folder_does_not_confuse_lancedb(tmp_path, embedder,
     )
     assert len(idx) == 1
     assert "datasets" in sys.modules  # put back as it was
+
+
+class RecordingEmbedder:
+    """Delegates to the real model and records every call's texts."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        self.batch_size = inner.batch_size
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts):
+        self.calls.append(list(texts))
+        return self.inner.embed(texts)
+
+
+def test_a_window_is_embedded_in_one_length_sorted_pass_and_written_in_groups(
+    docs_dir, tmp_path, embedder
+):
+    for i in range(6):
+        (docs_dir / f"page{i}.md").write_text(f"# Page {i}\n\n" + "word " * (5 + 7 * i) + "\n")
+    rec = RecordingEmbedder(embedder)
+    idx = Index(
+        docs_dir,
+        name="win",
+        project_dir=tmp_path / "p",
+        embedder=rec,
+        batch_sources=2,
+        cache_path=tmp_path / "own-cache.sqlite",
+        **_kw_off(),
+    )
+    rep = idx.last_update
+    assert len(rec.calls) == 1  # one pass over all new chunks, not one per write group
+    assert [len(t) for t in rec.calls[0]] == sorted(len(t) for t in rec.calls[0])
+    assert rep.embedded == len(rec.calls[0]) == len(idx) == rep.chunks_written
+    recs = [json.loads(line) for line in (idx.meta_dir / "audit.jsonl").read_text().splitlines()]
+    assert len(recs) == 5 and all(len(r["added"]) == 2 for r in recs)  # 10 sources, groups of 2
+    assert sum(r["embedded"] for r in recs) == rep.embedded
+    # window_chunks bounds a pass: smaller windows, more (still sorted) passes
+    rec2 = RecordingEmbedder(embedder)
+    Index(
+        docs_dir,
+        name="win2",
+        project_dir=tmp_path / "p",
+        embedder=rec2,
+        window_chunks=4,
+        cache_path=tmp_path / "other-cache.sqlite",
+        **_kw_off(),
+    )
+    assert len(rec2.calls) > 1 and sum(map(len, rec2.calls)) == len(rec.calls[0])
+
+
+def test_interrupted_group_is_cleaned_up_even_if_its_files_change_back_or_vanish(
+    docs_dir, tmp_path, embedder, monkeypatch
+):
+    for i in range(6):
+        (docs_dir / f"page{i}.md").write_text(f"# Page {i}\n\nText of page number {i}.\n")
+    kw = dict(project_dir=tmp_path / "p", embedder=embedder, batch_sources=3, **_kw_off())
+    idx = Index(docs_dir, name="crash2", **kw)
+    before = table_state(idx)
+    # change every page, then crash after the second group's rows are in the table
+    for i in range(6):
+        (docs_dir / f"page{i}.md").write_text(
+            f"# Page {i}\n\nNew text {i}.\n\n## More\n\nAnd more.\n"
+        )
+    real_save = Index._save_checkpoint
+    saves = {"n": 0}
+
+    def crashing_save(self, ck):
+        saves["n"] += 1
+        if saves["n"] == 3:  # 1: fts_dirty marker, 2: first group, 3: second group
+            raise KeyboardInterrupt("simulated crash")
+        real_save(self, ck)
+
+    monkeypatch.setattr(Index, "_save_checkpoint", crashing_save)
+    with pytest.raises(KeyboardInterrupt):
+        idx.update()
+    monkeypatch.setattr(Index, "_save_checkpoint", real_save)
+    ck = idx.sources()
+    rows = {r["source"] for r in idx.chunks()}
+    written_not_checkpointed = sorted(
+        s for s in rows if s.startswith("page") and ck[s] != idx._scan([])[s]
+    )
+    assert len(written_not_checkpointed) >= 2
+    # one of those files vanishes, another goes back to the checkpointed content
+    gone, back = written_not_checkpointed[:2]
+    (docs_dir / gone).unlink()
+    n = int(back.removeprefix("page").removesuffix(".md"))
+    (docs_dir / back).write_text(f"# Page {n}\n\nText of page number {n}.\n")
+    rep = Index(docs_dir, name="crash2", **kw).last_update
+    assert back in rep.updated  # rewritten although its hash matches the checkpoint
+    resumed = Index(None, name="crash2", **kw)
+    ids = [r["id"] for r in resumed.chunks()]
+    assert len(ids) == len(set(ids))
+    assert not any(r["source"] == gone for r in resumed.chunks())
+    fresh = Index(docs_dir, name="fresh3", **kw)
+    assert table_state(resumed) == table_state(fresh)
+    assert resumed.sources() == fresh.sources()
+    assert [x for x in before if x[0].startswith(back)] == [
+        x for x in table_state(resumed) if x[0].startswith(back)
+    ]
+    assert (
+        not (resumed.meta_dir / "pending.json").exists()
+        or json.loads((resumed.meta_dir / "pending.json").read_text()) == []
+    )
