@@ -187,6 +187,7 @@ def main() -> int:
     ideal = conc / (args.latency_ms / 1000)
     stub, url = start_stub(args.latency_ms)
     rows: dict[str, tuple[float, float]] = {}
+    walls: dict[str, list[float]] = {}  # per round, for the per-round ratios
     try:
         # warm-up: imports and the first connection are not what we measure
         bare_litellm(url, 64, conc)
@@ -205,6 +206,7 @@ def main() -> int:
             ]:
                 _, wall, cpu = timed(fn)
                 print(f"round {r}: {name}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+                walls.setdefault(name, []).append(wall)
                 if name not in rows or wall < rows[name][0]:
                     rows[name] = (wall, cpu)
         if args.inspect_python:
@@ -227,6 +229,16 @@ def main() -> int:
             f"{name:38}{wall:>8.2f}{rate:>11.0f}{rate / ideal:>9.2f}{rate / bare:>8.2f}"
             f"{cpu / n * 1000:>15.2f}"
         )
+    base = walls["bare litellm.acompletion + gather"]
+    for name, ws in walls.items():
+        if name.startswith("forgekit"):
+            ratios = sorted(b / w for b, w in zip(base, ws, strict=True))
+            med = ratios[len(ratios) // 2]
+            print(
+                f"\n{name} x bare litellm per round: "
+                + ", ".join(f"{x:.2f}" for x in ratios)
+                + f" (median {med:.2f})"
+            )
     return 0
 
 
