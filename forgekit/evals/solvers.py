@@ -8,10 +8,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from forgekit.core.context import RunContext
 from forgekit.core.errors import ConfigError
-from forgekit.core.messages import Message
-from forgekit.core.samples import Answer, Sample
+from forgekit.core.prompt_solver import PromptSolver
 
 SolverFactory = Callable[..., Any]
 _SOLVERS: dict[str, SolverFactory] = {}
@@ -115,81 +113,6 @@ def build_solver(type_name: str, *, others: dict[str, Any] | None = None, **opti
     if _takes_others(factory):
         options["others"] = others
     return factory(**options)
-
-
-def _render(template: str, sample: Sample) -> str:
-    values = {
-        "input": sample.input_text(),
-        "id": sample.id,
-        "choices": "\n".join(f"{chr(65 + i)}. {c}" for i, c in enumerate(sample.choices or [])),
-        "metadata": sample.metadata,
-        **{k: v for k, v in sample.metadata.items() if isinstance(k, str) and k.isidentifier()},
-    }
-    if "{{" in template or "{%" in template:
-        import jinja2
-
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-        return env.from_string(template).render(sample=sample, **values)
-    return template.format(**values)
-
-
-class PromptSolver:
-    """One model call with a prompt template (str.format or Jinja2) and optional system
-    prompt and few-shot examples.
-
-    Example:
-        >>> s = PromptSolver(template="{input}\\nAnswer with just the number.", name="terse")
-    """
-
-    def __init__(
-        self,
-        template: str = "{input}",
-        *,
-        system: str | None = None,
-        name: str = "prompt",
-        few_shot: list[dict[str, str]] | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> None:
-        self.name = name
-        self.template = template
-        self.system = system
-        self.few_shot = list(few_shot or [])
-        self.params = dict(params or {})
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "prompt",
-            "name": self.name,
-            "template": self.template,
-            "system": self.system,
-            "few_shot": self.few_shot,
-            "params": self.params,
-        }
-
-    def messages(self, sample: Sample) -> list[Message]:
-        msgs: list[Message] = []
-        if self.system:
-            msgs.append(Message.system(self.system))
-        for shot in self.few_shot:
-            msgs.append(Message.user(shot["user"]))
-            msgs.append(Message.assistant(shot["assistant"]))
-        if isinstance(sample.input, list) and self.template == "{input}":
-            return msgs + list(sample.input)
-        msgs.append(Message.user(_render(self.template, sample)))
-        return msgs
-
-    async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
-        params = dict(self.params)
-        if ctx.seed is not None and params.get("temperature", 0) > 0 and "seed" not in params:
-            params["seed"] = ctx.seed  # sampled runs stay reproducible
-        resp = await ctx.complete(self.messages(sample), **params)
-        return Answer(
-            text=resp.text,
-            usage=resp.usage,
-            cost_usd=resp.cost_usd,
-            stop_reason=resp.finish_reason,
-            messages=[resp.to_message()],
-        )
 
 
 register_solver("prompt", lambda **o: PromptSolver(**o))

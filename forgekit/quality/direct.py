@@ -1,26 +1,19 @@
-"""`Direct`: one model call with a prompt template; the simplest inner solver.
-
-The evals layer has a richer prompt solver (`forgekit.evals.PromptSolver`, few-shot,
-Jinja2); any solver works inside a strategy. `Direct` exists so the quality layer (its
-tests, docs and `from_config`) has a default that needs nothing above it.
+"""`Direct`: one model call with a prompt template; the quality layer's default inner
+solver. It is `forgekit.core.prompt_solver.PromptSolver` (the eval suites' `type: prompt`)
+with the quality layer's signature: call parameters as keyword arguments.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from forgekit.core.context import RunContext
-from forgekit.core.messages import Message
-from forgekit.core.samples import Answer, Sample
+from forgekit.core.prompt_solver import PromptSolver
 
 
-def render_choices(choices: list[str] | None) -> str:
-    return "\n".join(f"{chr(65 + i)}. {c}" for i, c in enumerate(choices or []))
-
-
-class Direct:
+class Direct(PromptSolver):
     """Ask the model once: ``template`` is a ``str.format`` string over ``{input}`` and
-    ``{choices}``; an optional system prompt; call parameters (``max_tokens``, ...).
+    ``{choices}`` (or Jinja2, as in `PromptSolver`); an optional system prompt and model;
+    call parameters (``max_tokens``, ...).
 
     Example:
         >>> solver = Direct("{input}\\nAnswer with just the number.", max_tokens=16)
@@ -35,11 +28,7 @@ class Direct:
         name: str = "direct",
         **params: Any,
     ) -> None:
-        self.name = name
-        self.template = template
-        self.system = system
-        self.model = model
-        self.params = params
+        super().__init__(template, system=system, name=name, params=params, model=model)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -50,22 +39,3 @@ class Direct:
             "name": self.name,
             **self.params,
         }
-
-    def messages(self, sample: Sample) -> list[Message]:
-        msgs = [Message.system(self.system)] if self.system else []
-        if isinstance(sample.input, list) and self.template == "{input}":
-            return msgs + list(sample.input)
-        text = self.template.format(
-            input=sample.input_text(), choices=render_choices(sample.choices)
-        )
-        return [*msgs, Message.user(text)]
-
-    async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
-        resp = await ctx.complete(self.messages(sample), model=self.model, **self.params)
-        return Answer(
-            text=resp.text,
-            usage=resp.usage,
-            cost_usd=resp.cost_usd,
-            stop_reason=resp.finish_reason,
-            messages=[resp.to_message()],
-        )
