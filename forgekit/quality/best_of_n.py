@@ -25,6 +25,7 @@ from forgekit.quality.strategy import (
     StrategyRun,
     callable_name,
     load_callable,
+    sampling_params,
 )
 from forgekit.quality.voting import majority_vote
 
@@ -84,11 +85,7 @@ class BestOfN(Strategy):
         cfg = self.cfg
         jobs = []
         for i in range(cfg.n):
-            params: dict[str, Any] = {}
-            if cfg.temperature is not None:
-                params["temperature"] = cfg.temperature
-                if cfg.seed is not None and cfg.temperature > 0:
-                    params["seed"] = cfg.seed + i
+            params = sampling_params(cfg.temperature, cfg.seed, i)
             model = cfg.models[i % len(cfg.models)] if cfg.models else None
             jobs.append({"role": "candidate", "model": model, "params": params})
         return jobs

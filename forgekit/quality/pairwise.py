@@ -16,7 +16,13 @@ from pydantic import Field
 
 from forgekit.core.samples import Answer
 from forgekit.quality.normalize import normalize_text
-from forgekit.quality.strategy import Candidate, Strategy, StrategyConfig, StrategyRun
+from forgekit.quality.strategy import (
+    Candidate,
+    Strategy,
+    StrategyConfig,
+    StrategyRun,
+    sampling_params,
+)
 from forgekit.quality.verdicts import parse_preference
 
 JUDGE_PROMPT = """Which answer to the question is better (correct, complete, concise)?
@@ -59,11 +65,7 @@ class Pairwise(Strategy):
         cfg = self.cfg
         jobs = []
         for i in range(cfg.n):
-            params: dict[str, Any] = {}
-            if cfg.temperature is not None:
-                params["temperature"] = cfg.temperature
-                if cfg.seed is not None and cfg.temperature > 0:
-                    params["seed"] = cfg.seed + i
+            params = sampling_params(cfg.temperature, cfg.seed, i)
             jobs.append(
                 {"model": cfg.models[i % len(cfg.models)] if cfg.models else None, "params": params}
             )

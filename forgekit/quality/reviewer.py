@@ -29,6 +29,7 @@ from forgekit.quality.strategy import (
     callable_name,
     load_callable,
     maybe_await,
+    sampling_params,
 )
 from forgekit.quality.verdicts import parse_score
 
@@ -140,11 +141,7 @@ class ReviewerRetry(Strategy):
         for i in range(cfg.k):
             if not run.budget_left():
                 break
-            params: dict[str, Any] = {}
-            if cfg.temperature is not None:
-                params["temperature"] = cfg.temperature
-                if cfg.seed is not None and cfg.temperature > 0:
-                    params["seed"] = cfg.seed + i
+            params = sampling_params(cfg.temperature, cfg.seed, i)
             cand = await run.run_child(self.inner, run.sample, role="attempt", params=params)
             if not cand.ok:
                 continue

@@ -39,6 +39,17 @@ class StrategyConfig(BaseModel):
     concurrency: int = 1  # candidates run at once (1: in order, stops exactly on budget)
 
 
+def sampling_params(temperature: float | None, seed: int | None, i: int) -> dict[str, Any]:
+    """Call parameters of a strategy's i-th candidate: its temperature (None: the inner
+    solver's own) and, when it samples, seed + i so candidates differ but reproduce."""
+    params: dict[str, Any] = {}
+    if temperature is not None:
+        params["temperature"] = temperature
+        if seed is not None and temperature > 0:
+            params["seed"] = seed + i
+    return params
+
+
 @dataclass
 class Candidate:
     """One child run of a strategy (a candidate answer, an attempt, a debate turn)."""
