@@ -39,7 +39,10 @@ def widget_class(name: str) -> type:
                 (anywidget.AnyWidget,),
                 {
                     "__module__": __name__,
-                    "_esm": (STATIC / f"{name}.js").read_text(encoding="utf-8"),
+                    # one ES module: the shared DOM helper, then the view
+                    "_esm": (STATIC / "dom.js").read_text(encoding="utf-8")
+                    + "\n"
+                    + (STATIC / f"{name}.js").read_text(encoding="utf-8"),
                     "_css": (STATIC / "forgekit.css").read_text(encoding="utf-8"),
                     "data": traitlets.Dict().tag(sync=True),
                 },

@@ -1,15 +1,4 @@
 // forgekit IndexExplorer front end (anywidget ES module).
-function h(tag, attrs, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") el.className = v; else el.setAttribute(k, v);
-  }
-  for (const kid of kids.flat(Infinity)) {
-    if (kid === null || kid === undefined) continue;
-    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
-  }
-  return el;
-}
 const sc = (v) => (v === null || v === undefined) ? "-" : v.toFixed(3);
 
 function render({ model, el }) {

@@ -1,20 +1,6 @@
 // forgekit TrajectoryInspector front end (anywidget ES module).
 // State comes from Python as `data`; actions go back with model.send({action, ...}).
 
-function h(tag, attrs, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") el.className = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v);
-  }
-  for (const kid of kids.flat(Infinity)) {
-    if (kid === null || kid === undefined) continue;
-    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
-  }
-  return el;
-}
-
 const money = (x) => "$" + (x || 0).toFixed(6);
 const secs = (x) => (x || 0).toFixed(2) + "s";
 
