@@ -3,8 +3,10 @@ stub with a fixed 50 ms latency.
 
 Measured in one process, against the same stub server (a separate process):
   1. ideal      = concurrency / latency (1,280 calls/s at 64 and 50 ms)
-  2. bare       = `litellm.acompletion` + `asyncio.gather` (semaphore of 64); and the
-                  same with `gc.freeze()` for the run, as `evaluate()` does (like for like)
+  2. bare       = `litellm.acompletion` + `asyncio.gather` (semaphore of 64), on a model
+                  litellm's price map lacks (as every local endpoint is); and the same
+                  set up as `evaluate()` sets litellm up (model priced, `gc.freeze()`):
+                  like for like
   3. forgekit   = `forgekit.evals.evaluate` on a suite of N samples (prompt solver,
                   exact scorer, per-sample trajectory, results log, resume bookkeeping)
   4. inspect    = Inspect AI `eval()` on the same samples, in a separate venv given by
@@ -70,7 +72,7 @@ def timed(fn):
     return out, time.perf_counter() - t0, time.process_time() - c0
 
 
-def bare_litellm(url: str, n: int, concurrency: int) -> None:
+def bare_litellm(url: str, n: int, concurrency: int, model: str = "openai/bare") -> None:
     import litellm
 
     litellm.telemetry = False
@@ -82,7 +84,7 @@ def bare_litellm(url: str, n: int, concurrency: int) -> None:
         async def one(i: int) -> str:
             async with sem:
                 r = await litellm.acompletion(
-                    model="openai/stub",
+                    model=model,
                     api_base=url,
                     api_key="sk-bench",
                     messages=[{"role": "user", "content": f"what is {i} + {i}?"}],
@@ -97,14 +99,20 @@ def bare_litellm(url: str, n: int, concurrency: int) -> None:
     asyncio.run(run())
 
 
-def bare_litellm_frozen(url: str, n: int, concurrency: int) -> None:
-    """The bare loop with the one process-level tweak `evaluate()` applies (`gc.freeze`
-    for the run), so the comparison can also be read like for like."""
+def bare_litellm_like_evaluate(url: str, n: int, concurrency: int) -> None:
+    """The bare loop with the two things `evaluate()` sets up around litellm: the model's
+    price given to litellm (`tell_litellm_price`, so its per-response pricing finds the
+    model) and `gc.freeze()` for the run. Read against this row, the ratio is the cost of
+    forgekit's own bookkeeping alone."""
     import gc
 
+    from forgekit.core.config import AliasConfig
+    from forgekit.models.pricing import tell_litellm_price
+
+    tell_litellm_price(AliasConfig(model="openai/bare-priced"))
     gc.freeze()
     try:
-        bare_litellm(url, n, concurrency)
+        bare_litellm(url, n, concurrency, model="openai/bare-priced")
     finally:
         gc.unfreeze()
 
@@ -198,7 +206,10 @@ def main() -> int:
         for r in range(args.rounds):  # alternate, so a noisy neighbour hits both alike
             for name, fn in [
                 ("bare litellm.acompletion + gather", lambda: bare_litellm(url, n, conc)),
-                ("  same, gc frozen (like evaluate)", lambda: bare_litellm_frozen(url, n, conc)),
+                (
+                    "  same, set up like evaluate()",
+                    lambda: bare_litellm_like_evaluate(url, n, conc),
+                ),
                 (
                     "forgekit evaluate()",
                     lambda r=r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),

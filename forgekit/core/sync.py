@@ -11,6 +11,22 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+class _Box:
+    """Holds a coroutine's result with a constant repr. `asyncio.run` (3.11) formats the
+    main task, result included, when it checks its SIGINT handler on the way out: a
+    result with an expensive repr (an `EvalResults` prints its statistics table) would
+    be computed for nothing."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+async def _boxed(coro: Coroutine[Any, Any, T]) -> _Box:
+    return _Box(await coro)
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` to completion and return its result.
 
@@ -21,7 +37,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return asyncio.run(_boxed(coro)).value
 
     result: dict[str, Any] = {}
     ctx = contextvars.copy_context()

@@ -64,6 +64,7 @@ class EvalResults:
         self.out_dir = Path(out_dir) if out_dir else None
         self.meta = meta or {}
         self.tracking: dict[str, Any] = {}  # filled by whoever logs it (MLflow run ids)
+        self._summaries: dict[tuple[float, int], tuple[Any, Any]] = {}
 
     @classmethod
     def load(cls, out_dir: str | Path) -> EvalResults:
@@ -105,7 +106,15 @@ class EvalResults:
 
     def summary(self, *, confidence: float = 0.95, seed: int = 0) -> Any:
         """One row per model x solver: accuracy with bootstrap CI, mean ± standard error,
-        pass@k, errors, cost, tokens, latency."""
+        pass@k, errors, cost, tokens, latency. Computed once per (confidence, seed): the
+        table, the report and the tracker all ask for it."""
+        key = (confidence, seed)
+        hit = self._summaries.get(key)
+        if hit is None or hit[0] is not self.df:  # recomputed if `df` was replaced
+            hit = self._summaries[key] = (self.df, self._summary(confidence, seed))
+        return hit[1].clone()
+
+    def _summary(self, confidence: float, seed: int) -> Any:
         import polars as pl
 
         from forgekit.evals.stats import bootstrap_ci, mean_se, pass_at_k

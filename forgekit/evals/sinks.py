@@ -58,7 +58,9 @@ class TallySink:
     @property
     def path(self) -> Path | None:
         p = getattr(self.inner, "path", None)
-        return Path(p) if p else None
+        if not p:
+            return None
+        return p if isinstance(p, Path) else Path(p)
 
     def emit(self, event: Event) -> Event:
         out = self.inner.emit(event)

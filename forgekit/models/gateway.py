@@ -30,7 +30,7 @@ from forgekit.models.budget import Budget, Reservation
 from forgekit.models.cache import ResponseCache, cache_key
 from forgekit.models.circuit import CircuitBreaker
 from forgekit.models.local_server import DUMMY_KEY, LocalServer, shared_server
-from forgekit.models.pricing import cost_of, count_prompt_tokens, rates_for
+from forgekit.models.pricing import cost_of, count_prompt_tokens, rates_for, tell_litellm_price
 from forgekit.models.retry import RetryPolicy, classify
 from forgekit.models.sources import CompletionRequest, CompletionSource, LiteLLMSource
 
@@ -200,6 +200,8 @@ class Gateway:
     ) -> ModelResponse:
         cfg = self.config.alias(alias)
         api_base, api_key = await self._endpoint(cfg)
+        if self._real:
+            tell_litellm_price(cfg)  # once per model; spares litellm a failed lookup a call
         request = CompletionRequest(
             alias=alias,
             model=cfg.model,

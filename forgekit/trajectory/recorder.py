@@ -100,7 +100,7 @@ class Recorder:
     def __init__(
         self, path: Path, run_id: str, parent: Recorder | None = None, fsync: bool = False
     ) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self.run_id = run_id
         self.parent_run_id: str | None = parent.run_id if parent is not None else None
         self.parent = parent
@@ -148,7 +148,8 @@ class Recorder:
                 versions of forgekit and its main libraries).
         """
         run_id = run_id or new_run_id()
-        rec = cls(Path(runs_dir) / f"{run_id}.jsonl", run_id, parent=_parent, fsync=fsync)
+        runs_dir = runs_dir if isinstance(runs_dir, Path) else Path(runs_dir)
+        rec = cls(runs_dir / f"{run_id}.jsonl", run_id, parent=_parent, fsync=fsync)
         if parent_run_id is not None and _parent is None:
             rec.parent_run_id = parent_run_id
         config = dict(config or {})

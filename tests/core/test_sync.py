@@ -32,3 +32,20 @@ def test_run_sync_propagates_errors_inside_a_loop():
         return "no error"
 
     assert asyncio.run(cell()) == "nope"
+
+
+def test_run_sync_never_formats_the_result():
+    # asyncio.run formats its main task (result included) on the way out; a result
+    # whose repr is expensive (EvalResults computes its statistics) must not pay for it
+    class Costly:
+        reprs = 0
+
+        def __repr__(self) -> str:
+            Costly.reprs += 1
+            return "Costly()"
+
+    async def make() -> Costly:
+        return Costly()
+
+    out = run_sync(make())
+    assert isinstance(out, Costly) and Costly.reprs == 0

@@ -50,6 +50,12 @@ def test_summary_and_paired_comparison(results) -> None:
     assert c["diff"] == pytest.approx(0.75) and c["p_value"] < 0.001 and c["significant"]
     text = results.comparison_table()
     assert "exact" in text and "p=" in text and "95% CI" in text
+    # computed once per (confidence, seed), handed out as copies, redone for a new df
+    s.drop_in_place("accuracy")
+    assert results.summary()["accuracy"].to_list() == [0.25, 1.0]
+    assert results.summary(confidence=0.5)["ci_high"][0] < plain["ci_high"]
+    results.df = results.df.filter(results.df["solver"] == "plain")
+    assert results.summary()["solver"].to_list() == ["plain"]
 
 
 def test_plot_report_and_html(results, tmp_path: Path) -> None:
