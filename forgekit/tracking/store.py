@@ -89,6 +89,8 @@ _SESSION_ENV = {
     # no "View run at ..." line per logged run
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false",
+    # log_table reads the table back first: no "Downloading artifacts" bar per cell
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 
