@@ -15,60 +15,12 @@ MAIN_SUITE = "evals/main.yaml"
 
 
 def track(results: Any, project_config: Any = None) -> dict[str, Any]:
-    """Log an evaluation to MLflow through `forgekit.tracking` (a parent run, a child run
-    per model x solver cell). Never raises: tracking must not fail an evaluation."""
+    """Log an evaluation to MLflow (`forgekit.tracking.log_results`); never raises."""
     try:
-        from forgekit.tracking import EvalTracker
+        from forgekit.tracking import log_results
     except ImportError as e:  # the tracking layer is optional
         return {"error": f"forgekit.tracking unavailable: {e}"}
-    try:
-        meta = results.meta
-        tracker = EvalTracker(
-            meta.get("suite", {}).get("name", results.eval_id),
-            config=meta.get("suite", {}),
-            eval_id=results.eval_id,
-            params={"suite_hash": meta.get("suite_hash", "")},
-            project_config=project_config,
-        )
-        tracker.start()
-        for cell in results.cell_payloads():
-            trajectories, artifacts = _readable(cell["trajectories"])
-            tracker.log_cell(
-                cell["params"],
-                cell["metrics"],
-                table=cell["table"],
-                trajectories=trajectories,
-                artifacts=artifacts,
-            )
-        artifacts = [
-            p
-            for p in (results.out_dir / "report.html", results.out_dir / "accuracy_vs_cost.png")
-            if p.exists()
-        ]
-        run_id = tracker.finish(table=results.summary(), artifacts=artifacts)
-        if run_id is None:
-            return {"error": "tracking skipped (see the TrackingWarning above)"}
-        return {
-            "mlflow_run_id": run_id,
-            "mlflow_uri": tracker.uri,
-            "mlflow_experiment": tracker.experiment,
-        }
-    except Exception as e:  # pragma: no cover - depends on the store
-        log.warning("MLflow tracking failed: %s", e)
-        return {"error": f"{type(e).__name__}: {e}"}
-
-
-def _readable(paths: list[str]) -> tuple[list[str], list[str]]:
-    """Trajectories the tracking layer can read are logged as trajectories; files it
-    cannot parse are still attached, as plain artifacts."""
-    try:
-        from forgekit.tracking import as_records
-
-        as_records(paths)
-        return paths, []
-    except Exception as e:
-        log.info("trajectories attached as plain files: %s", e)
-        return [], paths
+    return log_results(results, project_config)
 
 
 def run_suite(

@@ -3,10 +3,10 @@
 Every logging function here is safe to call from a run: when the store is unreachable it
 warns once (`TrackingWarning`) and returns None. mlflow itself is imported on first use.
 
-    from forgekit.tracking import log_trajectory, EvalTracker, sync_runs, start_ui
+    from forgekit.tracking import log_results, log_trajectory, EvalTracker, sync_runs, start_ui
 """
 
-from forgekit.tracking.evaluation import EvalTracker, log_evaluation
+from forgekit.tracking.evaluation import EvalTracker, log_evaluation, log_results
 from forgekit.tracking.records import RunRecord, as_records, read_jsonl
 from forgekit.tracking.runs import log_trajectories, log_trajectory
 from forgekit.tracking.server import MlflowUI, start_ui
@@ -30,6 +30,7 @@ __all__ = [
     "as_records",
     "ensure_experiment",
     "log_evaluation",
+    "log_results",
     "log_trajectories",
     "log_trajectory",
     "mlflow_session",

@@ -17,6 +17,7 @@ Like every tracking function, nothing here raises: a failing store gives one
 from __future__ import annotations
 
 import json
+import logging
 import math
 import tempfile
 import time
@@ -36,6 +37,7 @@ from forgekit.tracking.store import (
 if TYPE_CHECKING:
     from forgekit.core.config import ProjectConfig
 
+log = logging.getLogger(__name__)
 EVAL_ID_TAG = "forgekit.eval_id"
 CELL_ID_TAG = "forgekit.cell_id"
 KIND_TAG = "forgekit.kind"
@@ -390,3 +392,82 @@ def log_evaluation(
         cell = dict(cell)
         tracker.log_cell(cell.pop("params"), cell.pop("metrics", {}), **cell)
     return tracker.finish(metrics, table=table, artifacts=artifacts)
+
+
+def log_results(
+    results: Any,
+    project_config: ProjectConfig | None = None,
+    *,
+    uri: str | None = None,
+    experiment: str | None = None,
+) -> dict[str, Any]:
+    """Log an `EvalResults` (what `forgekit.evals.evaluate` returns) to MLflow: a parent
+    run for the evaluation, a child run per model x solver cell with its params, metrics
+    (accuracy, CI bounds, cost, tokens, latency), table and trajectories, and the report
+    and plot as artifacts. Logging the same evaluation again (a resumed run) updates the
+    same runs. Never raises: tracking must not fail an evaluation.
+
+    Args:
+        results: the evaluation's results.
+        project_config, uri, experiment: where to log (see `EvalTracker`; by default the
+            project's tracking settings).
+
+    Returns:
+        ``{"mlflow_run_id", "mlflow_uri", "mlflow_experiment"}``, or ``{"error": ...}``
+        saying why nothing was logged.
+
+    Example:
+        >>> results = evaluate("evals/main.yaml", limit=5)          # doctest: +SKIP
+        >>> results.tracking = log_results(results)                 # doctest: +SKIP
+    """
+    try:
+        meta = results.meta
+        tracker = EvalTracker(
+            meta.get("suite", {}).get("name", results.eval_id),
+            config=meta.get("suite", {}),
+            eval_id=results.eval_id,
+            params={"suite_hash": meta.get("suite_hash", "")},
+            project_config=project_config,
+            uri=uri,
+            experiment=experiment,
+        )
+        tracker.start()
+        for cell in results.cell_payloads():
+            trajectories, artifacts = _readable(cell["trajectories"])
+            tracker.log_cell(
+                cell["params"],
+                cell["metrics"],
+                table=cell["table"],
+                trajectories=trajectories,
+                artifacts=artifacts,
+            )
+        out_dir = results.out_dir
+        artifacts = (
+            [p for p in (out_dir / "report.html", out_dir / "accuracy_vs_cost.png") if p.exists()]
+            if out_dir is not None
+            else []
+        )
+        run_id = tracker.finish(table=results.summary(), artifacts=artifacts)
+        if run_id is None:
+            return {"error": "tracking skipped (see the TrackingWarning above)"}
+        return {
+            "mlflow_run_id": run_id,
+            "mlflow_uri": tracker.uri,
+            "mlflow_experiment": tracker.experiment,
+        }
+    except Exception as e:  # depends on the store
+        log.warning("MLflow tracking failed: %s", e)
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _readable(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Trajectories the tracking layer can read are logged as trajectories; files it
+    cannot parse are still attached, as plain artifacts."""
+    from forgekit.tracking.records import as_records
+
+    try:
+        as_records(paths)
+        return paths, []
+    except Exception as e:
+        log.info("trajectories attached as plain files: %s", e)
+        return [], paths

@@ -111,3 +111,55 @@ def test_cell_trajectories_as_nested_runs_with_traces(store: str, tmp_path: Path
     samples = client.search_runs([exp], filter_string=f"tags.`mlflow.parentRunId` = '{cell}'")
     assert sorted(r.data.tags["forgekit.run_id"] for r in samples) == ["t0", "t1"]
     assert all("forgekit.trace_id" in r.data.tags for r in samples)
+
+
+def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    from forgekit.core.config import load_config
+    from forgekit.evals import Suite, evaluate
+    from forgekit.models import Gateway, ScriptedSource
+    from forgekit.tracking import log_results
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        "".join(
+            json.dumps({"id": f"s{i}", "input": f"{i}+{i}?", "target": str(2 * i)}) + "\n"
+            for i in range(4)
+        )
+    )
+    suite = Suite(
+        name="arith",
+        taskset={"path": str(tasks)},
+        models=["local"],
+        solvers=[{"name": "plain", "template": "{input}"}, {"name": "sys", "template": "{input}",
+                                                         "system": "Be exact."}],
+        scorers=["exact"],
+    )
+
+    def answer(req) -> str:  # "sys" is right on every sample, "plain" on s0 only
+        n = int(req.messages[-1].content.split("+")[0])
+        return str(2 * n) if req.messages[0].role == "system" or n == 0 else "?"
+
+    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
+    results = evaluate(
+        suite, Gateway(cfg, source=ScriptedSource(answer)), out_dir=tmp_path / "ev", progress=False
+    )
+    info = log_results(results, uri=store)
+    client = MlflowClient(store)
+    parent = client.get_run(info["mlflow_run_id"])
+    assert parent.data.tags["forgekit.eval_id"] == results.eval_id
+    cells = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
+    )
+    acc = {c.data.params["solver"]: c.data.metrics["accuracy"] for c in cells}
+    assert acc == {"plain": 0.25, "sys": 1.0}
+    sys_cell = next(c for c in cells if c.data.params["solver"] == "sys")
+    trajs = client.list_artifacts(sys_cell.info.run_id, "trajectories")
+    assert len(trajs) == 4
+    # logging the same evaluation again updates the same runs
+    assert log_results(results, uri=store)["mlflow_run_id"] == parent.info.run_id
+    # a store that cannot be opened is reported, never raised
+    (tmp_path / "a-file").write_text("not a directory")
+    assert "error" in log_results(results, uri=f"sqlite:///{tmp_path}/a-file/x.db")
