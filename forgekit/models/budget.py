@@ -3,7 +3,9 @@
 A call is refused *before* it is sent when its estimate (prompt tokens plus `max_tokens`,
 priced) would take the budget past its limit; actual spend is recorded after the call.
 Estimates of calls still in flight are reserved, so concurrent calls cannot jointly
-overshoot: the only overspend possible is one call's actual use exceeding its estimate.
+overshoot: the only overspend possible is a call's actual use exceeding its estimate
+(without `max_tokens`, the gateway estimates the reply as the longest one it has seen
+from that alias).
 
 Example:
     >>> from forgekit.models import Budget

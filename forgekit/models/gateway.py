@@ -102,6 +102,8 @@ class Gateway:
         )
         self._local: LocalServer | None = None
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # the longest reply seen per alias: the output estimate of calls without max_tokens
+        self._longest_reply: dict[str, int] = {}
         self.calls = 0
         self.retries = 0
         self.closed = False
@@ -156,7 +158,9 @@ class Gateway:
     def _estimate(
         self, cfg: AliasConfig, request: CompletionRequest, *, exact: bool = False
     ) -> tuple[float, int]:
-        """(USD, tokens) a call may use: prompt tokens plus max_tokens, priced.
+        """(USD, tokens) a call may use: prompt tokens plus max_tokens, priced. Without
+        max_tokens, the longest reply this alias has given so far stands in for it (zero
+        before the first), so that calls in flight together reserve realistic room.
 
         For real endpoints the first estimate is a cheap over-estimate (UTF-8 bytes / 2);
         only when that would be refused is the prompt counted exactly with litellm's
@@ -172,7 +176,9 @@ class Gateway:
             chars = sum(len(m.content or "") for m in request.messages)
             prompt = chars // 4 + 1
         out = int(
-            request.params.get("max_tokens") or request.params.get("max_completion_tokens") or 0
+            request.params.get("max_tokens")
+            or request.params.get("max_completion_tokens")
+            or self._longest_reply.get(request.alias, 0)
         )
         inp_rate, out_rate = rates_for(cfg)
         return prompt * inp_rate + out * out_rate, prompt + out
@@ -272,6 +278,8 @@ class Gateway:
                 budget.release(reservation)
             raise
         self.breaker.success(endpoint)
+        if response.usage.output_tokens > self._longest_reply.get(alias, 0):
+            self._longest_reply[alias] = response.usage.output_tokens
         _redact_response(response)
         response.alias = alias
         response.cost_usd = cost_of(cfg, response.usage)
