@@ -52,6 +52,20 @@ _EXPORTS: dict[str, str] = {
 }
 
 
+# modules whose import registers forgekit's component types (solvers, scorers,
+# termination conditions, history processors, policies, ...); forgekit.core.component
+# imports them the first time a config names a type it has not seen
+COMPONENT_MODULES: tuple[str, ...] = (
+    "forgekit.core.prompt_solver",
+    "forgekit.rag.solver",
+    "forgekit.agents",
+    "forgekit.quality",
+    "forgekit.evals.text_scorers",
+    "forgekit.evals.judge",
+    "forgekit.evals.code_scorer",
+)
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:

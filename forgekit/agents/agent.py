@@ -38,10 +38,10 @@ from forgekit.agents.termination import (
 )
 from forgekit.agents.text_tools import parse_text_tool_calls
 from forgekit.agents.tools import Tool, ToolEnv, as_tool
+from forgekit.core.component import Component, config_hash, config_of, resolve_ref
 from forgekit.core.context import MemorySink, RunContext
-from forgekit.core.errors import BudgetExceeded
+from forgekit.core.errors import BudgetExceeded, ConfigError
 from forgekit.core.events import NoteEvent, RunStart, StepEvent
-from forgekit.core.hashing import stable_hash
 from forgekit.core.messages import Message, ModelResponse, ToolCall, Usage
 from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
@@ -50,15 +50,39 @@ from forgekit.core.sync import run_sync
 HARD_STEP_CAP = 50  # whatever the conditions say, a run never loops forever
 
 
-class Agent:
-    """A ReAct-style tool-using agent (see the module docstring)."""
+def _bundle(spec: str | Path | Bundle | dict[str, Any]) -> Bundle:
+    """A bundle from a name, a folder, a loaded Bundle or ``{name: ..., options: {...}}``."""
+    if isinstance(spec, Bundle):
+        return spec
+    if isinstance(spec, dict):
+        extra = set(spec) - {"name", "options"}
+        if "name" not in spec or extra:
+            raise ConfigError(
+                "a bundle given as a mapping has 'name' and optional 'options'; got "
+                f"{sorted(spec)}", key="bundles"
+            )
+        return load_bundle(spec["name"], **(spec.get("options") or {}))
+    return load_bundle(spec)
+
+
+class Agent(Component, type="agent", kind="solver"):
+    """A ReAct-style tool-using agent (see the module docstring).
+
+    It is a component: ``agent.config()`` holds the arguments it was built with (tools by
+    import reference, bundles by name, the policy, termination and history as data), and
+    ``Agent.from_config(cfg)`` builds an equal agent. A feedback provider and a workspace
+    are how an agent is run, not what it is: they are left out of its config.
+    """
+
+    raw_args = frozenset({"params"})
+    runtime_args = frozenset({"feedback", "workspace"})
 
     def __init__(
         self,
         model: str | None = None,
         *,
-        tools: list[Tool | Any] = (),
-        bundles: list[str | Path | Bundle] = (),
+        tools: list[Tool | str | Any] = (),
+        bundles: list[str | Path | Bundle | dict[str, Any]] = (),
         policy: str | ToolPolicy | dict | None = None,
         termination: Termination | None = None,
         history: list[HistoryProcessor | dict] = (),
@@ -67,7 +91,7 @@ class Agent:
         feedback: Any = None,
         recommend_k: int | None = None,
         text_tools: bool | None = None,
-        output_schema: type[BaseModel] | None = None,
+        output_schema: type[BaseModel] | str | None = None,
         max_revisions: int = 2,
         parallel_tools: bool = True,
         workspace: str | Path | None = None,
@@ -77,7 +101,7 @@ class Agent:
     ) -> None:
         self.name = name
         self.model = model
-        self.bundles = [b if isinstance(b, Bundle) else load_bundle(b) for b in bundles]
+        self.bundles = [_bundle(b) for b in bundles]
         self.tools: list[Tool] = [as_tool(t) for t in tools]
         for b in self.bundles:
             self.tools.extend(b.tools)
@@ -96,7 +120,10 @@ class Agent:
         self.feedback = feedback
         self.recommend_k = recommend_k
         self.text_tools = text_tools
-        self.output_schema = output_schema
+        self.output_schema = (
+            resolve_ref(output_schema, key="output_schema")
+            if isinstance(output_schema, str) else output_schema
+        )
         self.max_revisions = max_revisions
         self.parallel_tools = parallel_tools
         self.workspace = Path(workspace) if workspace is not None else None
@@ -108,29 +135,6 @@ class Agent:
         return (
             f"Agent(name={self.name!r}, model={self.model!r}, tools={[t.name for t in self.tools]})"
         )
-
-    def config(self) -> dict[str, Any]:
-        """The constructor arguments as data (for the config hash and for rebuilding)."""
-        pol = self.policy
-        return {
-            "name": self.name,
-            "model": self.model,
-            "tools": [t.name for t in self.tools if t.bundle is None],
-            "bundles": [b.name for b in self.bundles],
-            "policy": pol.config_dict() if isinstance(pol, ToolPolicy) else pol,
-            "termination": self.termination.to_config(),
-            "history": [h.model_dump() for h in self.history],
-            "system_prompt": self._prompt_ref,
-            "system_prompt_hash": stable_hash(self.system_prompt.source),
-            "instructions": self.instructions,
-            "recommend_k": self.recommend_k,
-            "text_tools": self.text_tools,
-            "output_schema": self.output_schema.__name__ if self.output_schema else None,
-            "max_revisions": self.max_revisions,
-            "parallel_tools": self.parallel_tools,
-            "stop_word": self.stop_word,
-            "params": self.params,
-        }
 
     # -- set-up --------------------------------------------------------------------------
     def _use_text_tools(self, ctx: RunContext) -> bool:
@@ -415,8 +419,8 @@ class Agent:
             sink.emit(
                 RunStart(
                     solver=self.name,
-                    config=self.config(),
-                    config_hash=stable_hash(self.config()),
+                    config=config_of(self),
+                    config_hash=config_hash(self),
                     models=[model or self.model or ""],
                     sample_id=sample.id,
                 )

@@ -88,10 +88,24 @@ class BundleConfig(BaseModel):
 class Bundle:
     """A loaded bundle: its config, its folder and its tools."""
 
-    def __init__(self, config: BundleConfig, folder: Path, tools: list[Tool]) -> None:
+    def __init__(
+        self,
+        config: BundleConfig,
+        folder: Path,
+        tools: list[Tool],
+        *,
+        source: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.config = config
         self.folder = folder
         self.tools = tools
+        self.source = source or str(folder)  # the name or folder it was loaded from
+        self.options = dict(options or {})  # the options given over the bundle's own
+
+    def __component_config__(self) -> str | dict[str, Any]:
+        """How a config names this bundle: its name or folder, with the options given."""
+        return {"name": self.source, "options": self.options} if self.options else self.source
 
     @property
     def name(self) -> str:
@@ -213,7 +227,7 @@ def load_bundle(name_or_path: str | Path, **options: Any) -> Bundle:
                 code_arg=kinds.get("code"),
             )
         )
-    return Bundle(cfg, folder, tools)
+    return Bundle(cfg, folder, tools, source=str(name_or_path), options=options)
 
 
 class _BundleTool(Tool):

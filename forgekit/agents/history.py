@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from forgekit.core.component import register_component
 from forgekit.core.messages import Message
 
 
@@ -199,3 +200,9 @@ def apply_history(processors: list[HistoryProcessor], messages: list[Message]) -
     for p in processors:
         messages = p(messages)
     return messages
+
+
+for _cls in (LastNObservations, DropStaleFileViews, RemoveRegex, TokenBudget, HeadAndTail):
+    register_component(
+        _cls, type=_cls.model_fields["type"].default, kind="history"
+    )

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from forgekit.agents.paths import PathPolicy, PathRules
 from forgekit.agents.safety import CommandRisk, Risk, assess_command
 from forgekit.agents.tools import Effect, Tool
+from forgekit.core.component import register_component
 from forgekit.core.errors import ConfigError
 from forgekit.core.yamlfile import load_yaml, validate
 
@@ -115,6 +116,9 @@ class PolicyConfig(BaseModel):
     default: Action = "deny"
 
 
+register_component(PolicyConfig, type="policy", kind="policy")
+
+
 class Decision(BaseModel):
     """The policy's verdict on one call."""
 
@@ -183,6 +187,14 @@ class ToolPolicy:
 
     def config_dict(self) -> dict[str, Any]:
         return self.config.model_dump(mode="json")
+
+    def __component_config__(self) -> str | PolicyConfig:
+        """A preset's name when that is all it is, else the policy's settings; both
+        are what `resolve_policy` takes back."""
+        data = self.config.model_dump(mode="json", exclude_defaults=True)
+        if set(data) <= {"preset"}:
+            return self.config.preset
+        return self.config  # a registered component: {type: policy, preset: ..., ...}
 
     # -- deciding ----------------------------------------------------------------------
     def assess(

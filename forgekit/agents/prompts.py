@@ -17,10 +17,21 @@ class Prompt:
         self.source = source
         self.name = name
 
+    def __component_config__(self) -> str | dict[str, str]:
+        """How a config refers to this prompt: its shipped name or file, or its text."""
+        return {"template": self.source} if self.name == "inline" else self.name
+
     @classmethod
-    def load(cls, name_or_path: str | Path | Prompt) -> Prompt:
+    def load(cls, name_or_path: str | Path | Prompt | dict[str, str]) -> Prompt:
         if isinstance(name_or_path, Prompt):
             return name_or_path
+        if isinstance(name_or_path, dict):  # {"template": "..."}: inline text, from a config
+            if set(name_or_path) != {"template"}:
+                raise ConfigError(
+                    f"a prompt given as a mapping has one key, 'template'; got "
+                    f"{sorted(name_or_path)}", key="system_prompt"
+                )
+            return cls.from_string(name_or_path["template"])
         p = Path(name_or_path)
         if p.suffix == ".j2" and p.is_file():
             return cls(p.read_text(encoding="utf-8"), name=str(p))

@@ -5,7 +5,8 @@
 A condition looks at the `AgentState` after each step and returns a reason string to
 stop, or None. ``a | b`` stops when either does; ``a & b`` when both have fired (each
 remembers that it fired until `reset`, which the agent calls at the start of every run).
-Conditions serialise with `to_config()` and rebuild with `condition_from_config()`.
+Conditions are components: ``config()`` (also ``to_config()``) gives their data and
+``condition_from_config()`` (or ``forgekit.core.component.build_component``) rebuilds them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from forgekit.core.component import Component, build_component, register_alias, resolve_ref
 from forgekit.core.errors import ConfigError
 
 
@@ -43,8 +45,8 @@ class AgentState:
         return time.monotonic() - self.started
 
 
-class Termination:
-    """Base class: subclasses implement `_check` (and `_params` for the config)."""
+class Termination(Component, kind="termination"):
+    """Base class: subclasses implement `_check` (and `_params` for their repr)."""
 
     kind: str = ""
 
@@ -66,7 +68,7 @@ class Termination:
         return {}
 
     def to_config(self) -> dict[str, Any]:
-        return {"type": self.kind, **self._params()}
+        return self.config()
 
     def __or__(self, other: Termination) -> Termination:
         return AnyOf([self, other])
@@ -79,7 +81,7 @@ class Termination:
         return f"{type(self).__name__}({params})"
 
 
-class AnyOf(Termination):
+class AnyOf(Termination, type="or"):
     kind = "or"
 
     def __init__(self, conditions: list[Termination]) -> None:
@@ -98,28 +100,25 @@ class AnyOf(Termination):
         for c in self.conditions:
             c.reset()
 
-    def to_config(self) -> dict[str, Any]:
-        return {"type": "or", "conditions": [c.to_config() for c in self.conditions]}
+    def config_args(self) -> dict[str, Any]:
+        return {"conditions": self.conditions}  # flattened: a | (b | c) is a | b | c
 
     def __repr__(self) -> str:
         return " | ".join(map(repr, self.conditions))
 
 
-class AllOf(AnyOf):
+class AllOf(AnyOf, type="and"):
     kind = "and"
 
     def check(self, state: AgentState) -> str | None:
         reasons = [c.check(state) for c in self.conditions]
         return " and ".join(reasons) if all(reasons) else None  # type: ignore[arg-type]
 
-    def to_config(self) -> dict[str, Any]:
-        return {"type": "and", "conditions": [c.to_config() for c in self.conditions]}
-
     def __repr__(self) -> str:
         return "(" + " & ".join(map(repr, self.conditions)) + ")"
 
 
-class MaxSteps(Termination):
+class MaxSteps(Termination, type="max_steps"):
     kind = "max_steps"
 
     def __init__(self, n: int) -> None:
@@ -133,7 +132,7 @@ class MaxSteps(Termination):
         return {"n": self.n}
 
 
-class MaxTokens(Termination):
+class MaxTokens(Termination, type="max_tokens"):
     kind = "max_tokens"
 
     def __init__(self, n: int) -> None:
@@ -147,8 +146,11 @@ class MaxTokens(Termination):
         return {"n": self.n}
 
 
-class Budget(Termination):
-    kind = "budget"
+class MaxCost(Termination, type="max_cost"):
+    """Stops once the run has spent `usd` dollars (a termination condition; the spending
+    limit of a whole evaluation is `forgekit.Budget`)."""
+
+    kind = "max_cost"
 
     def __init__(self, usd: float) -> None:
         super().__init__()
@@ -156,14 +158,16 @@ class Budget(Termination):
 
     def _check(self, s: AgentState) -> str | None:
         return (
-            f"budget: spent ${s.cost_usd:.6f} >= ${self.usd:g}" if s.cost_usd >= self.usd else None
+            f"max_cost: spent ${s.cost_usd:.6f} >= ${self.usd:g}"
+            if s.cost_usd >= self.usd
+            else None
         )
 
     def _params(self) -> dict[str, Any]:
         return {"usd": self.usd}
 
 
-class Timeout(Termination):
+class Timeout(Termination, type="timeout"):
     kind = "timeout"
 
     def __init__(self, seconds: float) -> None:
@@ -193,7 +197,7 @@ def hard_deadline_s(condition: Termination) -> float | None:
     return None
 
 
-class TextMention(Termination):
+class TextMention(Termination, type="text_mention"):
     kind = "text_mention"
 
     def __init__(self, text: str) -> None:
@@ -207,7 +211,7 @@ class TextMention(Termination):
         return {"text": self.text}
 
 
-class FunctionCallResult(Termination):
+class FunctionCallResult(Termination, type="function_call_result"):
     """Stops once the named tool returned without error (optionally containing `text`)."""
 
     kind = "function_call_result"
@@ -227,7 +231,7 @@ class FunctionCallResult(Termination):
         return {"tool": self.tool, "text": self.text}
 
 
-class StallDetected(Termination):
+class StallDetected(Termination, type="stall"):
     """The same action `repeats` times in a row, or `no_progress` steps without a new
     observation."""
 
@@ -253,7 +257,7 @@ class StallDetected(Termination):
         return {"repeats": self.repeats, "no_progress": self.no_progress}
 
 
-class FinalAnswer(Termination):
+class FinalAnswer(Termination, type="final_answer"):
     """The model answered without calling a tool (the agent's usual stop)."""
 
     kind = "final_answer"
@@ -262,16 +266,17 @@ class FinalAnswer(Termination):
         return "final_answer: the model answered without a tool call" if s.final else None
 
 
-class Predicate(Termination):
+class Predicate(Termination, type="predicate"):
     """A custom condition: a function of the state returning a truthy value to stop.
-    It serialises by `name`; rebuild it with ``condition_from_config(cfg, predicates=...)``."""
+    Its config names the function by import reference (``"module:function"``); a config
+    that only has a `name` rebuilds with ``condition_from_config(cfg, predicates=...)``."""
 
     kind = "predicate"
 
-    def __init__(self, fn: Callable[[AgentState], Any], name: str | None = None) -> None:
+    def __init__(self, fn: Callable[[AgentState], Any] | str, name: str | None = None) -> None:
         super().__init__()
-        self.fn = fn
-        self.name = name or getattr(fn, "__name__", "predicate")
+        self.fn = resolve_ref(fn, key="termination.fn")
+        self.name = name or getattr(self.fn, "__name__", "predicate")
 
     def _check(self, s: AgentState) -> str | None:
         out = self.fn(s)
@@ -283,31 +288,22 @@ class Predicate(Termination):
         return {"name": self.name}
 
 
-_KINDS: dict[str, type[Termination]] = {
-    c.kind: c
-    for c in (
-        MaxSteps,
-        MaxTokens,
-        Budget,
-        Timeout,
-        TextMention,
-        FunctionCallResult,
-        StallDetected,
-        FinalAnswer,
-    )
-}
+# the old name of `MaxCost` (it clashed with `forgekit.Budget`, the spending limit)
+Budget = MaxCost
+register_alias("budget", "max_cost")
 
 
 def condition_from_config(
     cfg: dict[str, Any], *, predicates: dict[str, Callable[[AgentState], Any]] | None = None
 ) -> Termination:
-    """Rebuild a condition from `to_config()` output."""
+    """Rebuild a condition from its `config()`; `predicates` supplies functions for
+    predicate configs saved by name only."""
     cfg = dict(cfg)
-    kind = cfg.pop("type", None)
+    kind = cfg.get("type")
     if kind in ("or", "and"):
         subs = [condition_from_config(c, predicates=predicates) for c in cfg["conditions"]]
         return AnyOf(subs) if kind == "or" else AllOf(subs)
-    if kind == "predicate":
+    if kind == "predicate" and "fn" not in cfg:
         name = cfg.get("name")
         if not predicates or name not in predicates:
             raise ConfigError(
@@ -315,13 +311,4 @@ def condition_from_config(
                 key="termination",
             )
         return Predicate(predicates[name], name=name)
-    if kind not in _KINDS:
-        raise ConfigError(
-            f"unknown termination type {kind!r}; known: "
-            f"{', '.join(sorted(_KINDS))}, or, and, predicate",
-            key="termination",
-        )
-    try:
-        return _KINDS[kind](**cfg)
-    except TypeError as e:
-        raise ConfigError(f"bad parameters for {kind}: {e}", key="termination") from None
+    return build_component(cfg, kind="termination", where="termination")

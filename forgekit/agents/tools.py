@@ -108,6 +108,13 @@ class Tool:
     def __repr__(self) -> str:
         return f"Tool({self.name!r}, effect={self.effect!r})"
 
+    def __component_config__(self) -> Any:
+        """A config names a tool by the import reference of its function
+        (``"package.module:function"``); ``as_tool`` takes that reference back."""
+        from forgekit.core.component import ref_of
+
+        return ref_of(self.fn, where=f"tools.{self.name}")
+
     @property
     def read_only(self) -> bool:
         return self.effect in ("read", "none")
@@ -235,8 +242,13 @@ def tool(
     return wrap(fn) if fn is not None else wrap
 
 
-def as_tool(obj: Tool | Callable[..., Any]) -> Tool:
-    """A Tool as is; any other callable through `Tool.from_function`."""
+def as_tool(obj: Tool | Callable[..., Any] | str) -> Tool:
+    """A Tool as is; an import reference ``"module:function"`` (from a config) or any
+    other callable through `Tool.from_function`."""
+    if isinstance(obj, str):
+        from forgekit.core.component import resolve_ref
+
+        obj = resolve_ref(obj, key="tools")
     if isinstance(obj, Tool):
         return obj
     if callable(obj):

@@ -43,6 +43,7 @@ def _bundles(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from forgekit.agents import Agent, FinalAnswer, MaxSteps, TextMention
     from forgekit.agents.feedback import CLIFeedback
+    from forgekit.core.component import config_of
     from forgekit.core.config import load_config
     from forgekit.models import Gateway
 
@@ -60,18 +61,14 @@ def _run(args: argparse.Namespace) -> int:
         params={"max_tokens": args.max_tokens},
     )
     gw = Gateway(cfg)
-    sink = None
-    try:
-        from forgekit.trajectory.recorder import Recorder
+    from forgekit.trajectory.recorder import Recorder
 
-        sink = Recorder.start(
-            cfg.path(cfg.runs_dir),
-            solver=agent.name,
-            config=agent.config(),
-            models=[args.model or cfg.models.default],
-        )
-    except ImportError:
-        pass
+    sink = Recorder.start(
+        cfg.path(cfg.runs_dir),
+        solver=agent.name,
+        config=config_of(agent),
+        models=[args.model or cfg.models.default],
+    )
     try:
         answer = agent.run(args.task, gw, workspace=args.workspace or Path.cwd(), sink=sink)
     finally:

@@ -26,6 +26,7 @@ Rules, kept in this one place:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import importlib
@@ -38,10 +39,14 @@ from typing import Any, ClassVar
 from forgekit.core.errors import ConfigError
 from forgekit.core.hashing import stable_hash
 
-# type name -> class; one namespace for every kind, so `type` is unambiguous everywhere
-_REGISTRY: dict[str, type] = {}
+# type name -> class (or factory); one namespace for every kind, so `type` is
+# unambiguous everywhere
+_REGISTRY: dict[str, Any] = {}
 _KINDS: dict[str, str] = {}
 _VERSIONS: dict[str, int] = {}
+_ALIASES: dict[str, str] = {}  # old type name -> current one
+# while hashing, an unimportable function is identified by its source instead of failing
+_LENIENT: contextvars.ContextVar[bool] = contextvars.ContextVar("fk_lenient", default=False)
 
 TYPE_KEY = "type"
 VERSION_KEY = "version"
@@ -58,7 +63,11 @@ class Component:
     component_type: ClassVar[str | None] = None
     component_kind: ClassVar[str] = "component"
     schema_version: ClassVar[int] = 1
+    # arguments kept as data on rebuild (never built into components)
     raw_args: ClassVar[frozenset[str]] = frozenset()
+    # arguments that are not part of what the object is (a live feedback provider, a
+    # scratch workspace): left out of the config and the identity
+    runtime_args: ClassVar[frozenset[str]] = frozenset()
     _component_args: dict[str, Any]
 
     def __init_subclass__(
@@ -91,11 +100,18 @@ class Component:
                 f"{type(self).__name__} has no component type: declare it with "
                 f"class {type(self).__name__}(..., type='name')"
             )
-        args = getattr(self, "_component_args", {})
         out: dict[str, Any] = {TYPE_KEY: tname, VERSION_KEY: type(self).schema_version}
-        for key, value in args.items():
+        for key, value in self.config_args().items():
             out[key] = to_data(value, where=f"{tname}.{key}")
         return out
+
+    def config_args(self) -> dict[str, Any]:
+        """The arguments the config holds: by default those the constructor was given
+        (minus defaults and `runtime_args`). Override to give one canonical form when
+        several spellings build the same object."""
+        args = getattr(self, "_component_args", {})
+        skip = type(self).runtime_args
+        return {k: v for k, v in args.items() if k not in skip}
 
     @classmethod
     def from_config(cls, data: dict[str, Any]) -> Any:
@@ -123,7 +139,7 @@ class Component:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Component) or type(other) is not type(self):
             return NotImplemented
-        return self.config() == other.config()
+        return config_of(self) == config_of(other)
 
     def __hash__(self) -> int:
         return hash(config_hash(self))
@@ -171,9 +187,15 @@ def _same(value: Any, default: Any) -> bool:
 
 
 # -- the registry ------------------------------------------------------------------------
-def _register(cls: type, type_name: str, kind: str, version: int) -> None:
+def _register(cls: Any, type_name: str, kind: str, version: int, *,
+              replace: bool = False) -> None:
     old = _REGISTRY.get(type_name)
-    if old is not None and f"{old.__module__}.{old.__qualname__}" != (
+    if replace and old is not None and _KINDS[type_name] != kind:
+        raise ConfigError(
+            f"{type_name!r} is already a {_KINDS[type_name]} type; a {kind} cannot take "
+            f"its name"
+        )
+    if not replace and old is not None and f"{old.__module__}.{old.__qualname__}" != (
         f"{cls.__module__}.{cls.__qualname__}"
     ):
         raise ConfigError(
@@ -186,13 +208,25 @@ def _register(cls: type, type_name: str, kind: str, version: int) -> None:
 
 
 def register_component(
-    cls: type, *, type: str, kind: str = "component", version: int = 1  # noqa: A002
-) -> type:
-    """Register a class that is not a `Component` subclass (a pydantic model, usually)
-    under `type`. Returns the class, so it also works as ``register_component(Cls, ...)``
-    right after the class statement."""
-    _register(cls, type, kind, version)
+    cls: Any,
+    *,
+    type: str,  # noqa: A002
+    kind: str = "component",
+    version: int = 1,
+    replace: bool = False,
+) -> Any:
+    """Register what is not a `Component` subclass under `type`: a pydantic model (its
+    config is its dump), or a factory function called with the config's fields (for
+    objects such as scorers that are one class with many types). `replace` lets a later
+    registration of the same kind take the name over (as re-running a notebook cell
+    does). Returns `cls`."""
+    _register(cls, type, kind, version, replace=replace)
     return cls
+
+
+def register_alias(old: str, new: str) -> None:
+    """Configs saved with type `old` load as type `new` (a renamed or merged type)."""
+    _ALIASES[old] = new
 
 
 def registered_components(kind: str | None = None) -> dict[str, type]:
@@ -204,21 +238,29 @@ def registered_components(kind: str | None = None) -> dict[str, type]:
     }
 
 
+def component_type_of(obj: Any) -> str | None:
+    """The registered type name of `obj` (None for an unregistered object)."""
+    if isinstance(obj, Component):
+        return type(obj).component_type
+    return _type_of_class(type(obj))
+
+
 def component_kind(type_name: str) -> str | None:
     return _KINDS.get(type_name)
 
 
-# layers whose import registers their component types; imported lazily on lookup so
-# that core never imports a higher layer at module level
-BUILTIN_LAYERS: list[str] = []
+_loaded = False
 
 
 def _load_builtin_layers() -> None:
-    for module in BUILTIN_LAYERS:
-        try:
-            importlib.import_module(module)
-        except ImportError:  # a layer whose optional dependency is missing
-            continue
+    """Import the modules that define forgekit's own component types (listed by the
+    package, `forgekit.COMPONENT_MODULES`), once, when a type is looked up."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in importlib.import_module("forgekit").COMPONENT_MODULES:
+        importlib.import_module(module)
 
 
 # -- to data -----------------------------------------------------------------------------
@@ -234,6 +276,9 @@ def to_data(value: Any, *, where: str = "config") -> Any:
         return str(value)
     if isinstance(value, Component):
         return value.config()
+    own = getattr(value, "__component_config__", None)
+    if callable(own) and not isinstance(value, type):
+        return to_data(own(), where=where)
     if isinstance(value, BaseModel):
         return _model_config(value)
     if isinstance(value, dict):
@@ -274,6 +319,8 @@ def ref_of(obj: Any, *, where: str = "config") -> str:
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
     if not module or not qualname or "<" in qualname or module == "__main__":
+        if _LENIENT.get():
+            return function_config(obj)  # type: ignore[return-value]
         label = qualname or repr(obj)
         raise ConfigError(
             f"{label} cannot be referenced from a config: define it at the top level of "
@@ -311,7 +358,7 @@ def is_component_config(value: Any) -> bool:
         return False
     if value[TYPE_KEY] not in _REGISTRY:
         _load_builtin_layers()
-    return value[TYPE_KEY] in _REGISTRY
+    return value[TYPE_KEY] in _REGISTRY or value[TYPE_KEY] in _ALIASES
 
 
 def build_component(data: dict[str, Any], *, kind: str | None = None,
@@ -324,6 +371,14 @@ def build_component(data: dict[str, Any], *, kind: str | None = None,
     tname = data.get(TYPE_KEY)
     if tname not in _REGISTRY:
         _load_builtin_layers()
+    if isinstance(tname, str) and tname not in _REGISTRY and tname in _ALIASES:
+        tname = _ALIASES[tname]
+    if tname in ("function", "callable"):
+        raise ConfigError(
+            f"{data.get('name') or data.get('class')!r} is a function defined in a notebook "
+            "cell or a lambda: it cannot be rebuilt from a config; define it in a module",
+            key=where,
+        )
     if not isinstance(tname, str) or tname not in _REGISTRY:
         known = ", ".join(registered_components(kind))
         what = f"{kind} type" if kind else "component type"
@@ -378,9 +433,9 @@ def _from_data(value: Any, *, where: str) -> Any:
     return value
 
 
-def _call_with(cls: type, kwargs: dict[str, Any], tname: str, where: str | None) -> Any:
-    sig = inspect.signature(cls.__init__)
-    params = list(sig.parameters.values())[1:]
+def _call_with(cls: Any, kwargs: dict[str, Any], tname: str, where: str | None) -> Any:
+    sig = inspect.signature(cls)
+    params = list(sig.parameters.values())
     args: list[Any] = []
     rest = dict(kwargs)
     takes_extra = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
@@ -411,8 +466,19 @@ def config_of(obj: Any) -> dict[str, Any]:
     """The config of any solver-like object: a component's ``config()``, a registered
     pydantic model's dump, a legacy object's own ``config()``, or for a plain function
     its reference and a hash of its source (so editing the function changes the id)."""
+    token = _LENIENT.set(True)
+    try:
+        return _config_of(obj)
+    finally:
+        _LENIENT.reset(token)
+
+
+def _config_of(obj: Any) -> dict[str, Any]:
     if isinstance(obj, Component):
         return obj.config()
+    own = getattr(obj, "__component_config__", None)
+    if callable(own) and not isinstance(obj, type):
+        return to_data(own())
     from pydantic import BaseModel
 
     if isinstance(obj, BaseModel):

@@ -1,14 +1,15 @@
 """`PromptSolver`: one model call with a prompt template, the simplest Solver.
 
 It lives in core so that every layer can use it: the eval suites' `type: prompt`
-(`forgekit.evals`) and the quality layer's default inner solver (`forgekit.quality.Direct`)
-are both this class.
+(`forgekit.evals`) and the quality layer's default inner solver (`forgekit.quality.Direct`,
+another name for this class) are one class with one config (``type: prompt``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from forgekit.core.component import Component, register_alias
 from forgekit.core.context import RunContext
 from forgekit.core.messages import Message
 from forgekit.core.samples import Answer, Sample
@@ -33,13 +34,20 @@ def render_prompt(template: str, sample: Sample) -> str:
     return template.format(**values)
 
 
-class PromptSolver:
+class PromptSolver(Component, type="prompt", kind="solver"):
     """One model call with a prompt template (str.format or Jinja2) and optional system
-    prompt, few-shot examples and model alias (default: the run's model).
+    prompt, few-shot examples and model alias (default: the run's model). Call
+    parameters go in `params` or as extra keyword arguments (``max_tokens=16``); both
+    spellings give the same config.
 
     Example:
-        >>> s = PromptSolver(template="{input}\\nAnswer with just the number.", name="terse")
+        >>> s = PromptSolver("{input}\\nAnswer with just the number.", name="terse",
+        ...                  max_tokens=16)
+        >>> s.config()["params"]
+        {'max_tokens': 16}
     """
+
+    raw_args = frozenset({"params", "few_shot"})
 
     def __init__(
         self,
@@ -50,24 +58,31 @@ class PromptSolver:
         few_shot: list[dict[str, str]] | None = None,
         params: dict[str, Any] | None = None,
         model: str | None = None,
+        **call_params: Any,
     ) -> None:
         self.name = name
         self.model = model
         self.template = template
         self.system = system
         self.few_shot = list(few_shot or [])
-        self.params = dict(params or {})
+        self.params = {**(params or {}), **call_params}
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "prompt",
-            "name": self.name,
+    def config_args(self) -> dict[str, Any]:
+        # one canonical form: call parameters always under `params`
+        given = {
             "template": self.template,
             "system": self.system,
+            "name": self.name,
             "few_shot": self.few_shot,
             "params": self.params,
-            **({"model": self.model} if self.model else {}),
+            "model": self.model,
         }
+        defaults = {"template": "{input}", "system": None, "name": "prompt", "few_shot": [],
+                    "params": {}, "model": None}
+        return {k: v for k, v in given.items() if v != defaults[k]}
+
+    def __repr__(self) -> str:
+        return f"PromptSolver({self.template!r}, name={self.name!r})"
 
     def messages(self, sample: Sample) -> list[Message]:
         msgs: list[Message] = []
@@ -93,3 +108,8 @@ class PromptSolver:
             stop_reason=resp.finish_reason,
             messages=[resp.to_message()],
         )
+
+
+# `type: direct` was the quality layer's name for this solver (its call parameters were
+# top-level keys, which the constructor still accepts)
+register_alias("direct", "prompt")

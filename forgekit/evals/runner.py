@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forgekit.core.component import config_of
 from forgekit.core.context import RunContext
 from forgekit.core.errors import BudgetExceeded
 from forgekit.core.events import ScoreEvent
@@ -127,7 +128,7 @@ class Runner:
         self.solvers = list(built.values())
         # a solver's config and its hash go into every sample's RunStart: computed once
         self._solver_config = {
-            s.name: (cfg, stable_hash(cfg)) for s in self.solvers for cfg in [s.config()]
+            s.name: (cfg, stable_hash(cfg)) for s in self.solvers for cfg in [config_of(s)]
         }
         self.scorers = [build_scorer(s) for s in suite.scorers]
         self.progress = progress

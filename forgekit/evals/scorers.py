@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from forgekit.core.component import register_component
 from forgekit.core.errors import ConfigError
 from forgekit.core.samples import Answer, Sample, Score
 
@@ -30,8 +31,11 @@ def scorer(name: str | None = None) -> Callable[[ScorerFn], ScorerFn]:
     """
 
     def wrap(fn: ScorerFn) -> ScorerFn:
-        _REGISTRY[name or fn.__name__] = fn
-        fn.scorer_name = name or fn.__name__  # type: ignore[attr-defined]
+        type_name = name or fn.__name__
+        _REGISTRY[type_name] = fn
+        fn.scorer_name = type_name  # type: ignore[attr-defined]
+        # a component type too: {type: numeric, tolerance: 0.01} builds it anywhere
+        register_component(_factory(type_name), type=type_name, kind="scorer", replace=True)
         return fn
 
     return wrap
@@ -47,8 +51,21 @@ def _load_builtins() -> None:
     from forgekit.evals import code_scorer, judge, text_scorers  # noqa: F401
 
 
+def _factory(type_name: str) -> Callable[..., BoundScorer]:
+    def make(**params: Any) -> BoundScorer:
+        return build_scorer({"type": type_name, **params})
+
+    make.__qualname__ = make.__name__ = f"scorer_{type_name}"
+    return make
+
+
 class BoundScorer:
-    """A registered scorer with its params, callable as `await s(sample, answer, ctx)`."""
+    """A registered scorer with its params, callable as `await s(sample, answer, ctx)`.
+
+    Its config is ``{type, version, name (when it differs from type), **params}``, which
+    ``build_component`` (or `build_scorer`) turns back into an equal scorer. A scorer
+    made from an unregistered function is identified by the function (its reference, or
+    its source when it was defined in a notebook cell)."""
 
     def __init__(self, name: str, fn: ScorerFn, params: dict[str, Any], label: str) -> None:
         self.type = name
@@ -57,7 +74,22 @@ class BoundScorer:
         self.params = params
 
     def config(self) -> dict[str, Any]:
-        return {"type": self.type, "name": self.name, **self.params}
+        from forgekit.core.component import component_kind, function_config, to_data
+
+        if component_kind(self.type) != "scorer" or _REGISTRY.get(self.type) is not self.fn:
+            return {**function_config(self.fn), "label": self.name}
+        out: dict[str, Any] = {"type": self.type, "version": 1}
+        if self.name != self.type:
+            out["name"] = self.name
+        return {**out, **to_data(self.params, where=f"scorers.{self.name}")}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BoundScorer):
+            return NotImplemented
+        return self.config() == other.config()
+
+    def __hash__(self) -> int:
+        return hash(self.type)
 
     async def __call__(self, sample: Sample, answer: Answer, ctx: Any = None) -> Score:
         try:
@@ -99,6 +131,7 @@ def build_scorer(spec: str | dict[str, Any] | ScorerFn | BoundScorer) -> BoundSc
         spec = {"type": spec}
     spec = dict(spec)
     kind = spec.pop("type", None)
+    spec.pop("version", None)
     label = spec.pop("name", None) or kind
     params = spec.pop("params", None) or {}
     params.update(spec)

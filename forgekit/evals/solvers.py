@@ -1,6 +1,6 @@
-"""Solvers an eval suite can name: the prompt-template solver, agents (`type: agent`)
-and quality strategies (`type: best_of_n`, ...) built from their layers on first use, and
-a registry for any other solver type (`register_solver`)."""
+"""Solvers an eval suite can name: every component of kind "solver" (the prompt-template
+solver, `type: agent`, the quality strategies `type: best_of_n`, ...; see
+`forgekit.core.component`), and factories for any other solver type (`register_solver`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from forgekit.core.component import build_component, registered_components
 from forgekit.core.errors import ConfigError
-from forgekit.core.prompt_solver import PromptSolver
+from forgekit.core.prompt_solver import PromptSolver  # noqa: F401 - re-exported
 
 SolverFactory = Callable[..., Any]
 _SOLVERS: dict[str, SolverFactory] = {}
@@ -30,8 +31,8 @@ def register_solver(type_name: str, factory: SolverFactory | None = None) -> Any
 
 def build_inner(spec: Any, others: dict[str, Any] | None = None) -> Any:
     """The inner solver of a strategy: a Solver, the name of another solver of the suite,
-    `{type: prompt, template: ...}`, any registered `{type: ..., ...}`, or a spec the
-    quality layer builds itself (`{strategy: ...}`, `{type: direct, ...}`)."""
+    or a solver config (``{type: prompt, template: ...}``, ``{type: best_of_n, ...}``,
+    any registered type; the older ``{strategy: ...}`` and ``{type: direct}`` too)."""
     if spec is None or hasattr(spec, "solve"):
         return spec
     if isinstance(spec, str):
@@ -44,49 +45,13 @@ def build_inner(spec: Any, others: dict[str, Any] | None = None) -> Any:
         )
     if isinstance(spec, dict):
         spec = dict(spec)
-        kind = spec.get("type")
-        if "strategy" in spec or kind == "direct":
-            return spec
-        spec.pop("type", None)
-        spec.setdefault("name", f"{kind or 'prompt'}-inner")
-        if kind in (None, "prompt"):
-            return PromptSolver(**spec)
+        if "strategy" in spec:
+            spec["type"] = spec.pop("strategy")
+        kind = spec.pop("type", None) or "prompt"
+        if kind in ("prompt", "direct") or kind in _SOLVERS:
+            spec.setdefault("name", f"{kind}-inner")
         return build_solver(kind, others=others, **spec)
     raise ConfigError(f"cannot build an inner solver from {spec!r}", key="solvers")
-
-
-def _strategy_factory(kind: str) -> SolverFactory:
-    def make(
-        name: str, inner: Any = None, others: dict[str, Any] | None = None, **options: Any
-    ) -> Any:
-        from forgekit.quality import build
-
-        return build(kind, inner=build_inner(inner, others), name=name, **options)
-
-    return make
-
-
-def _agent(
-    name: str, termination: Any = None, others: dict[str, Any] | None = None, **options: Any
-) -> Any:
-    from forgekit.agents import Agent, condition_from_config
-
-    if isinstance(termination, dict):
-        termination = condition_from_config(termination)
-    return Agent(name=name, termination=termination, **options)
-
-
-def _builtin(type_name: str) -> SolverFactory | None:
-    """Factories for the agent and the quality strategies, found on first use."""
-    if type_name == "agent":
-        return _agent
-    try:
-        from forgekit.quality import STRATEGIES
-    except ImportError as e:  # the quality layer is optional
-        raise ConfigError(
-            f"solver type {type_name!r}: forgekit.quality failed to import: {e}", key="solvers"
-        ) from e
-    return _strategy_factory(type_name) if type_name in STRATEGIES else None
 
 
 def _takes_others(factory: SolverFactory) -> bool:
@@ -97,22 +62,26 @@ def _takes_others(factory: SolverFactory) -> bool:
 
 
 def build_solver(type_name: str, *, others: dict[str, Any] | None = None, **options: Any) -> Any:
-    """Build a solver of a registered type (or `agent`, or a quality strategy such as
-    `best_of_n`); an unknown type is a clear ConfigError. `others` are the suite's
+    """Build a solver of a component type (`prompt`, `agent`, `best_of_n`, ... any class
+    registered with kind "solver") or of a factory registered with `register_solver`; an
+    unknown type is a clear ConfigError listing the known ones. `others` are the suite's
     solvers built so far, which a strategy may name as its `inner`."""
-    factory = _SOLVERS.get(type_name) or _builtin(type_name)
-    if factory is None:
-        from forgekit.quality import STRATEGIES
-
-        known = sorted({*_SOLVERS, "agent", *STRATEGIES})
-        raise ConfigError(
-            f"unknown solver type {type_name!r}; known: {', '.join(known)}. "
-            "Register one with forgekit.evals.register_solver(type, factory).",
-            key="solvers",
-        )
-    if _takes_others(factory):
-        options["others"] = others
-    return factory(**options)
-
-
-register_solver("prompt", lambda **o: PromptSolver(**o))
+    factory = _SOLVERS.get(type_name)
+    if factory is not None:
+        if _takes_others(factory):
+            options["others"] = others
+        return factory(**options)
+    if "inner" in options:
+        options["inner"] = build_inner(options["inner"], others)
+    try:
+        return build_component({"type": type_name, **options}, kind="solver", where="solvers")
+    except ConfigError as e:
+        if "unknown solver type" in str(e):
+            known = sorted({*_SOLVERS, *registered_components("solver")})
+            raise ConfigError(
+                f"unknown solver type {type_name!r}; known: {', '.join(known)}. "
+                "Register one with forgekit.evals.register_solver(type, factory), or "
+                "subclass forgekit.core.component.Component with kind='solver'.",
+                key="solvers",
+            ) from None
+        raise

@@ -60,7 +60,7 @@ class BestOfNConfig(StrategyConfig):
         return v
 
 
-class BestOfN(Strategy):
+class BestOfN(Strategy, type="best_of_n"):
     """N answers from the inner solver, majority vote (or synthesis) picks the result.
 
     Example:
@@ -161,7 +161,7 @@ class BestOfN(Strategy):
         return Answer(text=resp.text, messages=[resp.to_message()])
 
 
-class AskColleagues(BestOfN):
+class AskColleagues(BestOfN, type="ask_colleagues"):
     """Best-of-N across models: one candidate per alias in ``models`` (greedy by default).
 
     Example:
@@ -183,3 +183,7 @@ class AskColleagues(BestOfN):
         super().__init__(
             inner, models=models, n=n or len(models), temperature=temperature, **options
         )
+
+    def config_args(self) -> dict[str, Any]:
+        # n and temperature have defaults of their own here: always spell them out
+        return {**super().config_args(), "n": self.cfg.n, "temperature": self.cfg.temperature}

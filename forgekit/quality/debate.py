@@ -84,7 +84,7 @@ class _Critic:
         )
 
 
-class Debate(Strategy):
+class Debate(Strategy, type="debate"):
     """Proponent (the inner solver) vs critic for R rounds; a moderator decides.
 
     Example:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from forgekit.core.component import Component, resolve_ref
 from forgekit.core.messages import Message
 from forgekit.core.samples import Answer, Sample
 from forgekit.quality.strategy import (
@@ -93,12 +94,13 @@ def extract_json(text: str) -> Any:
     raise ValueError("no JSON object found in the answer")
 
 
-class SchemaValidator:
-    """Accepts an answer holding JSON that validates against a pydantic model."""
+class SchemaValidator(Component, type="schema_validator", kind="validator"):
+    """Accepts an answer holding JSON that validates against a pydantic model (the
+    class, or its import reference ``"module:Class"``)."""
 
-    def __init__(self, model: type[BaseModel]) -> None:
-        self.model = model
-        self.name = f"schema:{model.__name__}"
+    def __init__(self, model: type[BaseModel] | str) -> None:
+        self.model = resolve_ref(model, key="validator.model")
+        self.name = f"schema:{self.model.__name__}"
 
     def __call__(self, answer: Answer, sample: Sample) -> Verdict:
         try:
@@ -119,7 +121,7 @@ class SchemaValidator:
         return Verdict(ok=True, data=obj.model_dump(mode="json"))
 
 
-class LLMValidator:
+class LLMValidator(Component, type="llm_validator", kind="validator"):
     """A model checks the answer against `rules` and replies PASS or FAIL: reason."""
 
     def __init__(
@@ -176,7 +178,7 @@ def with_feedback(sample: Sample, previous: str, feedback: str, template: str) -
     return sample.model_copy(update={"input": text, "metadata": meta})
 
 
-class Guardrail(Strategy):
+class Guardrail(Strategy, type="guardrail"):
     """Validate the inner solver's answer; retry with the feedback on a reject.
 
     Example:
@@ -210,6 +212,11 @@ class Guardrail(Strategy):
             else callable_name(validator)
         )
         super().__init__(inner, validator=name, **options)
+
+    def config_args(self) -> dict[str, Any]:
+        data = self.cfg.model_dump(mode="json", exclude_defaults=True)
+        data.pop("validator", None)  # the display name; the validator itself is below
+        return {"inner": self.inner, "validator": self.validator, **data}
 
     async def _validate(self, run: StrategyRun, answer: Answer) -> Verdict:
         v = self.validator

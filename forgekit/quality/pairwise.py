@@ -50,7 +50,7 @@ class PairwiseConfig(StrategyConfig):
     judge_max_tokens: int = 8
 
 
-class Pairwise(Strategy):
+class Pairwise(Strategy, type="pairwise"):
     """N candidates, a knockout tournament of judged pairs, the champion is returned.
 
     Example:

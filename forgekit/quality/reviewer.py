@@ -69,7 +69,7 @@ class ReviewerRetryConfig(StrategyConfig):
     seed: int | None = 0
 
 
-class ReviewerRetry(Strategy):
+class ReviewerRetry(Strategy, type="reviewer"):
     """Up to K fresh attempts; a reviewer (score or chooser) or a check picks the best.
 
     Example:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from forgekit.core.component import Component, config_of
 from forgekit.core.context import MemorySink, RunContext, Solver
 from forgekit.core.errors import BudgetExceeded, ConfigError
 from forgekit.core.events import NoteEvent
@@ -344,8 +345,7 @@ class StrategyRun:
 
 def _safe_config(solver: Any) -> dict[str, Any]:
     try:
-        cfg = solver.config()
-        return cfg if isinstance(cfg, dict) else {"config": repr(cfg)}
+        return config_of(solver)
     except Exception as e:  # a solver without a usable config still runs
         return {"error": f"config() failed: {e}"}
 
@@ -365,16 +365,9 @@ def load_callable(spec: Any, key: str) -> Any:
     if spec is None or callable(spec):
         return spec
     if isinstance(spec, str) and ":" in spec:
-        import importlib
+        from forgekit.core.component import resolve_ref
 
-        mod, _, attr = spec.partition(":")
-        try:
-            obj: Any = importlib.import_module(mod)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as e:
-            raise ConfigError(f"cannot import {spec!r}: {e}", key=key) from e
-        return obj
+        return resolve_ref(spec, key=key)
     raise ConfigError(f"expected a callable or 'module:function', got {spec!r}", key=key)
 
 
@@ -382,8 +375,10 @@ async def maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-class Strategy:
-    """Base class of the quality strategies (a Solver wrapping a Solver)."""
+class Strategy(Component, kind="solver"):
+    """Base class of the quality strategies (a Solver wrapping a Solver). Each subclass
+    is a component (``class BestOfN(Strategy, type="best_of_n")``): its config is the
+    inner solver's config and the options that differ from their defaults."""
 
     kind: ClassVar[str] = "strategy"
     Config: ClassVar[type[StrategyConfig]] = StrategyConfig
@@ -409,10 +404,10 @@ class Strategy:
     def name(self) -> str:
         return self.cfg.name or f"{self.kind}({getattr(self.inner, 'name', 'solver')})"
 
-    def config(self) -> dict[str, Any]:
-        """The options (callables by their import name) and the inner solver's config."""
-        data = self.cfg.model_dump(mode="json", exclude_none=True)
-        return {"strategy": self.kind, **data, "inner": _safe_config(self.inner)}
+    def config_args(self) -> dict[str, Any]:
+        """The inner solver and the options that differ from their defaults (callables
+        by their import name)."""
+        return {"inner": self.inner, **self.cfg.model_dump(mode="json", exclude_defaults=True)}
 
     async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
         run = StrategyRun(self, sample, ctx)
@@ -451,7 +446,7 @@ class Strategy:
     def _repr_html_(self) -> str:
         from forgekit.quality.result import config_html
 
-        return config_html(self.name, self.config())
+        return config_html(self.name, config_of(self))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

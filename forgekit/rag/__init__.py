@@ -27,6 +27,7 @@ from forgekit.rag.metrics import average_precision, mrr, ndcg_at_k, recall_at_k
 from forgekit.rag.pii import PIIConfig, PIIFilter, PIIPattern
 from forgekit.rag.repomap import repo_map
 from forgekit.rag.search import SearchConfig, SearchHit, SearchResults
+from forgekit.rag.solver import RagSolver
 from forgekit.rag.tool import retrieval_tool
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "PIIConfig",
     "PIIFilter",
     "PIIPattern",
+    "RagSolver",
     "RetrievalReport",
     "SearchConfig",
     "SearchHit",

@@ -305,7 +305,8 @@ def test_solve_in_a_runner_context_and_sync_run_inside_a_loop(tmp_path: Path):
     a, b, sink = asyncio.run(main())
     assert a.text == b.text == "3"
     assert [e.type for e in sink.events][-1] == "note"  # solve leaves RunEnd to the runner
-    assert agent.config()["termination"]["type"] == "or"
+    assert "termination" not in agent.config()  # the default is not spelled out
+    assert agent.termination.config()["type"] == "or"
 
 
 def test_recommend_k_limits_the_tools_offered(tmp_path: Path):
@@ -335,14 +336,14 @@ def test_policy_comes_from_the_project_config(tmp_path: Path):
 
 
 def test_budget_in_usd_and_timeout_conditions(tmp_path: Path):
-    from forgekit.agents import Budget, Timeout
+    from forgekit.agents import MaxCost, Timeout
 
     gw, _ = gateway(
         [reply("", call("add", {"a": 1, "b": 1}), tokens=1000)] * 4,
         price=Price(input_per_1k=1.0, output_per_1k=1.0),
     )
-    answer = Agent(model="m", tools=[add], termination=Budget(3.0)).run("x", gw, workspace=tmp_path)
-    assert answer.stop_reason.startswith("budget:") and answer.cost_usd == pytest.approx(4.0)
+    answer = Agent(model="m", tools=[add], termination=MaxCost(3.0)).run("x", gw, workspace=tmp_path)
+    assert answer.stop_reason.startswith("max_cost:") and answer.cost_usd == pytest.approx(4.0)
     gw, _ = gateway([reply("", call("add", {"a": 1, "b": 1}))] * 2)
     answer = Agent(model="m", tools=[add], termination=Timeout(0)).run("x", gw, workspace=tmp_path)
     assert answer.stop_reason.startswith("timeout") and answer.metadata["steps"] == 1

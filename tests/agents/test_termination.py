@@ -6,8 +6,8 @@ import pytest
 
 from forgekit.agents import (
     AgentState,
-    Budget,
     FunctionCallResult,
+    MaxCost,
     MaxSteps,
     MaxTokens,
     Predicate,
@@ -36,7 +36,7 @@ def test_or_and_and_reset():
 
 
 def test_each_condition():
-    assert Budget(0.01).check(AgentState(cost_usd=0.02)).startswith("budget")
+    assert MaxCost(0.01).check(AgentState(cost_usd=0.02)).startswith("max_cost")
     assert Timeout(0).check(AgentState()).startswith("timeout")
     s = AgentState(last_results=[("add", "5", None)])
     assert FunctionCallResult("add").check(s)
@@ -57,9 +57,14 @@ def test_round_trip_config():
     again = condition_from_config(cfg)
     assert again.to_config() == cfg
     assert again.check(AgentState(steps=1, input_tokens=20)) is None  # only one side of &
+    # a predicate names its function by import reference and rebuilds from it
+    cfg = Predicate(bool, name="p").to_config()
+    assert cfg == {"type": "predicate", "version": 1, "fn": "builtins:bool", "name": "p"}
+    assert condition_from_config(cfg).fn is bool
+    # a config saved by name only (older forgekit) still rebuilds with predicates=
     assert condition_from_config(
-        Predicate(bool, name="p").to_config(), predicates={"p": bool}
-    ).to_config() == {"type": "predicate", "name": "p"}
+        {"type": "predicate", "name": "p"}, predicates={"p": bool}
+    ).fn is bool
     with pytest.raises(ConfigError, match="unknown termination"):
         condition_from_config({"type": "max_stepz", "n": 1})
     with pytest.raises(ConfigError, match="not registered"):

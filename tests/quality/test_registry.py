@@ -30,11 +30,11 @@ def test_every_strategy_is_registered():
 def test_config_round_trip_with_nesting():
     solver = BestOfN(ReviewerRetry(Direct("{input}!", max_tokens=8), k=2), n=3, temperature=0.5)
     cfg = solver.config()
-    assert cfg["strategy"] == "best_of_n" and cfg["inner"]["strategy"] == "reviewer"
+    assert cfg["type"] == "best_of_n" and cfg["inner"]["type"] == "reviewer"
     rebuilt = from_config(cfg)
     assert rebuilt.config() == cfg
     assert rebuilt.inner.inner.params == {"max_tokens": 8}
-    assert solver.name == "best_of_n(reviewer(direct))"
+    assert solver.name == "best_of_n(reviewer(prompt))"
 
 
 def test_bad_options_are_config_errors_naming_the_key():

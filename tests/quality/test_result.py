@@ -12,7 +12,7 @@ def test_run_renders_candidates_votes_and_choice(harness):
     result = BestOfN(Direct(), n=3).run(Sample(id="q", input="2+3?"), h.gateway, model="m")
     assert isinstance(result, StrategyResult)
     html = result._repr_html_()
-    assert "best_of_n(direct)" in html and "votes" in html
+    assert "best_of_n(prompt)" in html and "votes" in html
     assert "5 &lt;b&gt;" in html  # escaped
     assert html.count("<tr") == 1 + 3 + 1 + 2  # candidates table + votes table
     assert "background:#e6f4ea" in html  # the chosen row

@@ -27,15 +27,11 @@ def _search_fn(options: dict[str, Any]) -> Any:
             "the retrieval bundle has no index: load it with "
             "load_bundle('retrieval', index=...) or search=..."
         )
-    try:
-        from forgekit.rag import retrieval_tool  # type: ignore[attr-defined]
-    except ImportError:
-        retrieval_tool = None
-    if retrieval_tool is not None:
-        return retrieval_tool(index)
-    if hasattr(index, "search"):
-        return lambda query, k=5: index.search(query, k=k)
-    raise ToolError(f"cannot search {type(index).__name__}: no search() method")
+    from forgekit.rag.tool import retrieval_tool
+
+    if not hasattr(index, "search"):
+        raise ToolError(f"cannot search {type(index).__name__}: no search() method")
+    return retrieval_tool(index)
 
 
 async def search_docs(query: str, k: int = 5, *, env: ToolEnv) -> str:
