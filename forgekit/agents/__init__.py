@@ -25,6 +25,7 @@ from forgekit.agents.paths import PathPolicy, PathRules
 from forgekit.agents.policy import PRESETS, Decision, PolicyConfig, Rule, ToolPolicy, resolve_policy
 from forgekit.agents.prompts import Prompt
 from forgekit.agents.recommend import recommend_tools
+from forgekit.agents.roles import Role, available_roles, load_role, shipped_roles
 from forgekit.agents.safety import CommandRisk, assess_command
 from forgekit.agents.structured import StructuredOutputError, complete_structured, parse_structured
 from forgekit.agents.termination import (
@@ -76,6 +77,7 @@ __all__ = [
     "PolicyConfig",
     "Predicate",
     "Prompt",
+    "Role",
     "RemoveRegex",
     "Rule",
     "StallDetected",
@@ -90,14 +92,17 @@ __all__ = [
     "ToolPolicy",
     "apply_history",
     "assess_command",
+    "available_roles",
     "complete_structured",
     "condition_from_config",
     "load_bundle",
+    "load_role",
     "parse_history",
     "parse_structured",
     "parse_text_tool_calls",
     "recommend_tools",
     "resolve_policy",
     "shipped_bundles",
+    "shipped_roles",
     "tool",
 ]

@@ -2,6 +2,7 @@
 
 forgekit agent check-command "rm -rf /" --policy headless-safe
 forgekit agent bundles
+forgekit agent roles
 forgekit agent run --bundle files --workspace . "What does README.md say?"
 """
 
@@ -95,6 +96,24 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roles(args: argparse.Namespace) -> int:
+    from forgekit.agents.roles import available_roles, role_files, shipped_roles_dir
+
+    files = role_files(args.project)
+    roles = available_roles(args.project)
+    if args.json:
+        print(json.dumps({n: r.config() for n, r in roles.items()}, indent=2))
+        return 0
+    shipped = shipped_roles_dir()
+    for name, role in roles.items():
+        s = role.spec
+        where = "shipped" if files[name].parent == shipped else str(files[name])
+        print(f"{name} ({where}): {s.description}")
+        print(f"  model={s.model or '(run default)'} bundles={','.join(s.bundles) or '-'} "
+              f"policy={s.policy or '(default)'}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("agent", help="agents: check commands, list bundles, run a task")
     agent_sub = p.add_subparsers(dest="agent_command", metavar="ACTION")
@@ -113,6 +132,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_check)
     b = agent_sub.add_parser("bundles", help="list the shipped tool bundles and their tools")
     b.set_defaults(func=_bundles)
+    ro = agent_sub.add_parser("roles", help="list the roles (shipped and the project's roles/)")
+    ro.add_argument("--project", help="the project folder (default: the configured root)")
+    ro.add_argument("--json", action="store_true", help="print each role's config as JSON")
+    ro.set_defaults(func=_roles)
     r = agent_sub.add_parser("run", help="run an agent on one task")
     r.add_argument("task")
     r.add_argument("--bundle", action="append", help="a bundle name or folder (repeatable)")

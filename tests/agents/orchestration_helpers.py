@@ -1,0 +1,73 @@
+"""Helpers for the orchestration tests (roles, graphs, workflows, handoffs, planning):
+a scripted gateway with a free alias `m` (a uniquely named module: several test folders
+have a conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from forgekit.core.component import Component
+from forgekit.core.config import AliasConfig, Price, load_config
+from forgekit.core.context import RunContext
+from forgekit.core.messages import ModelResponse, ToolCall, Usage
+from forgekit.core.samples import Answer, Sample
+from forgekit.models import Gateway, ScriptedSource
+
+
+def scripted(script: Any, *, cycle: bool = False) -> tuple[Gateway, ScriptedSource]:
+    cfg = load_config(env={})
+    cfg.cache.enabled = False
+    # an explicit price keeps litellm's price map (a slow import) out of unit tests
+    cfg.models.aliases["m"] = AliasConfig(
+        model="openai/scripted", price=Price(input_per_1k=0.0, output_per_1k=0.0)
+    )
+    cfg.models.default = "m"
+    src = ScriptedSource(script, cycle=cycle)
+    return Gateway(cfg, source=src), src
+
+
+def reply(text: str = "", *calls: ToolCall) -> ModelResponse:
+    return ModelResponse(text=text, tool_calls=list(calls),
+                         usage=Usage(input_tokens=5, output_tokens=5))
+
+
+def call(name: str, args: dict[str, Any], id: str = "c1") -> ToolCall:
+    return ToolCall(id=id, name=name, arguments=args)
+
+
+def last_user(request: Any) -> str:
+    """The text of the request's last user message."""
+    return next(m.content or "" for m in reversed(request.messages) if m.role == "user")
+
+
+class Say(Component, type="test-say", kind="solver"):
+    """A one-call solver: asks the model ``[name] <input>`` and answers with the reply;
+    `delay_s` waits first (for races)."""
+
+    def __init__(self, name: str, *, delay_s: float = 0.0) -> None:
+        self.name = name
+        self.delay_s = delay_s
+
+    async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        r = await ctx.complete(f"[{self.name}] {sample.input_text()}")
+        return Answer(text=r.text, usage=r.usage)
+
+
+def by_node(replies: dict[str, Any]):
+    """A script answering by the ``[name]`` prefix: a value, or a list used in turn."""
+    counts: dict[str, int] = {}
+
+    def answer(request: Any) -> Any:
+        text = request.messages[-1].content or ""
+        name = text[1:text.index("]")]
+        counts[name] = counts.get(name, 0) + 1
+        r = replies[name]
+        if isinstance(r, list):
+            return r[min(counts[name], len(r)) - 1]
+        return r(request) if callable(r) else r
+
+    answer.counts = counts  # type: ignore[attr-defined]
+    return answer
