@@ -14,7 +14,8 @@ from typing import Any
 
 log = logging.getLogger("forgekit.bus")
 
-HOOKS = ("on_run_start", "on_step_done", "on_model_query", "on_tool_call", "on_run_end", "on_event")
+HOOKS = ("on_run_start", "on_step_done", "on_model_query", "on_tool_call", "on_run_end", "on_event",
+         "on_status")  # on_status: a graph or workflow's live state (per node / stage)
 
 
 class EventBus:
