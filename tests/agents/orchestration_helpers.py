@@ -71,3 +71,28 @@ def by_node(replies: dict[str, Any]):
 
     answer.counts = counts  # type: ignore[attr-defined]
     return answer
+
+
+def team(**replies: Any):
+    """A script answering by role (the ``You are the <role>.`` system prompt of a shipped
+    role, else ``[name]`` as for `by_node`): each role's replies are used in turn (the
+    last one repeats). ``script.counts`` counts the calls per role."""
+    import re
+
+    counts: dict[str, int] = {}
+
+    def answer(request: Any) -> Any:
+        first = request.messages[0]
+        m = re.match(r"You are the (\w+)\.", first.content or "") if first.role == "system" else None
+        if m:
+            name = m.group(1)
+        else:
+            text = request.messages[-1].content or ""
+            name = text[1:text.index("]")]
+        counts[name] = counts.get(name, 0) + 1
+        r = replies[name]
+        r = r[min(counts[name], len(r)) - 1] if isinstance(r, list) else r
+        return r(request) if callable(r) and not isinstance(r, ModelResponse) else r
+
+    answer.counts = counts  # type: ignore[attr-defined]
+    return answer
