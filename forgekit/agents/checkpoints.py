@@ -273,3 +273,43 @@ def fork(run_id: str, *, step: int, gateway: Any, runs_dir: str | Path,
         raise ValueError("step must be >= 0")
     return run_sync(acontinue_run(run_id, gateway, runs_dir=runs_dir, mode="fork",
                                   step=step, **kw))
+
+
+# -- where two runs part ------------------------------------------------------------------
+@dataclass
+class Parting:
+    """The first completed step where two runs differ (in key or output), with the diff of
+    the two child runs that did it; `index` None when the runs agree step for step."""
+
+    index: int | None
+    left: Entry | None = None
+    right: Entry | None = None
+    child_diff: Any = None  # a forgekit.trajectory.TrajectoryDiff
+
+    def summary(self) -> str:
+        if self.index is None:
+            return "the runs agree at every completed step"
+        lk = self.left.key if self.left else "(none)"
+        rk = self.right.key if self.right else "(none)"
+        head = f"the runs part at step {self.index}: {lk} vs {rk}"
+        return f"{head}\n{self.child_diff.summary()}" if self.child_diff is not None else head
+
+
+def parting(left_run: str, right_run: str, *, runs_dir: str | Path) -> Parting:
+    """Compare two runs (e.g. a run and its fork) step by step through their checkpoint
+    logs; where they part, diff the two steps' child trajectories."""
+    from itertools import zip_longest
+
+    from forgekit.trajectory import Trajectory, diff
+
+    a = lineage_entries(runs_dir, Lineage(left_run))
+    b = lineage_entries(runs_dir, Lineage(right_run))
+    for i, (x, y) in enumerate(zip_longest(a, b)):
+        if x is None or y is None or x.key != y.key or x.answer.text != y.answer.text \
+                or x.child_run_id != y.child_run_id:
+            child = None
+            if x is not None and y is not None and x.child_run_id and y.child_run_id:
+                child = diff(Trajectory.load(x.child_run_id, runs_dir),
+                             Trajectory.load(y.child_run_id, runs_dir))
+            return Parting(i, x, y, child)
+    return Parting(None)

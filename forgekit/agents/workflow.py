@@ -299,6 +299,7 @@ class _WorkflowExecution:
         # taken once per run and checkpointed: a resumed run diffs against the original
         entry = self.turns.log.restore("snapshot#1")
         if entry is not None:
+            self.turns.emit(key="snapshot#1", status="restored", from_run=entry.run_id)
             return dict(entry.answer.data or {})
         files = snapshot(self.turns.workspace)
         self.turns.log.save("snapshot#1", Answer(text=f"{len(files)} files", data=files), None)

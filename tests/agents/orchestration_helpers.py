@@ -96,3 +96,38 @@ def team(**replies: Any):
 
     answer.counts = counts  # type: ignore[attr-defined]
     return answer
+
+
+def tick(step: str) -> str:
+    """Record that a step's tool ran (one line in $FK_TICKS/ticks.txt); at the step named
+    by $FK_BLOCK_AT, say so in $FK_TICKS/blocked and hang (to be killed there)."""
+    import os
+    import time
+    from pathlib import Path
+
+    root = Path(os.environ["FK_TICKS"])
+    if step == os.environ.get("FK_BLOCK_AT"):
+        (root / "blocked").write_text(step)
+        time.sleep(600)
+    with open(root / "ticks.txt", "a", encoding="utf-8") as f:
+        f.write(step + "\n")
+    return f"ticked {step}"
+
+
+def ticker(request: Any) -> Any:
+    """An agent's script: call tick(<its step>), then answer."""
+    if request.messages[-1].role == "tool":
+        return reply("step done")
+    step = last_user(request).rsplit("Your step now: [", 1)[1].split("]")[0]
+    return reply("", call("tick", {"step": step}, id=f"t-{step}"))
+
+
+def tick_workflow() -> Any:
+    """A three-step workflow whose steps are agents calling `tick` (for crash tests)."""
+    from forgekit.agents import Agent
+    from forgekit.agents.workflow import Workflow
+
+    plan = {"steps": [{"id": s, "description": f"tick {s}"} for s in ("s1", "s2", "s3")]}
+    agent = Agent(model="m", tools=[tick], name="ticker")
+    return Workflow(planner=None, plan=plan, executor=agent, reviewer=None,
+                    approval="skip", name="ticks")
