@@ -38,6 +38,44 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+def approved(answer) -> bool:  # a graph edge condition referenced by import
+    return answer.text.startswith("ok")
+
+
+def _orchestration_examples(prompt: object) -> dict[str, list[object]]:
+    from forgekit.agents.checks import Checks
+    from forgekit.agents.graph import Edge, Field, GraphBuilder, Node, Not, OutputMatches, When
+    from forgekit.agents.handoff import HandoffTeam
+    from forgekit.agents.planning import PlanningLoop
+    from forgekit.agents.plans import Plan
+    from forgekit.agents.roles import Role, load_role
+    from forgekit.agents.workflow import Workflow
+
+    plan = Plan.model_validate({"steps": [{"id": "a", "description": "do a"}],
+                                "acceptance_criteria": ["tests pass"]})
+    graph = (GraphBuilder("g", max_iterations=3).node("w", prompt).node("r", load_role("reviewer"))
+             .start("w").edge("w", "r").edge("r", "w", when=~Field("passed", equals=True))
+             .build())
+    return {
+        "role": [load_role("coder"), Role("poet", description="verse", model="local",
+                                           termination={"type": "max_steps", "n": 2})],
+        "graph": [graph],
+        "graph_node": [Node("n", prompt, join="any", input="task")],
+        "graph_edge": [Edge("a", "b"), Edge("a", "c", when=OutputMatches("^ok"))],
+        "field": [Field("score", at_least=0.5), Field("verdict", one_of=["a", "b"])],
+        "output_matches": [OutputMatches("done", ignore_case=True)],
+        "when": [When(approved)],
+        "not": [Not(When(f"{__name__}:approved"))],
+        "workflow": [Workflow(), Workflow(planner=None, plan=plan, executor=prompt,
+                                          reviewer=Checks("pytest -q"), approval="ask",
+                                          deliver="diff", roles={"tester": "tester"})],
+        "checks": [Checks("python -m pytest -q", timeout_s=30)],
+        "plan": [plan],
+        "handoff_team": [HandoffTeam({"a": "planner", "b": prompt}, start="a", max_handoffs=2)],
+        "planning_loop": [PlanningLoop({"coder": "coder", "p": prompt}, max_stalls=1)],
+    }
+
+
 def _examples() -> dict[str, list[object]]:
     from forgekit.agents import (
         Agent,
@@ -110,6 +148,7 @@ def _examples() -> dict[str, list[object]]:
         "remove_regex": [RemoveRegex(patterns=["secret"])],
         "token_budget": [TokenBudget(max_tokens=900)],
         "head_and_tail": [HeadAndTail()],
+        **_orchestration_examples(prompt),
         "policy": [PolicyConfig(preset="plan-readonly")],
         "rag": [RagSolver("docs", k=2, mode="vector", params={"max_tokens": 64})],
         **{name: [build_scorer({"type": name, **params})] for name, params in {

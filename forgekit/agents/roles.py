@@ -78,21 +78,21 @@ class RoleConfig(BaseModel):
         return v
 
 
-class _RolePrompt(Prompt):
-    """The role's template; renders with ``role`` (name, description) besides the agent's
-    usual variables (tools, workspace, instructions, stop_word)."""
+def role_prompt(role: RoleConfig) -> Prompt:
+    """The role's template as an inline prompt that defines ``role`` (name, description)
+    itself, so the agent's config holds it whole and rebuilds it exactly."""
+    import json
 
-    def __init__(self, source: str, role: RoleConfig) -> None:
-        super().__init__(source, name=f"role:{role.name}")
-        self.role = {"name": role.name, "description": role.description}
-
-    def render(self, **variables: Any) -> str:
-        return super().render(role=self.role, **variables)
+    head = json.dumps({"name": role.name, "description": role.description})
+    return Prompt.from_string("{% set role = " + head + " %}" + role.system_prompt)
 
 
 class Role(Component, type="role", kind="role"):
     """A role (see the module docstring). Build it from a `RoleConfig`'s fields, or load
     one with `load_role`."""
+
+    # kept as data on rebuild (they are the role's YAML, not objects to build)
+    raw_args = frozenset({"termination", "history", "params"})
 
     def __init__(
         self,
@@ -148,7 +148,7 @@ class Role(Component, type="role", kind="role"):
             policy=s.policy,
             termination=cond,
             history=list(s.history),
-            system_prompt=_RolePrompt(s.system_prompt, s) if s.system_prompt else "system",
+            system_prompt=role_prompt(s) if s.system_prompt else "system",
             instructions=s.instructions,
             feedback=feedback,
             output_schema=output_schema,

@@ -37,6 +37,11 @@ def test_role_round_trips_through_yaml_with_a_stable_hash():
     assert cfg["type"] == "role" and cfg["name"] == "reviewer"
     back = build_component(yaml.safe_load(yaml.safe_dump(cfg)))
     assert back == role and config_hash(back) == config_hash(role)
+    # the agent a role builds is a component too, and rebuilds with the same prompt
+    agent = role.agent(model="m")
+    again = build_component(yaml.safe_load(yaml.safe_dump(agent.config())))
+    assert again._system([], False, None) == agent._system([], False, None)
+    assert again._system([], False, None).startswith("You are the reviewer.")
     assert config_hash(Role("x", description="a")) != config_hash(Role("x", description="b"))
 
 
@@ -52,7 +57,7 @@ def test_project_roles_add_and_override(tmp_path: Path):
     assert set(roles) == {"coder", "planner", "researcher", "reviewer", "tester", "translator"}
     assert roles["coder"].description == "Mine."
     agent = roles["translator"].agent()
-    assert agent.model == "m" and agent.termination.to_config() == {"type": "max_steps", "n": 2}
+    assert agent.model == "m" and agent.termination.config()["n"] == 2
     assert agent._system([], False, None) == "You are translator: Translates."
 
 
