@@ -8,13 +8,13 @@ import string
 from collections import Counter
 from typing import Any
 
+from forgekit.core import answers
+from forgekit.core.answers import canonical_number
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.evals.scorers import scorer
 
 _PUNCT = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?|-?\.\d+")
-_FINAL = re.compile(r"(?:####|answer\s*(?:is|:)|=)\s*\**\s*(-?\$?\d[\d,]*(?:\.\d+)?)", re.I)
 
 
 def normalise(text: str) -> str:
@@ -88,22 +88,16 @@ def regex(
 
 
 def _to_number(text: str) -> float | None:
-    try:
-        return float(text.replace(",", "").replace("$", "").rstrip("."))
-    except ValueError:
-        return None
+    value = canonical_number(text)
+    return float(value) if value is not None else None
 
 
 def extract_final_number(text: str) -> tuple[float | None, str]:
-    """The final numeric answer in free text: after '####' / 'answer is' / '=' if present,
-    else the last number. Returns (value, how it was found)."""
-    marked = _FINAL.findall(text)
-    if marked:
-        return _to_number(marked[-1]), f"marked answer {marked[-1]!r}"
-    nums = _NUMBER.findall(text)
-    if nums:
-        return _to_number(nums[-1]), f"last number {nums[-1]!r}"
-    return None, "no number in the answer"
+    """The final numeric answer in free text and how it was found (after '####' /
+    'answer is' / '=' if present, else the last number; fractions are values). The same
+    extractor the quality strategies vote with: `forgekit.core.answers`."""
+    value, how = answers.extract_number(text)
+    return (float(value) if value is not None else None), how
 
 
 @scorer("numeric")
@@ -139,28 +133,10 @@ def numeric(
     )
 
 
-_LETTER_PATTERNS = [
-    re.compile(r"answer\s*(?:is|:)?\s*\(?([A-Z])\)?\b", re.I),
-    re.compile(r"^\s*\(?([A-Z])\)?(?:[.):\s]|$)"),
-    re.compile(r"\(([A-Z])\)", re.I),
-    re.compile(r"\b([A-Z])\b"),
-]
-
-
 def extract_choice(text: str, choices: list[str]) -> tuple[str | None, str]:
     """The letter a free-text answer picks among `choices` (A, B, ...), or the letter of a
-    choice whose text it repeats."""
-    letters = [chr(ord("A") + i) for i in range(len(choices))]
-    for pat in _LETTER_PATTERNS:
-        for m in pat.finditer(text):
-            letter = m.group(1).upper()
-            if letter in letters:
-                return letter, f"letter {letter} ({pat.pattern})"
-    norm = normalise(text)
-    hits = [letters[i] for i, c in enumerate(choices) if normalise(c) and normalise(c) in norm]
-    if len(hits) == 1:
-        return hits[0], f"repeats the text of choice {hits[0]}"
-    return None, "no choice letter found"
+    choice whose text it repeats (`forgekit.core.answers`)."""
+    return answers.extract_choice(text, choices)
 
 
 @scorer("choice")

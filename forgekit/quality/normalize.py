@@ -2,84 +2,34 @@
 
 Majority voting only works when equal answers look equal. `normalize_answer` maps an
 answer text to a key (``"42"``, ``"B"``, ``"paris"``) or ``None`` when nothing usable
-is in it; ``None`` never wins a vote while another candidate has a key.
+is in it; ``None`` never wins a vote while another candidate has a key. Numbers and
+letters are read by `forgekit.core.answers`, the same extractor the scorers grade with.
 """
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from forgekit.core import answers
+from forgekit.core.answers import LETTERS, canonical_number
+
 NormalizeMode = Literal["auto", "number", "choice", "text", "exact"]
 Normalizer = Callable[[str], "str | None"]
 
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
-_FINAL_MARKERS = re.compile(
-    r"(?:####|final answer\s*(?:is|:)?|answer\s*(?:is|:)|=)\s*\$?\s*(-?[\d.,/]+)", re.IGNORECASE
-)
-LETTERS = string.ascii_uppercase
-
-
-def canonical_number(token: str) -> str | None:
-    """``"1,000.50"`` -> ``"1000.5"``, ``"3/4"`` -> ``"0.75"``; None when not a number."""
-    token = token.strip().rstrip(".").replace(",", "").replace("$", "")
-    try:
-        if "/" in token:
-            num, den = token.split("/", 1)
-            value = float(num) / float(den)
-        else:
-            value = float(token)
-    except (ValueError, ZeroDivisionError):
-        return None
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.6g}"
-
+__all__ = ["LETTERS", "NormalizeMode", "Normalizer", "canonical_number", "extract_choice",
+           "extract_number", "normalize_answer", "normalize_text", "resolve_mode"]
 
 def extract_number(text: str) -> str | None:
-    """The answer's number: the one after a final-answer marker, else the last one."""
-    marked = _FINAL_MARKERS.findall(text)
-    for token in reversed(marked):
-        value = canonical_number(token)
-        if value is not None:
-            return value
-    for token in reversed(_NUMBER.findall(text)):
-        value = canonical_number(token)
-        if value is not None:
-            return value
-    return None
+    """The answer's number in canonical form (see `forgekit.core.answers`)."""
+    return answers.extract_number(text)[0]
 
 
 def extract_choice(text: str, choices: Sequence[str] | None = None) -> str | None:
-    """The chosen letter (``"A"``, ``"B"``, ...) of a multiple-choice answer.
-
-    Looks for an explicit letter (``"B"``, ``"(B)"``, ``"B)"``, ``"Answer: B"``) among the
-    valid ones, then for the text of exactly one choice inside the answer.
-    """
-    n = len(choices) if choices else 26
-    valid = LETTERS[:n]
-    stripped = text.strip()
-    patterns = [
-        (rf"^\(?([{valid}])\)?(?:[.):\s]|$)", 0),  # leading "B", "(B)", "B." , "B:"
-        (rf"^\(([{valid}])\)", re.IGNORECASE),  # leading "(b)"
-        (rf"answer\s*(?:is|:)?\s*\(?([{valid}])\)?\b", re.IGNORECASE),  # "answer is B"
-        (rf"\(([{valid}])\)", 0),  # "(B)" anywhere
-        (rf"\b([{valid}])[.)]\s", 0),  # "B) ..." anywhere
-    ]
-    for pat, flags in patterns:
-        m = re.search(pat, stripped, flags)
-        if m:
-            return m.group(1).upper()
-    if choices:
-        low = stripped.lower()
-        hits = [i for i, c in enumerate(choices) if c.strip() and c.strip().lower() in low]
-        if len(hits) == 1:
-            return LETTERS[hits[0]]
-    if len(stripped) == 1 and stripped.upper() in valid:
-        return stripped.upper()
-    return None
+    """The chosen letter (``"A"``, ``"B"``, ...) of a multiple-choice answer (see
+    `forgekit.core.answers`)."""
+    return answers.extract_choice(text, choices)[0]
 
 
 def normalize_text(text: str) -> str | None:
