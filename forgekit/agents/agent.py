@@ -14,6 +14,7 @@ Every model call goes through `ctx.complete`; every step is a StepEvent (thought
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -180,11 +181,22 @@ class Agent(Component, type="agent", kind="solver"):
 
     # -- the loop ------------------------------------------------------------------------
     async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
-        """Run the loop on one sample (the Solver protocol)."""
+        """Run the loop on one sample (the Solver protocol). Without a workspace, an
+        agent with tools works in a scratch folder that is removed afterwards (and
+        recorded as ``"(temporary)"``, so replays of the run compare equal)."""
         workspace = self.workspace or ctx.workspace
-        if workspace is None and self.tools:
-            workspace = Path(tempfile.mkdtemp(prefix="forgekit-ws-"))
-        workspace = Path(workspace).resolve() if workspace else None
+        if workspace is not None or not self.tools:
+            return await self._solve(sample, ctx, Path(workspace) if workspace else None, False)
+        scratch = Path(tempfile.mkdtemp(prefix="forgekit-ws-"))
+        try:
+            return await self._solve(sample, ctx, scratch, True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    async def _solve(
+        self, sample: Sample, ctx: RunContext, workspace: Path | None, scratch: bool
+    ) -> Answer:
+        workspace = workspace.resolve() if workspace else None
         if workspace is not None:
             workspace.mkdir(parents=True, exist_ok=True)
             for rel, content in sample.files.items():
@@ -219,7 +231,9 @@ class Agent(Component, type="agent", kind="solver"):
                     "tools": [t.name for t in tools],
                     "text_tools": text_mode,
                     "policy": policy.name,
-                    "workspace": str(workspace) if workspace else None,
+                    "workspace": "(temporary)" if scratch else (
+                        str(workspace) if workspace else None
+                    ),
                 },
             )
         )

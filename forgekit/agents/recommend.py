@@ -71,9 +71,15 @@ def bm25_scores(query: str, docs: list[str], k1: float = 1.5, b: float = 0.75) -
 def recommend_tools(
     task: str, tools: list[Tool], k: int = 5, *, min_gap: float = 0.1
 ) -> list[Tool]:
-    """The top `k` tools for the task, or all of them when the ranking is unsure: no tool
-    matches a task term, or the k-th and the (k+1)-th scores are within `min_gap`
-    (relative to the best score)."""
+    """The top `k` tools for the task by BM25 over their names, descriptions and
+    parameters.
+
+    - No tool matches a task term: all of them (there is nothing to rank by).
+    - Fewer than `k` tools match: those, then the first unmatched ones in the order given,
+      `k` in all (a tie at score 0 is not a reason to offer everything).
+    - The k-th score is within `min_gap` (relative to the best) of the next ones: those
+      near-ties are offered too, so the cut never falls between two equal tools.
+    """
     if len(tools) <= k:
         return list(tools)
     docs = [
@@ -81,10 +87,12 @@ def recommend_tools(
         for t in tools
     ]
     scores = bm25_scores(task, docs)
-    ranked = sorted(range(len(tools)), key=lambda i: -scores[i])
+    ranked = sorted(range(len(tools)), key=lambda i: -scores[i])  # stable: given order
     best = scores[ranked[0]]
     if best <= 0:
         return list(tools)
-    if (scores[ranked[k - 1]] - scores[ranked[k]]) / best < min_gap:
-        return list(tools)
-    return [tools[i] for i in ranked[:k]]
+    kth = scores[ranked[k - 1]]
+    if kth <= 0:
+        return [tools[i] for i in ranked[:k]]
+    cut = kth - min_gap * best
+    return [tools[i] for i in ranked if scores[i] > 0 and (scores[i] >= cut)]

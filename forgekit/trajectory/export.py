@@ -1,4 +1,4 @@
-"""Export a run, or a query result, to JSON lines or CSV.
+"""Export a run, or a query result, to JSON lines, CSV or Parquet.
 
 Example:
     >>> export_run(Trajectory.load(run_id), "run.csv")                         # doctest: +SKIP
@@ -34,8 +34,10 @@ CSV_COLUMNS = [
 
 def _format(path: Path, fmt: str | None) -> str:
     fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if fmt not in ("jsonl", "csv"):
-        raise ValueError(f"cannot export to {path}: format must be jsonl or csv, not {fmt!r}")
+    if fmt not in ("jsonl", "csv", "parquet"):
+        raise ValueError(
+            f"cannot export to {path}: format must be jsonl, csv or parquet, not {fmt!r}"
+        )
     return fmt
 
 
@@ -62,14 +64,21 @@ def export_run(
 ) -> Path:
     """Write a run's events (full model requests included) to `path`.
 
-    JSONL: one event a line, as `forgekit.core.parse_event` reads it. CSV: one event a row
-    with flat columns (`CSV_COLUMNS`) and the whole event as JSON in `data`.
+    JSONL: one event a line, as `forgekit.core.parse_event` reads it. CSV and Parquet:
+    one event a row with flat columns (`CSV_COLUMNS`) and the whole event as JSON in
+    `data`.
     """
     path = Path(path)
     fmt = _format(path, fmt)
     runs = traj.walk() if children else [traj]
     events = [(t, e.model_dump(mode="json")) for t in runs for e in t.events]
     path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        import polars as pl
+
+        rows = [_flat(t, d) for t, d in events]
+        pl.DataFrame(rows, schema=_schema(), orient="row").write_parquet(path)
+        return path
     with path.open("w", encoding="utf-8", newline="") as f:
         if fmt == "jsonl":
             for _, d in events:
@@ -78,37 +87,49 @@ def export_run(
         w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         w.writeheader()
         for t, d in events:
-            usage = d.get("usage") or {}
-            w.writerow(
-                {
-                    "run_id": d["run_id"],
-                    "parent_run_id": t.parent_run_id,
-                    "seq": d["seq"],
-                    "ts": d["ts"],
-                    "type": d["type"],
-                    "summary": _summary(d),
-                    "alias": d.get("alias"),
-                    "name": d.get("name"),
-                    "input_tokens": usage.get("input_tokens"),
-                    "output_tokens": usage.get("output_tokens"),
-                    "cost_usd": d.get("cost_usd"),
-                    "latency_s": d.get("latency_s", d.get("duration_s")),
-                    "status": d.get("status"),
-                    "data": json.dumps(d, ensure_ascii=False),
-                }
-            )
+            w.writerow(_flat(t, d))
     return path
 
 
+def _flat(t: Trajectory, d: dict[str, Any]) -> dict[str, Any]:
+    usage = d.get("usage") or {}
+    return {
+        "run_id": d["run_id"],
+        "parent_run_id": t.parent_run_id,
+        "seq": d["seq"],
+        "ts": d["ts"],
+        "type": d["type"],
+        "summary": _summary(d),
+        "alias": d.get("alias"),
+        "name": d.get("name"),
+        "input_tokens": usage.get("input_tokens"),
+        "output_tokens": usage.get("output_tokens"),
+        "cost_usd": d.get("cost_usd"),
+        "latency_s": d.get("latency_s", d.get("duration_s")),
+        "status": d.get("status"),
+        "data": json.dumps(d, ensure_ascii=False),
+    }
+
+
+def _schema() -> dict[str, Any]:
+    import polars as pl
+
+    types = {"seq": pl.Int64, "input_tokens": pl.Int64, "output_tokens": pl.Int64,
+             "ts": pl.Float64, "cost_usd": pl.Float64, "latency_s": pl.Float64}
+    return {c: types.get(c, pl.Utf8) for c in CSV_COLUMNS}
+
+
 def export_frame(df: Any, path: str | Path, fmt: str | None = None) -> Path:
-    """Write a polars DataFrame (e.g. a `store.query` result) to JSONL or CSV. Nested
-    columns are written as JSON text in CSV."""
+    """Write a polars DataFrame (e.g. a `store.query` result) to JSONL, CSV or Parquet.
+    Nested columns are written as JSON text in CSV."""
     import polars as pl
 
     path = Path(path)
     fmt = _format(path, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "jsonl":
+    if fmt == "parquet":
+        df.write_parquet(path)
+    elif fmt == "jsonl":
         df.write_ndjson(path)
     else:
         nested = [c for c, t in df.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]

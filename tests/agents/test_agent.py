@@ -454,3 +454,20 @@ def test_timeout_interrupts_a_slow_step_and_kills_its_process(tmp_path: Path):
     assert len(src.requests) == 1  # no further model call after the deadline
     time.sleep(0.5)
     assert not marker.exists()
+
+
+def test_scratch_workspace_is_recorded_as_temporary_and_removed(tmp_path: Path):
+    import tempfile
+
+    def where(env=None) -> str:
+        """Report the workspace."""
+        return str(env.workspace)
+
+    before = set(Path(tempfile.gettempdir()).glob("forgekit-ws-*"))
+    gw, _ = gateway([reply("", call("where", {})), reply("done")])
+    agent = Agent(model="m", tools=[where])
+    answer = agent.run("where am I?", gw)
+    assert answer.text == "done"
+    start = events(agent, "note")[0]
+    assert start.kind == "agent_start" and start.data["workspace"] == "(temporary)"
+    assert set(Path(tempfile.gettempdir()).glob("forgekit-ws-*")) == before

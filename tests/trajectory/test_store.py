@@ -188,6 +188,10 @@ def test_export_run_and_query_results(tmp_path, gateway_factory):
     rows = list(csv.DictReader(p.open()))
     assert [r["type"] for r in rows] == [e.type for e in t.events]
     assert rows[1]["alias"] == "local" and rows[1]["summary"] == "r00"
+    p = export_run(t, tmp_path / "out" / "run.parquet")
+    table = pl.read_parquet(p)
+    assert table["type"].to_list() == [e.type for e in t.events]
+    assert table["alias"][1] == "local" and table.schema["input_tokens"] == pl.Int64
     df = store.query("select run_id, alias, input_tokens, call_key from model_calls")
     export_frame(df, tmp_path / "calls.csv")
     export_frame(df, tmp_path / "calls.jsonl")
@@ -196,7 +200,9 @@ def test_export_run_and_query_results(tmp_path, gateway_factory):
         back.height == df.height and back["input_tokens"].to_list() == df["input_tokens"].to_list()
     )
     assert len((tmp_path / "calls.jsonl").read_text().splitlines()) == df.height
-    with pytest.raises(ValueError, match="jsonl or csv"):
+    export_frame(df, tmp_path / "calls.parquet")
+    assert pl.read_parquet(tmp_path / "calls.parquet").height == df.height
+    with pytest.raises(ValueError, match="jsonl, csv or parquet"):
         export_frame(df, tmp_path / "x.xlsx")
 
 
