@@ -305,8 +305,7 @@ def parting(left_run: str, right_run: str, *, runs_dir: str | Path) -> Parting:
     a = lineage_entries(runs_dir, Lineage(left_run))
     b = lineage_entries(runs_dir, Lineage(right_run))
     for i, (x, y) in enumerate(zip_longest(a, b)):
-        if x is None or y is None or x.key != y.key or x.answer.text != y.answer.text \
-                or x.child_run_id != y.child_run_id:
+        if x is None or y is None or x.key != y.key or x.answer.text != y.answer.text:
             child = None
             if x is not None and y is not None and x.child_run_id and y.child_run_id:
                 child = diff(Trajectory.load(x.child_run_id, runs_dir),

@@ -78,7 +78,7 @@ class Turns:
         """One checkpointed turn (see the module docstring)."""
         entry = self.log.restore(key)
         if entry is not None:
-            self.emit(key=key, status="restored", child_run_id=entry.child_run_id,
+            self.emit(key=key, status="restored", run_id=entry.child_run_id,
                       from_run=entry.run_id)
             return entry.answer
         name = label or solver_name(solver)
@@ -87,7 +87,7 @@ class Turns:
             f"{self.owner}/{name}", config=cfg, config_hash=stable_hash(cfg),
             sample_id=sample.id, tags={"turn": key, **(tags or {})},
         )
-        self.emit(key=key, status="running", child_run_id=sub.run_id)
+        self.emit(key=key, status="running", run_id=sub.run_id)
         self.model_turns += 1
         try:
             answer = await solver.solve(sample, sub)
@@ -96,11 +96,11 @@ class Turns:
             sub.end(status="interrupted" if interrupted else "failed",
                     error=f"{type(e).__name__}: {e}")
             self.emit(key=key, status="cancelled" if interrupted else "failed",
-                      child_run_id=sub.run_id, error=f"{type(e).__name__}: {e}")
+                      run_id=sub.run_id, error=f"{type(e).__name__}: {e}")
             raise
         sub.end(answer, stop_reason=answer.stop_reason)
         self.log.save(key, answer, sub.run_id)
-        self.emit(key=key, status="done", child_run_id=sub.run_id)
+        self.emit(key=key, status="done", run_id=sub.run_id)
         return answer
 
     def close(self) -> None:

@@ -156,3 +156,31 @@ def test_workflow_round_trips_through_yaml():
     back = build_component(yaml.safe_load(yaml.safe_dump(cfg)), kind="solver")
     assert back == wf and config_hash(back) == config_hash(wf)
     assert back.roles["tester"].name == "tester" and back.fixed_plan.steps[1].id == "test"
+
+
+def test_recorded_workflow_replays_with_zero_model_calls(tmp_path: Path):
+    import shutil
+
+    from forgekit.models import Gateway
+    from forgekit.trajectory import ReplaySource, diff
+
+    script = team(planner=["I will plan.", json.dumps(PLAN)], coder=coder,
+                  reviewer=["Reading.", '{"passed": true}'])
+    gw, _ = scripted(script)
+    ws, runs = tmp_path / "ws", tmp_path / "runs"
+
+    def fresh() -> Workflow:
+        shutil.rmtree(ws, ignore_errors=True)
+        return Workflow(reviewer="reviewer", deliver="diff")
+
+    wf = fresh()
+    first = wf.run("Write add()", gw, workspace=ws, runs_dir=runs)
+    traj = Trajectory.load(wf.last_run_id, runs)
+    source = ReplaySource(traj)
+    wf2 = fresh()
+    again = wf2.run("Write add()", Gateway(gw.config, source=source), workspace=ws,
+                    runs_dir=runs)
+    assert source.served == traj.end.model_calls == 8 and source.remaining == 0
+    assert again.text == first.text and again.stop_reason == first.stop_reason
+    d = diff(traj, Trajectory.load(wf2.last_run_id, runs))
+    assert d.same, d.summary()
