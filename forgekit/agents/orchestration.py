@@ -120,16 +120,18 @@ class Runnable:
     last_sink: Any = None
 
     def run(self, task: str | Sample, gateway: Any = None, *, workspace: str | Path | None = None,
-            runs_dir: str | Path | None = None, model: str | None = None) -> Answer:
+            runs_dir: str | Path | None = None, model: str | None = None,
+            bus: Any = None) -> Answer:
         """Run one task synchronously (works inside a running notebook loop). With
         `runs_dir`, the run is recorded there (and checkpointed beside it: see `resume`);
-        else it is kept in memory (`trajectory()`)."""
+        else it is kept in memory (`trajectory()`). `bus`: an `EventBus` whose hooks see
+        the run (``on_status`` gets the live graph / workflow state)."""
         return run_sync(self.arun(task, gateway, workspace=workspace, runs_dir=runs_dir,
-                                  model=model))
+                                  model=model, bus=bus))
 
     async def arun(self, task: str | Sample, gateway: Any = None, *,
                    workspace: str | Path | None = None, runs_dir: str | Path | None = None,
-                   model: str | None = None) -> Answer:
+                   model: str | None = None, bus: Any = None) -> Answer:
         owned = gateway is None
         if owned:
             from forgekit.core.config import load_config
@@ -150,6 +152,8 @@ class Runnable:
         self.last_sink = sink
         ctx = RunContext(gateway=gateway, sink=sink, model=model, sample=sample,
                          workspace=Path(workspace) if workspace else None)
+        if bus is not None:
+            ctx.bus = bus
         try:
             answer = await self.solve(sample, ctx)  # type: ignore[attr-defined]
         except BaseException as e:
