@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from forgekit.core.samples import Answer, Sample, Score
-from forgekit.evals.scorers import scorer
+from forgekit.evals.scorer_registry import scorer
 
 DEFAULT_RUBRIC = (
     "The answer is correct if it states the same fact as the reference answer; "

@@ -11,7 +11,7 @@ from typing import Any
 from forgekit.core import answers
 from forgekit.core.answers import canonical_number
 from forgekit.core.samples import Answer, Sample, Score
-from forgekit.evals.scorers import scorer
+from forgekit.evals.scorer_registry import scorer
 
 _PUNCT = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")

@@ -22,16 +22,19 @@ from typing import Any
 
 from forgekit.core.redact import redact
 from forgekit.pipelines.job import JobSpec
-from forgekit.pipelines.runs import RUNS_LOG, CellError, PipelineRun, Trigger, append_run, utc_stamp
+from forgekit.pipelines.runs import (
+    CellError,
+    PipelineRun,
+    Trigger,
+    append_run,
+    runs_log_path,
+    utc_stamp,
+)
 
 log = logging.getLogger("forgekit.pipelines")
 
 # after SIGTERM, how long a notebook child gets before SIGKILL
 _KILL_GRACE_S = 5.0
-
-
-def runs_log_path(job: JobSpec) -> Path:
-    return job.runs_root() / RUNS_LOG
 
 
 def _stop_process(proc: subprocess.Popen) -> None:

@@ -17,6 +17,11 @@ Trigger = Literal["manual", "schedule", "missed", "queued"]
 RUNS_LOG = "runs.jsonl"
 
 
+def runs_log_path(job: Any) -> Path:
+    """Where a job's run records go: ``runs.jsonl`` in its runs folder."""
+    return job.runs_root() / RUNS_LOG
+
+
 class CellError(BaseModel):
     """Where and how a notebook failed."""
 
@@ -113,7 +118,6 @@ _log = logging.getLogger(__name__)
 def list_pipeline_runs(project: str | Path, limit: int = 200) -> list[dict[str, Any]]:
     """Pipeline runs of the project's jobs, newest first."""
     from forgekit.pipelines.job import load_job
-    from forgekit.pipelines.runner import runs_log_path
 
     logs: set[Path] = set()
     for f in sorted(

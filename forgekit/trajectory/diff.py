@@ -16,6 +16,7 @@ from typing import Any
 
 from forgekit.core.events import Event
 from forgekit.trajectory.reader import Step, Trajectory
+from forgekit.trajectory.view import step_text
 
 IGNORED = frozenset({"ts", "run_id", "parent_run_id", "latency_s", "duration_s", "versions"})
 
@@ -78,7 +79,7 @@ class TrajectoryDiff:
         def cell(s: Step | None) -> str:
             if s is None:
                 return ""
-            return _one_line(f"{s.label}: {_step_text(s)}", width)
+            return _one_line(f"{s.label}: {step_text(s)}", width)
 
         lines = [
             self.summary(),
@@ -96,20 +97,6 @@ class TrajectoryDiff:
 
     def __repr__(self) -> str:
         return f"TrajectoryDiff({self.summary()})"
-
-
-def _step_text(s: Step) -> str:
-    from forgekit.core.events import ModelCall, StepEvent, ToolCallEvent
-
-    for e in s.events:
-        if isinstance(e, StepEvent):
-            return e.observation or e.action or e.thought or ""
-    for e in s.events:
-        if isinstance(e, ModelCall):
-            return e.error or e.text or ", ".join(t.name for t in e.tool_calls)
-        if isinstance(e, ToolCallEvent):
-            return e.error or e.result or ""
-    return ""
 
 
 def _one_line(text: str, width: int) -> str:

@@ -270,3 +270,13 @@ select {cols}
 from s left join e using (file) left join a using (file) left join c using (file)
 left join {raw}_trunc t on t.file = s.file
 """
+
+
+def frame(con: Any, sql: str, params: list[Any] | None) -> Any:
+    """The result of a query as a polars DataFrame."""
+    rel = con.sql(sql, params=params) if params else con.sql(sql)
+    if rel is None:  # a statement that returns nothing
+        import polars as pl
+
+        return pl.DataFrame()
+    return rel.pl()

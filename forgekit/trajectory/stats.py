@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from forgekit.trajectory.reader import Trajectory
-from forgekit.trajectory.sqltables import load_lines, table_sql
-from forgekit.trajectory.store import _frame
+from forgekit.trajectory.sqltables import frame, load_lines, table_sql
 from forgekit.trajectory.tables import TABLES
 
 
@@ -54,7 +53,7 @@ class TrajectoryTables:
             con.register("_raw_trunc", pa.table({"file": pa.array([], pa.string())}))
             for name in TABLES:
                 con.execute(f"create view {name} as {table_sql(name)}")
-            return _frame(con, sql, params)
+            return frame(con, sql, params)
         finally:
             con.close()
 

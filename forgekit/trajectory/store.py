@@ -24,7 +24,14 @@ from forgekit.trajectory.compaction import (
     raw_warnings,
 )
 from forgekit.trajectory.reader import Trajectory, default_runs_dir
-from forgekit.trajectory.sqltables import load_raw, table_sql
+from forgekit.trajectory.sqltables import frame, load_raw, table_sql
+from forgekit.trajectory.stats import (
+    batch_stats,
+    cost_by_model,
+    failure_reasons,
+    latency_percentiles,
+    steps_per_run,
+)
 from forgekit.trajectory.tables import TABLES
 
 
@@ -185,35 +192,25 @@ class TrajectoryStore:
         used = [t for t in TABLES if re.search(rf"\b{t}\b", sql, re.I)]
         con = self.connect(used or None, fresh=fresh)
         try:
-            return _frame(con, sql, params)
+            return frame(con, sql, params)
         finally:
             con.close()
 
     # -- helpers -------------------------------------------------------------------------
     def stats(self, by: str | list[str] = "model", *, top_level: bool = True) -> Any:
         """Batch statistics per group (see `stats.batch_stats`)."""
-        from forgekit.trajectory.stats import batch_stats
-
         return batch_stats(self, by=by, top_level=top_level)
 
     def cost_by_model(self) -> Any:
-        from forgekit.trajectory.stats import cost_by_model
-
         return cost_by_model(self)
 
     def latency_percentiles(self, by: str = "alias") -> Any:
-        from forgekit.trajectory.stats import latency_percentiles
-
         return latency_percentiles(self, by=by)
 
     def failure_reasons(self) -> Any:
-        from forgekit.trajectory.stats import failure_reasons
-
         return failure_reasons(self)
 
     def steps_per_run(self) -> Any:
-        from forgekit.trajectory.stats import steps_per_run
-
         return steps_per_run(self)
 
     def _repr_html_(self) -> str:
@@ -223,13 +220,3 @@ class TrajectoryStore:
 
     def __repr__(self) -> str:
         return f"TrajectoryStore({str(self.runs_dir)!r})"
-
-
-def _frame(con: Any, sql: str, params: list[Any] | None) -> Any:
-    """The result of a query as a polars DataFrame."""
-    rel = con.sql(sql, params=params) if params else con.sql(sql)
-    if rel is None:  # a statement that returns nothing
-        import polars as pl
-
-        return pl.DataFrame()
-    return rel.pl()

@@ -21,8 +21,22 @@ from forgekit.core.events import (
 
 if TYPE_CHECKING:
     from forgekit.trajectory.diff import TrajectoryDiff
-    from forgekit.trajectory.reader import Trajectory
+    from forgekit.trajectory.reader import Step, Trajectory
     from forgekit.trajectory.store import TrajectoryStore
+
+def step_text(s: Step) -> str:
+    """The one line that says what a step did: its observation/action/thought, else its
+    model reply or tool result (used by diffs and their views)."""
+    for e in s.events:
+        if isinstance(e, StepEvent):
+            return e.observation or e.action or e.thought or ""
+    for e in s.events:
+        if isinstance(e, ModelCall):
+            return e.error or e.text or ", ".join(t.name for t in e.tool_calls)
+        if isinstance(e, ToolCallEvent):
+            return e.error or e.result or ""
+    return ""
+
 
 _STYLE = (
     "<style>.fk-traj table{border-collapse:collapse;font-size:12px}"
@@ -201,13 +215,12 @@ def store_html(store: TrajectoryStore, limit: int = 50) -> str:
 
 def diff_html(d: TrajectoryDiff) -> str:
     """Two runs' steps side by side; differing rows highlighted."""
-    from forgekit.trajectory.diff import _step_text
 
     rows = []
     for i, (a, b, differs) in enumerate(d.rows()):
         cls = " class='fk-diff'" if differs else ""
-        cell_a = f"{escape(a.label)}<br>{escape(_step_text(a))}" if a else ""
-        cell_b = f"{escape(b.label)}<br>{escape(_step_text(b))}" if b else ""
+        cell_a = f"{escape(a.label)}<br>{escape(step_text(a))}" if a else ""
+        cell_b = f"{escape(b.label)}<br>{escape(step_text(b))}" if b else ""
         rows.append(f"<tr{cls}><td>{i}</td><td>{cell_a}</td><td>{cell_b}</td></tr>")
     return (
         f"<div class='fk-traj'>{_STYLE}<div>{escape(d.summary())}</div><table>"
