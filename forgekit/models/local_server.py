@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import re
 import signal
@@ -57,6 +58,30 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# llama-cpp-python compiled with -march=native on a machine (or VM) whose CPU reports
+# AMX / AVX-512 that the kernel does not let it use: rebuild it portable
+PORTABLE_BUILD = (
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF '
+    '-DGGML_AMX_BF16=OFF" pip install --no-cache-dir --force-reinstall --no-deps '
+    "llama-cpp-python"
+)
+
+
+def exit_reason(code: int) -> str:
+    """How a server process ended, in words (with what to do for an illegal instruction)."""
+    if code == -signal.SIGILL:
+        return (
+            "died of an illegal instruction (SIGILL): llama-cpp-python was compiled for CPU "
+            f"features this machine does not allow; rebuild it with: {PORTABLE_BUILD}"
+        )
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def _tail(path: Path, n: int = 30) -> str:
@@ -171,13 +196,14 @@ class LocalServer:
             if code is not None:
                 self.process = None
                 raise ModelUnavailable(
-                    f"the local model server exited with code {code} while starting; "
+                    f"the local model server {exit_reason(code)} while starting; "
                     f"log {self.log_path}:\n{_tail(self.log_path)}",
                     alias="local",
                 )
             try:
                 with urllib.request.urlopen(url, timeout=2) as r:
                     if r.status == 200:
+                        self._probe(port)
                         return
             except (urllib.error.URLError, OSError, TimeoutError):
                 pass
@@ -190,6 +216,30 @@ class LocalServer:
                     alias="local",
                 )
             time.sleep(0.1)
+
+    def _probe(self, port: int) -> None:
+        """Generate one token: a llama.cpp built for CPU features the machine does not
+        allow answers /v1/models and then dies on the first generation (SIGILL), which
+        every caller would otherwise see as a bare connection error."""
+        body = json.dumps({"prompt": "1", "max_tokens": 1, "temperature": 0}).encode()
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/completions", data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.settings.startup_timeout_s) as r:
+                r.read()
+            return
+        except (urllib.error.URLError, OSError, TimeoutError) as e:
+            proc = self.process
+            code = proc.wait(5) if proc is not None else None
+            self.process = None
+            _LIVE.discard(self)
+            raise ModelUnavailable(
+                f"the local model server {exit_reason(code) if code is not None else 'failed'}"
+                f" on its first generation ({e}); log {self.log_path}:\n{_tail(self.log_path)}",
+                alias="local",
+            ) from None
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the server's process group: SIGTERM, then SIGKILL after `timeout_s`."""
