@@ -88,8 +88,12 @@ class _Member:
         return None
 
     async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
+        from forgekit.agents.roles import Role
+
         requests: list[dict[str, str]] = []
         agent = self._agent(requests)
+        if isinstance(self.solver, Role):
+            sample = self.solver.routed(sample)
         answer = await (agent or self.solver).solve(sample, ctx)
         if requests:
             answer.metadata = {**answer.metadata, "handoff": requests[-1]}

@@ -158,11 +158,15 @@ class Role(Component, type="role", kind="role"):
             params=dict(s.params),
         )
 
+    def routed(self, sample: Sample) -> Sample:
+        """`sample` with the role's task class (for the router) when the role names no model."""
+        if self.spec.task_class and sample.task_class is None and self.spec.model is None:
+            return sample.model_copy(update={"task_class": self.spec.task_class})
+        return sample
+
     async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
         """Run the role's agent on `sample` (a role is a Solver)."""
-        if self.spec.task_class and sample.task_class is None and self.spec.model is None:
-            sample = sample.model_copy(update={"task_class": self.spec.task_class})
-        return await self.agent().solve(sample, ctx)
+        return await self.agent().solve(self.routed(sample), ctx)
 
 
 # -- loading -----------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class Structured:
 
         solver = self.solver
         if isinstance(solver, Role):
+            sample = solver.routed(sample)
             solver = solver.agent(output_schema=self.schema)
         elif isinstance(solver, Agent) and solver.output_schema is None:
             solver = copy.copy(solver)

@@ -13,6 +13,7 @@ from forgekit.cli.main import main
 from forgekit.core.component import build_component, config_hash
 from forgekit.core.errors import ConfigError
 from forgekit.core.messages import ModelResponse, ToolCall, Usage
+from forgekit.core.samples import Sample
 
 from .orchestration_helpers import scripted
 
@@ -96,3 +97,10 @@ def test_cli_lists_roles(capsys, project: Path):
     assert main(["agent", "roles", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["coder"]["type"] == "role" and data["poet"]["description"] == "Writes verse."
+
+
+def test_a_role_without_a_model_routes_by_its_task_class():
+    role = Role("mathematician", description="Does sums.", task_class="math")
+    assert role.routed(Sample(id="s", input="1+1")).task_class == "math"
+    assert Role("m", model="x", task_class="math").routed(Sample(id="s", input="1")).task_class \
+        is None
