@@ -33,6 +33,9 @@ _EXPORTS: dict[str, str] = {
     # agents
     "Agent": "forgekit.agents",
     "tool": "forgekit.agents",
+    "load_role": "forgekit.agents",
+    "GraphBuilder": "forgekit.agents.graph",
+    "Workflow": "forgekit.agents.workflow",
     # quality
     "BestOfN": "forgekit.quality",
     "Pairwise": "forgekit.quality",
