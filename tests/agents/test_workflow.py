@@ -184,3 +184,33 @@ def test_recorded_workflow_replays_with_zero_model_calls(tmp_path: Path):
     assert again.text == first.text and again.stop_reason == first.stop_reason
     d = diff(traj, Trajectory.load(wf2.last_run_id, runs))
     assert d.same, d.summary()
+
+
+def test_workflow_is_evaluated_beside_an_agent_with_a_paired_comparison(tmp_path: Path):
+    from forgekit.evals import evaluate
+    from forgekit.evals.suite import Suite
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps({"id": f"t{i}", "input": "write add",
+                                         "target": "def add"}) + "\n" for i in range(3)))
+
+    def reply_of(request):
+        if (request.messages[-1].content or "").startswith("[main]"):
+            return "def add(a, b): return a + b"
+        return "I cannot."
+
+    gw, _ = scripted(reply_of)
+    suite = Suite.model_validate({
+        "name": "wf-vs-agent", "taskset": {"path": str(tasks)}, "models": ["m"],
+        "solvers": [
+            {"name": "agent", "type": "agent", "options": {"model": "m"}},
+            {"name": "workflow", "type": "workflow", "options": {
+                "planner": None, "executor": {"type": "test-say", "name": "main"},
+                "reviewer": {"type": "checks", "command": "true"}}},
+        ],
+        "scorers": ["includes"],
+    })
+    results = evaluate(suite, gw, out_dir=tmp_path / "eval", progress=False)
+    assert results.per_sample("m", "workflow") == {"t0": 1.0, "t1": 1.0, "t2": 1.0}
+    row = results.compare(("m", "agent")).row(0, named=True)
+    assert row["solver"] == "workflow" and row["n"] == 3 and row["diff"] == 1.0
