@@ -46,9 +46,21 @@ from forgekit.core.events import NoteEvent, RunStart, StepEvent
 from forgekit.core.messages import Message, ModelResponse, ToolCall, Usage
 from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
+from forgekit.core.sandbox import SandboxConfig
 from forgekit.core.sync import run_sync
 
 HARD_STEP_CAP = 50  # whatever the conditions say, a run never loops forever
+SANDBOX_OFF = (
+    "tools run WITHOUT the OS sandbox (forgekit.yaml says `sandbox: none`): a command "
+    "can change or read anything the forgekit process can"
+)
+
+
+def _sandbox_config(ctx: RunContext) -> SandboxConfig:
+    """The project's `sandbox:` section (through the gateway's config), else the default."""
+    cfg = getattr(ctx.gateway, "config", None)
+    section = getattr(cfg, "sandbox", None)
+    return section if isinstance(section, SandboxConfig) else SandboxConfig()
 
 
 def _bundle(spec: str | Path | Bundle | dict[str, Any]) -> Bundle:
@@ -217,7 +229,8 @@ class Agent(Component, type="agent", kind="solver"):
             [Message.user(sample.input)] if isinstance(sample.input, str) else list(sample.input)
         )
         openai_tools = [t.to_openai() for t in tools] if tools and not text_mode else None
-        env = ToolEnv(workspace=workspace or Path.cwd(), policy=policy, run=ctx)
+        sandbox = _sandbox_config(ctx)
+        env = ToolEnv(workspace=workspace or Path.cwd(), policy=policy, run=ctx, sandbox=sandbox)
         executor = ToolExecutor(by_name, policy, feedback, env, ctx, self.parallel_tools)
         state = AgentState()
         stop = AnyOf([self.termination, MaxSteps(HARD_STEP_CAP)])
@@ -237,6 +250,8 @@ class Agent(Component, type="agent", kind="solver"):
                 },
             )
         )
+        if sandbox.mode == "none" and any(t.effect == "exec" for t in tools):
+            ctx.emit(NoteEvent(kind="warning", data={"sandbox": "none", "message": SANDBOX_OFF}))
         await ctx.bus.publish("on_run_start", agent=self, sample=sample, ctx=ctx)
         stop_reason: str | None = None
         last_text = ""

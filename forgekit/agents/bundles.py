@@ -13,14 +13,13 @@
 
 An implementation is either ``module:function`` (called with the validated arguments and,
 when it takes one, the `env`) or ``script: run.py`` (a file in the bundle folder, run with
-the arguments as a JSON object in its first argv, in the workspace; its stdout is the
-result). Bundles ship in `forgekit/agents/bundles/<name>/`; `load_bundle` takes a shipped
-name or a folder path.
+the arguments as a JSON object in its first argv, in the workspace, in the OS sandbox like
+every tool process; its stdout is the result). Bundles ship in
+`forgekit/agents/bundles/<name>/`; `load_bundle` takes a shipped name or a folder path.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import sys
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from forgekit.agents.tools import Effect, Tool, ToolEnv, ToolError
 from forgekit.core.errors import ConfigError
+from forgekit.core.redact import redact_text
 from forgekit.core.yamlfile import load_yaml, validate
 
 _TYPES: dict[str, Any] = {
@@ -163,28 +163,16 @@ def _import(ref: str, doc_error: Any) -> Any:
 
 def _script_runner(script: Path, timeout_s: float) -> Any:
     async def run_script(env: ToolEnv, **kwargs: Any) -> str:
+        from forgekit.agents.toolkits.process import tool_sandbox
+
         cmd = [sys.executable, str(script)] if script.suffix == ".py" else [str(script)]
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            json.dumps(kwargs),
-            cwd=str(env.workspace),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise ToolError(f"{script.name} timed out after {timeout_s:g}s") from None
-        except asyncio.CancelledError:  # the agent's deadline passed or the run was stopped
-            if proc.returncode is None:
-                proc.kill()
-            await proc.wait()  # reap it while the loop runs
-            raise
-        text = out.decode("utf-8", "replace")
-        if proc.returncode:
-            raise ToolError(f"{script.name} exited with {proc.returncode}: {text[-2000:]}")
+        sandbox = tool_sandbox(env, read_only=[script.parent])
+        r = await sandbox.run([*cmd, json.dumps(kwargs)], timeout_s=timeout_s)
+        if r.timed_out:
+            raise ToolError(f"{script.name} timed out after {timeout_s:g}s")
+        text = redact_text(r.output)
+        if r.returncode:
+            raise ToolError(f"{script.name} exited with {r.returncode}: {text[-2000:]}")
         return text
 
     return run_script
@@ -240,5 +228,6 @@ class _BundleTool(Tool):
             policy=env.policy,
             run=env.run,
             options={**self.options, **env.options},
+            sandbox=env.sandbox,
         )
         return await super().call(arguments, env)

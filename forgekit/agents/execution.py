@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from forgekit.agents.feedback import ApprovalRequest
@@ -77,13 +77,18 @@ class ToolExecutor:
                         decision, reason = "deny", f"{reason}; edited call: {again.reason}"
             if decision in ("deny", "ask-denied"):
                 raise PolicyDenied(f"denied by policy: {reason}", tool=tool.name, reason=reason)
-            result = await tool.call(arguments, self.env)
+            env = self.env
+            if verdict.network:  # the policy grants this tool the network
+                env = replace(env, options={**env.options, "network": True})
+            result = redact_text(await tool.call(arguments, env))  # before the model sees it
             if edited:
                 result = f"(the reviewer edited your call to {tool.name}({arguments}))\n{result}"
         except (ToolError, PolicyDenied) as e:
             error = str(e)
         except Exception as e:  # a failing tool is an observation, not a crash
             error = f"{call.name} failed: {type(e).__name__}: {e}"
+        if error:  # the model sees the error text: no secret value in it
+            error = redact_text(error)
         event = ctx.emit(
             ToolCallEvent(
                 call_id=call.id,

@@ -23,6 +23,11 @@ In ``forgekit.yaml``::
         - {tool: shell, command: "^git push", action: deny, reason: no publishing}
         - {tool: python, action: allow}
       paths: {deny: [".git/**", "secrets/**"]}
+      network: [web_fetch]       # tools whose sandbox may reach the network
+
+The policy decides what to run and what to ask a human; it is advice, not the security
+boundary: every tool process runs in the OS sandbox (forgekit.core.sandbox) whatever the
+policy says.
 """
 
 from __future__ import annotations
@@ -114,6 +119,9 @@ class PolicyConfig(BaseModel):
     # what `ask` becomes when no human can answer (headless runs)
     ask_default: Literal["deny", "allow"] = "deny"
     default: Action = "deny"
+    # tools (globs on the name) whose processes may reach the network; every other tool
+    # runs in a sandbox without one
+    network: list[str] = Field(default_factory=list)
 
 
 register_component(PolicyConfig, type="policy", kind="policy")
@@ -128,6 +136,7 @@ class Decision(BaseModel):
     reason: str
     risk: Risk | None = None
     findings: list[str] = Field(default_factory=list)
+    network: bool = False  # the tool's sandbox may reach the network
 
 
 class ToolPolicy:
@@ -221,9 +230,11 @@ class ToolPolicy:
         risk, text = self.assess(tool, args)
         rules = [*self.config.rules, *_PRESET_RULES[self.config.preset]]
         matched = [r for r in rules if r.matches(tool, risk, text)]
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {
+            "network": any(fnmatch.fnmatchcase(tool.name, g) for g in self.config.network)
+        }
         if risk is not None:
-            extra = {"risk": risk.level, "findings": risk.findings}
+            extra.update(risk=risk.level, findings=risk.findings)
         for action in ("deny", "ask", "allow"):
             hit = next((r for r in matched if r.action == action), None)
             if hit is not None:

@@ -42,6 +42,7 @@ class ToolEnv:
     policy: Any = None
     run: Any = None  # the RunContext, when called from an agent
     options: dict[str, Any] = field(default_factory=dict)
+    sandbox: Any = None  # the SandboxConfig processes run under (None: the default)
 
 
 class ToolError(Exception):

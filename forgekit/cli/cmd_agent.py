@@ -1,6 +1,7 @@
 """`forgekit agent ...`: check a shell command against a policy, list bundles, run an agent.
 
 forgekit agent check-command "rm -rf /" --policy headless-safe
+forgekit agent sandbox-run --workspace ws -- "ls -la; touch /etc/x"
 forgekit agent bundles
 forgekit agent roles
 forgekit agent run --bundle files --workspace . "What does README.md say?"
@@ -28,6 +29,49 @@ def _check(args: argparse.Namespace) -> int:
         for f in decision.findings[1:]:
             print(f"  also   : {f}")
     return 0 if decision.action == "allow" else 1
+
+
+def _sandbox_run(args: argparse.Namespace) -> int:
+    """Run a command exactly as the shell tool would: policy decision, then the sandbox."""
+    import asyncio
+    import shlex
+
+    from forgekit.agents import ToolPolicy, load_bundle
+    from forgekit.agents.tools import ToolEnv
+    from forgekit.core.config import load_config
+    from forgekit.core.sandbox import sandbox_status
+
+    argv = list(args.cmd)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        print("sandbox-run: give the command after --")
+        return 2
+    command = argv[0] if len(argv) == 1 else shlex.join(argv)
+    cfg = load_config()
+    workspace = Path(args.workspace).resolve()
+    workspace.mkdir(parents=True, exist_ok=True)
+    policy = ToolPolicy.preset(args.policy, workspace=workspace)
+    shell = load_bundle("shell").tools[0]
+    decision = policy.decide(shell, {"command": command})
+    st = sandbox_status()
+    where = "OFF (sandbox: none)" if cfg.sandbox.mode == "none" else st.detail
+    net = "granted" if args.network or cfg.sandbox.network else "none"
+    print(f"policy   : {decision.action} ({policy.name}, risk {decision.risk}): {decision.reason}")
+    print(f"sandbox  : {where}; workspace {workspace} (the only writable folder); network {net}")
+    if decision.action != "allow" and not args.ignore_policy:
+        print("not run  : the shell tool would not run it (--ignore-policy runs it anyway)")
+        return 1
+    env = ToolEnv(
+        workspace=workspace,
+        policy=policy,
+        sandbox=cfg.sandbox,
+        options={"network": args.network, "timeout_s": args.timeout},
+    )
+    result = asyncio.run(shell.call({"command": command}, env))
+    print(result)
+    first = result.split("\n", 1)[0]
+    return 0 if first == "exit code 0" else 1
 
 
 def _bundles(args: argparse.Namespace) -> int:
@@ -130,6 +174,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--workspace", help="the workspace folder (default: the cwd)")
     c.add_argument("--json", action="store_true", help="print the decision as JSON")
     c.set_defaults(func=_check)
+    sr = agent_sub.add_parser(
+        "sandbox-run",
+        help="run a command as the shell tool would: policy decision, then the OS sandbox",
+    )
+    sr.add_argument("--workspace", required=True, help="the only writable folder")
+    sr.add_argument("--network", action="store_true", help="grant the network")
+    sr.add_argument(
+        "--policy",
+        default="headless-safe",
+        choices=["plan-readonly", "headless-safe", "headless-permissive", "trusted"],
+    )
+    sr.add_argument("--timeout", type=float, default=30.0, help="seconds before it is killed")
+    sr.add_argument(
+        "--ignore-policy", action="store_true", help="run even when the policy would not"
+    )
+    sr.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command (one string or words)")
+    sr.set_defaults(func=_sandbox_run)
     b = agent_sub.add_parser("bundles", help="list the shipped tool bundles and their tools")
     b.set_defaults(func=_bundles)
     ro = agent_sub.add_parser("roles", help="list the roles (shipped and the project's roles/)")

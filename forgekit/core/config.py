@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from forgekit.core.errors import ConfigError
+from forgekit.core.sandbox import SandboxConfig
 from forgekit.core.yamlfile import load_yaml, validate
 
 SCHEMA_VERSION = 1
@@ -135,6 +136,8 @@ class ProjectConfig(BaseModel):
     runs_dir: str = ".forgekit/runs"
     # tool policy (validated by forgekit.agents), kept as data here
     policy: dict[str, Any] = Field(default_factory=dict)
+    # the OS sandbox tool processes run in (`sandbox: none` turns it off, with a warning)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
     # where the file was read from (not part of the file)
     root: Path = Field(default_factory=Path.cwd, exclude=True)

