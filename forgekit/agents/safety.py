@@ -4,8 +4,13 @@
 evaluator looks through the usual disguises before judging: quoting and backslashes
 (`r''m`, `r\\m`), command substitution (`$(...)`, backticks, even inside double quotes),
 `eval`, `sh -c` / `bash -c` strings, base64 payloads, ANSI-C escapes (`$'\\x72m'`),
-`${IFS}`, variables set earlier on the line (`X=rm; $X -rf /`), and `cd` out of the
-workspace. Text that is only data (`echo 'rm -rf /'`, `grep -r "rm -rf" .`) is not
+`${IFS}`, line continuations, variables set earlier on the line (`X=rm; $X -rf /`,
+`set -- -rf /; rm "$@"`), wrappers and their option values (`timeout -s KILL 5 rm`,
+`env -S '...'`), here-strings and here-documents fed to a shell or interpreter, scripts
+written earlier on the line or found in the workspace (`sh x.sh`), the code strings of
+interpreters (python, perl, ruby, node, php, lua, awk; see `code_risk`), and `cd` out of the
+workspace. A command name it cannot resolve (built by globbing, quoting or substitution)
+is rated as an unknown risk. Text that is only data (`echo 'rm -rf /'`, `grep -r "rm -rf" .`) is not
 executed and is not flagged.
 
 Levels: ``high`` destroys data, escapes the workspace for writing, escalates privileges,
@@ -16,146 +21,57 @@ run); ``low`` everything else.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import fnmatch
+import functools
 import posixpath
 import re
-import shlex
-from typing import Literal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from forgekit.agents import shell_words as sw
+from forgekit.agents.code_risk import analyse
 
 Risk = Literal["low", "medium", "high"]
 _ORDER = {"low": 0, "medium": 1, "high": 2}
 _WS = "/__workspace__"
-_OPS = {";", "&&", "||", "|", "&", "|&", ";;"}
 _REDIRECTS = {">", ">>", ">|", "&>", "&>>", "<>"}
-_WRAPPERS = {
-    "sudo",
-    "doas",
-    "env",
-    "nohup",
-    "time",
-    "nice",
-    "ionice",
-    "command",
-    "builtin",
-    "exec",
-    "timeout",
-    "stdbuf",
-    "setsid",
-    "xargs",
-    "busybox",
-    "chroot",
-    "strace",
-}
-_SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh", "ash"}
-_INTERPRETERS = {"python", "python3", "python2", "perl", "ruby", "node", "php", "lua"}
-_INTERACTIVE = {
-    "vi",
-    "vim",
-    "nvim",
-    "nano",
-    "emacs",
-    "less",
-    "more",
-    "top",
-    "htop",
-    "man",
-    "ssh",
-    "telnet",
-    "ftp",
-    "sftp",
-    "mysql",
-    "psql",
-    "sqlite3",
-    "irb",
-    "ipython",
-    "jupyter",
-    "watch",
-    "tmux",
-    "screen",
-    "passwd",
-    "visudo",
-    "crontab-e",
-}
-_SYSTEM = {
-    "shutdown",
-    "reboot",
-    "halt",
-    "poweroff",
-    "init",
-    "telinit",
-    "systemctl",
-    "service",
-    "iptables",
-    "ip6tables",
-    "ufw",
-    "mount",
-    "umount",
-    "swapoff",
-    "insmod",
-    "rmmod",
-    "modprobe",
-    "useradd",
-    "userdel",
-    "usermod",
-    "chpasswd",
-}
-_DISK = {"fdisk", "parted", "wipefs", "sfdisk", "gdisk", "cfdisk", "shred", "blkdiscard"}
-_NETWORK = {"curl", "wget", "nc", "ncat", "netcat", "socat", "scp", "rsync", "ftp", "aria2c"}
-_PACKAGES = {
-    "pip",
-    "pip3",
-    "apt",
-    "apt-get",
-    "yum",
-    "dnf",
-    "brew",
-    "npm",
-    "gem",
-    "cargo",
-    "conda",
-    "uv",
-}
 _SENSITIVE = re.compile(
     r"^(/etc|/boot|/bin|/sbin|/usr|/lib|/lib64|/var|/dev/(sd|nvme|hd|"
     r"mem|kmem|port|disk|mapper)\w*|/proc|/sys|/root|~|/home)(/|$)|"
     r"(^|/)\.(ssh|bashrc|profile|zshrc|bash_profile|gnupg|aws|kube)(/|$)"
 )
-_HARMLESS_DEV = {
-    "/dev/null",
-    "/dev/stdout",
-    "/dev/stderr",
-    "/dev/zero",
-    "/dev/urandom",
-    "/dev/random",
-    "/dev/tty",
-}
-_FORK_BOMB = re.compile(r"(\S+)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&[^}]*\}")
-_B64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
-_PY_DANGER = re.compile(
-    r"\b(os\.system|os\.popen|subprocess|shutil\.rmtree|os\.remove|"
-    r"os\.unlink|os\.rmdir|__import__|exec\(|eval\(|pty\.spawn|"
-    r"socket\.|\bsystem\(|\bunlink\(|\brmtree\b|`|child_process|execSync|spawnSync|"
-    r"\bspawn\()"
+_SENSITIVE_READ = re.compile(
+    r"/etc/shadow|/etc/sudoers|\.ssh/|id_rsa|\.aws/|\.gnupg|\.netrc|\.kube/config|"
+    r"(^|/)\.env(\.\w+)?$|credentials"
 )
-# words that start a compound command; what follows them is the command that runs
-_KEYWORDS = {
-    "if",
-    "then",
-    "else",
-    "elif",
-    "do",
-    "while",
-    "until",
-    "!",
-    "{",
-    "}",
-    "fi",
-    "done",
-    "esac",
-}
+# `git -c` keys that cannot make git run a command
+_GIT_SAFE_KEYS = re.compile(r"(color|user|log|advice|init|column|status|i18n|format)\.")
+_PROC_SECRETS = re.compile(r"/proc/[^/\s'\"]+/(environ|mem|root/|map_files)")
+_GIT_INTERNALS = re.compile(r"(^|/)\.git/(hooks(/|$)|config$|info/attributes)")
+_FORK_BOMB = re.compile(r"(\S+)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&[^}]*\}")
+_ASSIGN = re.compile(r"[A-Za-z_]\w*=.*")
+_GLOB = re.compile(r"[*?\[]|\{[^}]*,[^}]*\}")
+
+
+@functools.cache
+def tables() -> dict[str, Any]:
+    """The command tables (forgekit/agents/safety_tables.yaml), loaded once."""
+    import yaml
+
+    text = (resources.files("forgekit.agents") / "safety_tables.yaml").read_text("utf-8")
+    t = yaml.safe_load(text)
+    for key in ("shells", "interactive", "system", "disk", "network", "packages", "keywords",
+                "harmless_devices"):  # fmt: skip
+        t[key] = set(t[key])
+    t["known"] = sorted(
+        {*t["wrappers"], *t["shells"], *t["interpreters"], *t["system"], *t["disk"],
+         *t["network"], *t["packages"], *t["writers"], "rm", "rmdir", "unlink", "dd", "find",
+         "git", "eval", "kill", "killall", "pkill", "mkfs", "docker", "podman", "source"}
+    )  # fmt: skip
+    return t
 
 
 class CommandRisk(BaseModel):
@@ -178,6 +94,8 @@ class _Judge:
         self.workspace = workspace.rstrip("/") if workspace else None
         self.level: Risk = "low"
         self.findings: list[tuple[Risk, str]] = []
+        self.files: dict[str, str] = {}  # scripts written earlier on the line
+        self.heredocs: list[str] = []
 
     def flag(self, level: Risk, reason: str) -> None:
         self.findings.append((level, reason))
@@ -187,7 +105,7 @@ class _Judge:
     # -- paths -------------------------------------------------------------------------
     def where(self, path: str, cwd: str) -> str:
         """'inside', 'harmless' (e.g. /dev/null), 'sensitive' or 'outside'."""
-        if path in _HARMLESS_DEV:
+        if path in tables()["harmless_devices"]:
             return "harmless"
         if path.startswith("~") or path.startswith("$HOME") or path.startswith("${HOME}"):
             return "sensitive"
@@ -200,93 +118,17 @@ class _Judge:
             return "sensitive"
         return "outside"
 
-
-def _substitutions(cmd: str) -> tuple[str, list[str]]:
-    """Pull `$(...)`, `<(...)` and backtick bodies out (not inside single quotes)."""
-    out, subs, i, quote = [], [], 0, ""
-    while i < len(cmd):
-        c = cmd[i]
-        if quote != '"' and c == "'" and not (i and cmd[i - 1] == "\\"):
-            quote = "" if quote == "'" else "'"
-        elif quote != "'" and c == '"' and not (i and cmd[i - 1] == "\\"):
-            quote = "" if quote == '"' else '"'
-        if quote != "'" and c in "$<>" and cmd[i + 1 : i + 2] == "(" and cmd[i + 2 : i + 3] != "(":
-            depth, j = 1, i + 2
-            while j < len(cmd) and depth:
-                depth += {"(": 1, ")": -1}.get(cmd[j], 0)
-                j += 1
-            subs.append(cmd[i + 2 : j - 1])
-            out.append(" __subst__ ")
-            i = j
-            continue
-        if quote != "'" and c == "`":
-            j = cmd.find("`", i + 1)
-            j = len(cmd) if j < 0 else j
-            subs.append(cmd[i + 1 : j])
-            out.append(" __subst__ ")
-            i = j + 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out), subs
-
-
-def _ansi_c(cmd: str) -> str:
-    def dec(m: re.Match[str]) -> str:
-        try:
-            return m.group(1).encode().decode("unicode_escape")
-        except UnicodeDecodeError:
-            return m.group(0)
-
-    return re.sub(r"\$'((?:[^'\\]|\\.)*)'", dec, cmd)
-
-
-def _b64_payloads(text: str) -> list[str]:
-    found = []
-    for m in _B64.finditer(text):
-        s = m.group(0)
-        try:
-            raw = base64.b64decode(s + "=" * (-len(s) % 4), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        if raw.isprintable() and " " in raw or "/" in raw:
-            found.append(raw)
-    return found
-
-
-def _tokens(cmd: str) -> list[str]:
-    lex = shlex.shlex(cmd.replace("\n", " ; "), posix=True, punctuation_chars=";&|<>()")
-    lex.whitespace_split = True
-    lex.commenters = ""
-    try:
-        return list(lex)
-    except ValueError:  # unbalanced quotes: fall back to a plain split
-        return cmd.replace("\n", " ; ").split()
-
-
-def _segments(tokens: list[str]) -> list[tuple[list[str], str]]:
-    """Simple commands with the operator that precedes each (`|` means piped input)."""
-    segs, cur, prev = [], [], ""
-    for t in tokens:
-        if t in _OPS or t in {"(", ")", "{", "}"}:
-            if cur:
-                segs.append((cur, prev))
-            cur, prev = [], t if t in _OPS else prev
-        else:
-            cur.append(t)
-    if cur:
-        segs.append((cur, prev))
-    return segs
-
-
-def _flags(args: list[str]) -> set[str]:
-    out: set[str] = set()
-    for a in args:
-        if a.startswith("--"):
-            out.add(a)
-        elif a.startswith("-") and len(a) > 1:
-            out.update("-" + ch for ch in a[1:])
-    return out
+    def script(self, path: str, cwd: str) -> str | None:
+        """The text of a script written earlier on the line, or found in the workspace."""
+        if path in self.files:
+            return self.files[path]
+        if self.workspace and self.where(path, cwd) == "inside":
+            full = posixpath.normpath(posixpath.join(cwd, path)).replace(_WS, self.workspace, 1)
+            try:
+                return Path(full).read_text("utf-8", "replace")[:65536]
+            except OSError:
+                return None
+        return None
 
 
 def assess_command(command: str, workspace: str | None = None, *, _depth: int = 0) -> CommandRisk:
@@ -309,59 +151,120 @@ def _assess(command: str, judge: _Judge, depth: int) -> None:
     if depth > 4:
         judge.flag("high", "command nests substitutions too deeply to inspect")
         return
-    if _FORK_BOMB.search(command):
+    text = sw.join_continuations(command)
+    if _FORK_BOMB.search(text):
         judge.flag("high", "fork bomb")
-    text = command
+    if m := _PROC_SECRETS.search(text):
+        judge.flag("high", f"reads another process's {m.group(1).rstrip('/')} (secrets)")
     if re.search(r"\$\{?IFS\}?", text):
         judge.flag("high", "uses $IFS to hide spaces (obfuscation)")
         text = re.sub(r"\$\{?IFS\}?", " ", text)
     if re.search(r"\$'[^']*\\(x[0-9a-fA-F]{2}|[0-7]{3}|u[0-9a-fA-F]{4})", text):
         judge.flag("medium", "ANSI-C escapes hide characters")
-        text = _ansi_c(text)
+        text = sw.ansi_c(text)
     if re.search(r"/dev/(tcp|udp)/", text):
         judge.flag("high", "opens a raw network connection (/dev/tcp), a reverse-shell pattern")
-    text, subs = _substitutions(text)
+    text, judge.heredocs = sw.heredocs(text)
+    text, subs = sw.substitutions(text)
     for sub in subs:
         inner = assess_command(sub, judge.workspace, _depth=depth + 1)
         if inner.level != "low":
             judge.flag(inner.level, f"command substitution runs: {inner.reason}")
     variables: dict[str, str] = {}
     cwd = _WS
-    tokens = _tokens(text)
-    segments = _segments(tokens)
     prev_cmd = ""
-    for args, op in segments:
-        # expand variables set earlier on the line
-        args = [_expand(a, variables) for a in args]
-        while args and re.fullmatch(r"[A-Za-z_]\w*=.*", args[0]):
+    for args, op in sw.segments(sw.tokens(text)):
+        args = _expand_all(args, variables)
+        while args and _ASSIGN.fullmatch(args[0]):
             name, _, value = args.pop(0).partition("=")
             variables[name] = value
-        while args and args[0] in _KEYWORDS:
+        while args and args[0] in tables()["keywords"]:
             args.pop(0)
         if args and args[0] == "function" or len(args) > 1 and args[1] == "()":
             continue  # a function definition: its body is a later segment
         if not args:
             continue
+        if args[0] in {"export", "declare", "local", "readonly", "typeset"}:
+            for a in args[1:]:
+                if _ASSIGN.fullmatch(a):
+                    name, _, value = a.partition("=")
+                    variables[name] = value
+            continue
+        if args[0] == "set" and "--" in args:
+            variables["@"] = "\x00".join(args[args.index("--") + 1 :])
+            continue
         cwd = _simple(args, op, prev_cmd, judge, cwd, depth)
         prev_cmd = posixpath.basename(args[0])
 
 
-def _expand(arg: str, variables: dict[str, str]) -> str:
-    for name, value in variables.items():
-        arg = arg.replace("${" + name + "}", value).replace("$" + name, value)
-    return arg
+def _expand_all(args: list[str], variables: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    for a in args:
+        if a in {"$@", "$*", "${@}", "${*}"} and "@" in variables:
+            out += variables["@"].split("\x00")
+            continue
+        if "@" in variables:
+            for k, v in enumerate(variables["@"].split("\x00"), 1):
+                a = a.replace(f"${{{k}}}", v).replace(f"${k}", v) if k < 10 else a
+        for name, value in variables.items():
+            if name != "@":
+                a = a.replace("${" + name + "}", value).replace("$" + name, value)
+        out.append(a)
+    return out
+
+
+def _unwrap(args: list[str], judge: _Judge, depth: int) -> list[str]:
+    """Drop sudo / env / timeout -s KILL 5 / xargs -a f ... with their option values."""
+    wrappers = tables()["wrappers"]
+    while args and posixpath.basename(args[0]) in wrappers:
+        w = posixpath.basename(args.pop(0))
+        spec = wrappers[w] or {}
+        if spec.get("escalates"):
+            judge.flag("high", f"{w} escalates privileges")
+        values = set(spec.get("values", []))
+        if w == "command" and args and args[0] in {"-v", "-V"}:
+            return []  # only prints where a command is
+        while args and (args[0].startswith("-") or (w == "env" and _ASSIGN.fullmatch(args[0]))):
+            opt = args.pop(0)
+            if opt == "--":
+                break
+            key, eq, val = opt.partition("=")
+            takes = key in values or (len(key) == 2 and key in values)
+            if w == "env" and key in {"-S", "--split-string"}:
+                code = val if eq else (args.pop(0) if args else "")
+                _sub(code, judge, depth, "env -S runs")
+                continue
+            if w in {"su", "runuser", "flock"} and key in {"-c", "--command"}:
+                code = val if eq else (args.pop(0) if args else "")
+                _sub(code, judge, depth, f"{w} -c runs")
+                continue
+            if takes and not eq and args:
+                args.pop(0)
+        for _ in range(spec.get("skip", 0)):
+            if args:
+                args.pop(0)
+    return args
 
 
 def _simple(args: list[str], op: str, prev_cmd: str, judge: _Judge, cwd: str, depth: int) -> str:
-    # redirections anywhere in the command
+    t = tables()
     clean: list[str] = []
+    stdin: str | None = None
+    writes: list[str] = []
     i = 0
-    while i < len(args):
+    while i < len(args):  # redirections anywhere in the command
         a = args[i]
-        if a in _REDIRECTS or a in {">", ">>"}:
+        if a in _REDIRECTS:
             target = args[i + 1] if i + 1 < len(args) else ""
             if target and not target.startswith("&") and not target.isdigit():
                 _write_target(target, judge, cwd, "redirects output to")
+                writes.append(target)
+            i += 2
+            continue
+        if a == "<<<":
+            word = args[i + 1] if i + 1 < len(args) else ""
+            m = re.fullmatch(r"__heredoc_(\d+)__", word)
+            stdin = judge.heredocs[int(m.group(1))] if m else word
             i += 2
             continue
         if a == "<":
@@ -369,133 +272,73 @@ def _simple(args: list[str], op: str, prev_cmd: str, judge: _Judge, cwd: str, de
             continue
         clean.append(a)
         i += 1
-    args = clean
-    # unwrap sudo / env / timeout / xargs ...
-    while args and posixpath.basename(args[0]) in _WRAPPERS:
-        w = posixpath.basename(args.pop(0))
-        if w in {"sudo", "doas", "chroot"}:
-            judge.flag("high", f"{w} escalates privileges")
-        while args and (
-            args[0].startswith("-")
-            or re.fullmatch(r"[\d.]+[smhd]?", args[0])
-            or re.fullmatch(r"[A-Za-z_]\w*=.*", args[0])
-        ):
-            args.pop(0)
+    args = _unwrap(clean, judge, depth)
     if not args:
         return cwd
     name = args[0]
-    base = posixpath.basename(name)
-    rest = args[1:]
-    flags = _flags(rest)
-    positional = [a for a in rest if not a.startswith("-")]
-    if name.startswith("$") or name == "__subst__":
-        judge.flag(
-            "high", "the command name comes from a variable or substitution (cannot tell what runs)"
-        )
+    if writes and posixpath.basename(name) in {"echo", "printf", "cat"}:
+        body = stdin if stdin is not None else " ".join(args[1:])
+        for w in writes:
+            judge.files[w] = body
+    if "$" in name or "__subst__" in name or "`" in name:
+        judge.flag("high", f"the command name is built at run time ({name.strip()}): cannot tell what runs")
         return cwd
-    if op == "|" and (base in _SHELLS or base in _INTERPRETERS) and not positional:
+    if _GLOB.search(name) and name not in {"[", "[["}:
+        return _globbed(args, op, prev_cmd, judge, cwd, depth)
+    base = posixpath.basename(name)
+    base = re.sub(r"(?<=[a-z])[\d.]+$", "", base) if base.startswith(("python", "pypy", "perl", "ruby", "php", "lua")) else base
+    rest = args[1:]
+    flags = sw.flags(rest)
+    positional = [a for a in rest if not a.startswith("-")]
+    interp = base in t["shells"] or base in t["interpreters"]
+    if op == "|" and interp and not positional and base not in {"awk", "gawk", "mawk", "nawk"}:
         judge.flag("high", f"pipes {prev_cmd or 'data'} into {base}: runs code it cannot see")
-    for p in _b64_payloads(" ".join(rest)):
+    for p in sw.b64_payloads(" ".join(rest)):
         inner = assess_command(p, judge.workspace, _depth=depth + 1)
         if inner.level != "low":
             judge.flag("high", f"base64 payload hides: {inner.reason}")
-    if base == "base64" and ("-d" in flags or "--decode" in flags):
-        judge.flag("medium", "decodes base64 (often used to hide commands)")
+    for a in rest:
+        if _GIT_INTERNALS.search(a) and base not in {"cat", "ls", "grep", "head", "tail", "git"}:
+            judge.flag("high", f"{base} touches git's hooks or config ({a}): code git would run")
     if base in {"cd", "pushd"}:
-        target = positional[0] if positional else ("-" if "-" in rest else "~")
-        if target.startswith("~"):
-            new = "/root"
-        elif "$" in target or "__subst__" in target or target == "-":
-            new = "/unknown"  # cannot tell where it goes: count it as outside
-        else:
-            new = posixpath.normpath(posixpath.join(cwd, target))
-        if judge.workspace and target.startswith(judge.workspace):
-            new = _WS + target[len(judge.workspace) :]
-        if not (new == _WS or new.startswith(_WS + "/")):
-            judge.flag("medium", f"cd {target} leaves the workspace")
-        return new
+        return _cd(positional, rest, judge, cwd)
     if base == "eval":
         body = " ".join(rest)
         if "$" in body:
             judge.flag("high", "eval of an expanded value (cannot tell what runs)")
         _sub(body, judge, depth, "eval runs")
-    elif base in _SHELLS or base in _INTERPRETERS:
-        _interpreter(base, rest, flags, judge, depth)
-    elif base == "rm" or base == "rmdir" or base == "unlink":
+    elif interp:
+        _interpreter(base, rest, judge, cwd, depth, stdin)
+    elif base in {"rm", "rmdir", "unlink"}:
         _rm(base, positional, flags, judge, cwd)
     elif base == "find":
-        if "-delete" in rest or any(a in rest for a in ("-exec", "-execdir", "-ok")):
-            roots = [a for a in rest[:3] if not a.startswith("-")] or ["."]
-            lvl: Risk = "high" if any(judge.where(r, cwd) != "inside" for r in roots) else "medium"
-            judge.flag(lvl, "find deletes or runs a command on every match")
-            if "-exec" in rest:
-                k = rest.index("-exec")
-                _sub(
-                    " ".join(x for x in rest[k + 1 :] if x not in {"{}", "\\;", ";", "+"}),
-                    judge,
-                    depth,
-                    "find -exec runs",
-                )
+        _find(rest, judge, cwd, depth)
     elif base in {"source", "."}:
         if any(a == "__subst__" for a in rest):
             judge.flag("high", f"{base} runs code produced by another command")
-        for t in positional[:1]:
-            if judge.where(t, cwd) in ("sensitive", "outside"):
-                judge.flag("medium", f"{base} runs a script from outside the workspace ({t})")
+        for s in positional[:1]:
+            if judge.where(s, cwd) in ("sensitive", "outside"):
+                judge.flag("medium", f"{base} runs a script from outside the workspace ({s})")
+            elif (text := judge.script(s, cwd)) is not None:
+                _sub(text, judge, depth, f"{base} {s} runs")
     elif base == "alias":
         for a in rest:
             _sub(a.partition("=")[2], judge, depth, "the alias runs")
-    elif base in {"awk", "gawk", "mawk", "nawk"}:
-        for a in rest:
-            for inner in re.findall(r"system\(\s*\"([^\"]+)\"", a):
-                _sub(inner, judge, depth, f"{base} system() runs")
-            if re.search(r"\|\s*\"(sh|bash)", a) or "system(" in a and "$" in a:
-                judge.flag("high", f"{base} runs a shell command it builds")
     elif base in {"docker", "podman"}:
-        joined = " ".join(rest)
-        if "--privileged" in rest or re.search(r"-v\s+/(:|\s)|--volume[= ]/:", joined):
-            judge.flag("high", f"{base} container with host root access")
-        elif positional and positional[0] in {
-            "run",
-            "exec",
-            "rm",
-            "rmi",
-            "system",
-            "kill",
-            "stop",
-            "build",
-            "push",
-        }:
-            judge.flag("medium", f"{base} {positional[0]} changes containers")
-    elif base in _DISK or base.startswith("mkfs") or base in {"mke2fs", "mkswap"}:
+        _docker(base, rest, positional, judge)
+    elif base == "shred":
+        judge.flag("medium", "shred destroys file contents beyond recovery")
+    elif base in t["disk"] or base.startswith("mkfs"):
         judge.flag("high", f"{base} destroys a filesystem or disk contents")
     elif base == "dd":
         for a in rest:
             if a.startswith("of="):
                 where = judge.where(a[3:], cwd)
-                judge.flag(
-                    "high" if where in ("sensitive", "outside") else "medium",
-                    f"dd writes raw data to {a[3:]}",
-                )
-    elif base in {"chmod", "chown", "chgrp"}:
-        recursive = bool({"-R", "--recursive"} & flags)
-        targets = positional[1:]
-        bad = [t for t in targets if judge.where(t, cwd) in ("sensitive", "outside")]
-        if bad:
-            judge.flag("high", f"{base} changes permissions outside the workspace ({bad[0]})")
-        elif recursive and positional and positional[0] in {"777", "a+rwx", "o+w"}:
-            judge.flag("medium", f"{base} -R {positional[0]} opens every file for writing")
-    elif base in {"mv", "cp", "ln", "tee", "truncate", "install", "rsync", "touch", "mkdir"}:
-        targets = positional if base in {"tee", "truncate", "touch", "mkdir"} else positional[-1:]
-        for t in targets:
-            _write_target(t, judge, cwd, f"{base} writes to")
-        if base == "mv":
-            for t in positional[:-1]:
-                if judge.where(t, cwd) in ("sensitive", "outside") or t in {".", "*", "~"}:
-                    judge.flag("high", f"mv moves {t} away")
+                if where in ("sensitive", "outside"):
+                    judge.flag("high", f"dd writes raw data to {a[3:]}")
     elif base == "git":
-        _git(positional, flags, rest, judge)
-    elif base in _SYSTEM or (base == "kill" and ("-1" in rest or "1" in positional)):
+        _git(rest, judge, cwd)
+    elif base in t["system"] or (base == "kill" and ("-1" in rest or "1" in positional)):
         judge.flag("high", f"{base} changes the system or kills processes")
     elif base == "kill":
         judge.flag("medium", "kill stops processes")
@@ -503,35 +346,76 @@ def _simple(args: list[str], op: str, prev_cmd: str, judge: _Judge, cwd: str, de
         judge.flag("medium", "crontab changes or erases scheduled jobs")
     elif base in {"killall", "pkill"}:
         judge.flag("high", f"{base} kills processes by name")
-    elif base in {"su"}:
-        judge.flag("high", "su escalates privileges")
-    elif base in _NETWORK:
-        if not ({"--version", "--help", "-V"} & set(rest)):
-            judge.flag("medium", f"{base} reaches the network")
+    elif base in t["network"] and not ({"--version", "--help", "-V"} & set(rest)):
+        judge.flag("medium", f"{base} reaches the network")
         if ("-e" in flags or "-c" in flags) and base in {"nc", "ncat", "netcat"}:
             judge.flag("high", f"{base} -e serves a shell over the network")
-        for a in rest:
-            if a.startswith("-o") or a.startswith("--output"):
-                pass
-    elif base in _PACKAGES and any(
+    elif base in t["packages"] and any(
         p in positional for p in ("install", "uninstall", "remove", "add", "purge")
     ):
         judge.flag("medium", f"{base} changes installed packages")
-    elif base in _INTERACTIVE:
+    elif base in t["interactive"]:
         judge.flag("medium", f"{base} is interactive and would hang a headless run")
     elif base == "history" and "-c" in flags:
         judge.flag("medium", f"{base} erases user data")
     else:
         for a in positional:
-            if judge.where(a, cwd) == "sensitive" and _SENSITIVE_READ.search(a):
+            if judge.where(a, cwd) in ("sensitive", "outside") and _SENSITIVE_READ.search(a):
                 judge.flag("high", f"reads secrets ({a})")
+    if base in t["writers"]:
+        _writer(base, rest, judge, cwd)
     return cwd
 
 
-_SENSITIVE_READ = re.compile(
-    r"/etc/shadow|/etc/sudoers|\.ssh/|id_rsa|\.aws/|\.gnupg|"
-    r"\.netrc|\.kube/config"
-)
+def _globbed(args: list[str], op: str, prev: str, judge: _Judge, cwd: str, depth: int) -> str:
+    """A command name that is a glob (`/bin/r?`): judged as every known command it could be."""
+    pattern = posixpath.basename(args[0])
+    braces = re.fullmatch(r"(.*)\{([^}]*)\}(.*)", pattern)
+    names = [braces.group(1) + x + braces.group(3) for x in braces.group(2).split(",")] if braces else []
+    hits = [k for k in tables()["known"] if fnmatch.fnmatchcase(k, pattern) or k in names]
+    judge.flag("medium", f"the command name is a pattern ({args[0]}): cannot tell what runs")
+    for hit in hits:
+        _simple([hit, *args[1:]], op, prev, judge, cwd, depth)
+    return cwd
+
+
+def _cd(positional: list[str], rest: list[str], judge: _Judge, cwd: str) -> str:
+    target = positional[0] if positional else ("-" if "-" in rest else "~")
+    if target.startswith("~"):
+        new = "/root"
+    elif "$" in target or "__subst__" in target or target == "-":
+        new = "/unknown"  # cannot tell where it goes: count it as outside
+    else:
+        new = posixpath.normpath(posixpath.join(cwd, target))
+    if judge.workspace and target.startswith(judge.workspace):
+        new = _WS + target[len(judge.workspace) :]
+    if not (new == _WS or new.startswith(_WS + "/")):
+        judge.flag("medium", f"cd {target} leaves the workspace")
+    return new
+
+
+def _find(rest: list[str], judge: _Judge, cwd: str, depth: int) -> None:
+    if "-delete" in rest or any(a in rest for a in ("-exec", "-execdir", "-ok", "-okdir")):
+        roots = [a for a in rest[:3] if not a.startswith("-")] or ["."]
+        if any(judge.where(r, cwd) != "inside" for r in roots):
+            judge.flag("high", "find deletes or runs a command on every match outside the workspace")
+        elif "-delete" in rest and not {"-name", "-iname", "-path", "-regex"} & set(rest):
+            judge.flag("medium", "find deletes every file under the workspace")
+        for flag in ("-exec", "-execdir", "-ok", "-okdir"):
+            if flag in rest:
+                k = rest.index(flag)
+                cmd = " ".join(x for x in rest[k + 1 :] if x not in {"{}", "\\;", ";", "+"})
+                _sub(cmd, judge, depth, f"find {flag} runs")
+
+
+def _docker(base: str, rest: list[str], positional: list[str], judge: _Judge) -> None:
+    joined = " ".join(rest)
+    if "--privileged" in rest or re.search(r"-v\s+/(:|\s)|--volume[= ]/:", joined):
+        judge.flag("high", f"{base} container with host root access")
+    elif positional and positional[0] in {
+        "run", "exec", "rm", "rmi", "system", "kill", "stop", "build", "push",
+    }:  # fmt: skip
+        judge.flag("medium", f"{base} {positional[0]} changes containers")
 
 
 def _sub(body: str, judge: _Judge, depth: int, what: str) -> None:
@@ -540,84 +424,154 @@ def _sub(body: str, judge: _Judge, depth: int, what: str) -> None:
         judge.flag(inner.level, f"{what}: {inner.reason}")
 
 
-def _interpreter(base: str, rest: list[str], flags: set[str], judge: _Judge, depth: int) -> None:
-    code = None
-    for k, a in enumerate(rest):
-        if a in {"-c", "-e", "-E", "--eval", "-lc", "-ec"} and k + 1 < len(rest):
+_CODE_FLAGS = {"-c", "-e", "-E", "--eval", "-lc", "-ec", "-r", "-p", "--print"}
+
+
+def _interpreter(
+    base: str, rest: list[str], judge: _Judge, cwd: str, depth: int, stdin: str | None
+) -> None:
+    t = tables()
+    shell = base in t["shells"]
+    lang = "shell" if shell else t["interpreters"][base]
+    code, script = None, None
+    operands = []
+    k = 0
+    while k < len(rest):
+        a = rest[k]
+        if lang == "awk" and a in {"-f", "-v", "-F"} and k + 1 < len(rest):
+            if a == "-f":
+                script = rest[k + 1]
+            k += 2
+            continue
+        if a in _CODE_FLAGS and k + 1 < len(rest) and not (lang == "php" and a == "-p"):
             code = rest[k + 1]
             break
+        if lang == "perl" and re.fullmatch(r"-[a-zA-Z]*[eE]", a) and k + 1 < len(rest):
+            code = rest[k + 1]
+            break
+        if shell and re.fullmatch(r"-[a-z]*c[a-z]*", a) and k + 1 < len(rest):
+            code = rest[k + 1]
+            break
+        if not a.startswith("-"):
+            operands.append(a)
+            if lang == "awk" and code is None and len(operands) == 1:
+                code = a  # awk's program is its first operand
+                break
+            if script is None and a != "-":
+                script = a
+        k += 1
+    if any(a == "__subst__" for a in rest):
+        judge.flag("high", f"{base} runs code produced by another command")
+        return
+    if code is None and script is not None:
+        if judge.where(script, cwd) in ("sensitive", "outside"):
+            judge.flag("medium", f"{base} runs a script from outside the workspace ({script})")
+            return
+        code = judge.script(script, cwd)
+        if code is None:
+            if shell:
+                judge.flag("medium", f"{base} runs a script it cannot see ({script})")
+            return
+    if code is None and stdin is not None:
+        code = stdin
     if code is None:
-        if any(a == "__subst__" for a in rest):
-            judge.flag("high", f"{base} runs code produced by another command")
-        elif not rest or rest == ["-i"] or "-i" in flags:
+        if not rest or rest == ["-i"] or "-i" in rest:
             judge.flag("medium", f"{base} without a script is interactive")
         return
-    if base in _SHELLS:
-        _sub(code, judge, depth, f"{base} -c runs")
-    elif _PY_DANGER.search(code):
-        shell_bits = re.findall(
-            r"""(?:system|popen|run|call|check_output|Popen|execSync|exec|spawn)\(\s*\[?\s*["']"""
-            r"""([^"']+)["']""",
-            code,
-        )
-        for s in shell_bits:
-            _sub(s, judge, depth, f"{base} code runs")
-        lvl: Risk = (
-            "high"
-            if re.search(
-                r"rmtree|remove|unlink|rmdir|socket|pty|urlopen|"
-                r"requests|exec\(|eval\(",
-                code,
-            )
-            else "medium"
-        )
-        judge.flag(lvl, f"{base} code calls the OS ({_PY_DANGER.search(code).group(0)})")
+    if shell:
+        _sub(code, judge, depth, f"{base} runs")
+        return
+    _code(base, lang, code, judge, cwd, depth)
+
+
+def _code(base: str, lang: str, code: str, judge: _Judge, cwd: str, depth: int) -> None:
+    facts = analyse(lang, code)
+    for cmd in facts.commands:
+        _sub(cmd, judge, depth, f"{base} code runs")
+    for p in facts.destroys:
+        if judge.where(p, cwd) in ("sensitive", "outside"):
+            judge.flag("high", f"{base} code deletes {p}, outside the workspace")
+    for p in facts.changes:
+        if judge.where(p, cwd) in ("sensitive", "outside"):
+            judge.flag("high", f"{base} code writes to {p}, outside the workspace")
+    if facts.dynamic:
+        judge.flag("high", f"{base} code runs code built at run time ({facts.dynamic})")
+    if facts.deletes:
+        judge.flag("medium", f"{base} code deletes files")
+    if facts.os_call:
+        judge.flag("medium", f"{base} code calls the OS ({facts.os_call})")
+    if facts.network:
+        judge.flag("medium", f"{base} code reaches the network ({facts.network})")
 
 
 def _rm(base: str, positional: list[str], flags: set[str], judge: _Judge, cwd: str) -> None:
     recursive = bool({"-r", "-R", "--recursive"} & flags) or base == "rmdir"
-    force = bool({"-f", "--force"} & flags)
     if "--no-preserve-root" in flags:
         judge.flag("high", "rm --no-preserve-root")
-    if not positional:
-        if recursive:
-            judge.flag("high", f"recursive delete of paths read from input ({base} via xargs)")
+    if not positional:  # xargs rm: the paths come from input it cannot see
+        lvl: Risk = "high" if recursive else "medium"
+        judge.flag(lvl, f"deletes paths read from input ({base} via xargs)")
         return
-    for t in positional:
-        where = judge.where(t, cwd)
-        stripped = t.rstrip("/") or "/"
+    for p in positional:
+        where = judge.where(p, cwd)
+        stripped = p.rstrip("/") or "/"
         everything = stripped in {
-            ".",
-            "*",
-            "./*",
-            "..",
-            "/",
-            "/*",
-            "~",
-            "$HOME",
-            "${HOME}",
-        } or posixpath.normpath(posixpath.join(cwd, t)) in {_WS, _WS + "/*"}
-        if ("$" in t or "__subst__" in t) and recursive:
-            judge.flag("high", f"recursive delete of a path built from a variable ({t})")
+            ".", "*", "./*", "..", "/", "/*", "~", "$HOME", "${HOME}",
+        } or posixpath.normpath(posixpath.join(cwd, p)) in {_WS, _WS + "/*"}  # fmt: skip
+        if ("$" in p or "__subst__" in p) and recursive:
+            judge.flag("high", f"recursive delete of a path built from a variable ({p})")
         elif where in ("sensitive", "outside"):
-            judge.flag("high", f"{base} deletes {t}, outside the workspace")
+            judge.flag("high", f"{base} deletes {p}, outside the workspace")
         elif recursive and everything:
-            judge.flag("high", f"recursive delete of everything in {t}")
-        elif recursive or (force and "*" in t):
-            judge.flag("medium", f"recursive delete of {t} inside the workspace")
+            judge.flag("high", f"recursive delete of everything in {p}")
+        elif recursive:
+            judge.flag("medium", f"recursive delete of {p} inside the workspace")
 
 
-def _git(positional: list[str], flags: set[str], rest: list[str], judge: _Judge) -> None:
+def _git(rest: list[str], judge: _Judge, cwd: str) -> None:
+    k = 0
+    while k < len(rest) and rest[k].startswith("-"):  # git's own options, before the verb
+        opt, _, val = rest[k].partition("=")
+        if opt in {"-c", "--config-env"}:
+            setting = val or (rest[k + 1] if k + 1 < len(rest) else "")
+            if not _GIT_SAFE_KEYS.match(setting.lower()):
+                judge.flag("high", f"git -c {setting.split('=')[0]}: a setting can run a command")
+            k += 2 if not val else 1
+            continue
+        if opt in {"-C", "--git-dir", "--work-tree", "--exec-path"}:
+            target = val or (rest[k + 1] if k + 1 < len(rest) else "")
+            if opt == "--exec-path" or judge.where(target, cwd) in ("sensitive", "outside"):
+                judge.flag("high", f"git {opt} {target} acts outside the workspace")
+            k += 2 if not val else 1
+            continue
+        k += 1
+    args = rest[k:]
+    flags = sw.flags(args)
+    positional = [a for a in args if not a.startswith("-")]
     sub = positional[0] if positional else ""
     if "--help" in flags or "-h" in flags:
         return
     if sub == "push":
+        if "--dry-run" in flags or "-n" in flags:
+            return
         if {"-f", "--force", "--force-with-lease", "--mirror", "--delete", "-d"} & flags or any(
             p.startswith("+") or p.startswith(":") for p in positional[1:]
         ):
             judge.flag("high", "git push --force rewrites remote history")
         else:
             judge.flag("medium", "git push publishes to a remote")
+    elif sub == "config":
+        keys = [p for p in positional[1:2]]
+        reading = {"--get", "--get-all", "--list", "-l", "--get-regexp", "--show-origin"} & flags
+        if keys and not reading and len(positional) > 2:
+            key = keys[0].lower()
+            if key.startswith(("core.", "alias.", "filter.", "diff.", "merge.", "credential.",
+                               "include", "uploadpack.", "receive.", "sequence.")) or (
+                "hook" in key or "command" in key or "program" in key or "editor" in key
+            ):  # fmt: skip
+                judge.flag("high", f"git config {keys[0]}: a setting git runs as a command")
+            elif "--global" in flags or "--system" in flags:
+                judge.flag("medium", "git config changes settings outside the workspace")
     elif sub == "reset" and "--hard" in flags:
         judge.flag("medium", "git reset --hard discards uncommitted work")
     elif sub == "clean" and ("-f" in flags or "--force" in flags):
@@ -628,9 +582,60 @@ def _git(positional: list[str], flags: set[str], rest: list[str], judge: _Judge)
         judge.flag("medium", "git branch -D deletes an unmerged branch")
 
 
+def _writer(base: str, rest: list[str], judge: _Judge, cwd: str) -> None:
+    """Commands that write files: are their targets outside the workspace?"""
+    spec = tables()["writers"][base]
+    when = spec.get("when")
+    values = set(spec.get("values", [])) | set(spec.get("targets", []))
+    operands, targets = [], []
+    k = 0
+    in_place = not when
+    while k < len(rest):
+        a = rest[k]
+        if a.startswith("-") and a != "-":
+            key, eq, val = a.partition("=")
+            if when and (key in when or set(when) & sw.flags([key])):
+                in_place = True
+            short_val = None
+            if len(key) > 2 and not key.startswith("--") and key[:2] in values:
+                short_val = key[2:]  # -C/dir, -ofile
+                key = key[:2]
+            if key in values:
+                value = val if eq else short_val if short_val else (rest[k + 1] if k + 1 < len(rest) else "")
+                if key in spec.get("targets", []):
+                    targets.append(value)
+                k += 1 if (eq or short_val) else 2
+                continue
+            k += 1
+            continue
+        operands.append(a)
+        k += 1
+    kind = spec.get("operands", "all")
+    if kind == "all-but-script":
+        script_given = any(v in rest for v in ("-e", "-f", "--expression", "--file", "-E"))
+        operands = operands if script_given else operands[1:]
+        kind = "all" if in_place else "none"
+    picked = {
+        "all": operands, "last": operands[-1:], "first": operands[:1],
+        "all-but-first": operands[1:], "none": [],
+    }[kind]  # fmt: skip
+    for p in [*picked, *targets]:
+        _write_target(p, judge, cwd, f"{base} writes to")
+    if base == "mv":
+        for p in operands[:-1]:
+            if judge.where(p, cwd) in ("sensitive", "outside") or p in {".", "*", "~", ".."}:
+                judge.flag("high", f"mv moves {p} away")
+    if base == "ln" and ("-s" in sw.flags(rest) or "--symbolic" in rest) and operands:
+        for p in operands[:-1] if len(operands) > 1 else operands:
+            if judge.where(p, cwd) in ("sensitive", "outside"):
+                judge.flag("high", f"ln -s links to {p}, outside the workspace")
+
+
 def _write_target(target: str, judge: _Judge, cwd: str, what: str) -> None:
     where = judge.where(target, cwd)
     if where == "sensitive":
         judge.flag("high", f"{what} {target}, a system or user file outside the workspace")
     elif where == "outside":
         judge.flag("high", f"{what} {target}, outside the workspace")
+    elif _GIT_INTERNALS.search(posixpath.normpath(target)):
+        judge.flag("high", f"{what} {target}: git runs what is there")

@@ -11,7 +11,7 @@ Inside the sandbox:
   capabilities: forgekit's processes, their environment and the host's processes are
   invisible; `bwrap` itself starts with a scrubbed environment;
 - no network unless granted (`--unshare-net`);
-- rlimits (CPU seconds, address space, file size, no core files), a process cap (a pids
+- rlimits (CPU seconds, memory as RLIMIT_DATA, file size, no core files), a process cap (a pids
   cgroup where forgekit may create one, e.g. as root; else RLIMIT_NPROC), `--die-with-parent`,
   and on timeout the whole process tree is killed (the PID namespace dies with its init);
 - git is confined to the workspace (`GIT_CEILING_DIRECTORIES`; a parent `.git` is read-only).
@@ -29,6 +29,7 @@ yourself (an MCP stdio server). Without bwrap (or without user namespaces) every
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import itertools
 import os
@@ -36,6 +37,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +74,7 @@ class SandboxConfig(BaseModel):
 
     mode: Literal["bwrap", "none"] = "bwrap"
     network: bool = False  # grant the network to every tool (a policy can grant it per tool)
-    memory_mb: int = Field(default=1024, ge=32)  # address space (RLIMIT_AS)
+    memory_mb: int = Field(default=1024, ge=32)  # heap and private memory (RLIMIT_DATA)
     cpu_s: int | None = Field(default=None, ge=1)  # None: the command's timeout + 1
     file_size_mb: int = Field(default=256, ge=1)  # largest file it may write (RLIMIT_FSIZE)
     max_processes: int = Field(default=256, ge=4)
@@ -129,18 +131,11 @@ class SandboxCommand:
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
-        """Remove the process cap's cgroup (retried briefly while its processes exit)."""
+        """Give the process cap's cgroup back (reused once its processes are gone)."""
         if self._closed or self.cgroup is None:
             return
         self._closed = True
-        for _ in range(50):
-            try:
-                self.cgroup.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.01)
+        _release_cgroup(self.cgroup)
 
 
 # -- finding bwrap ----------------------------------------------------------------------
@@ -163,7 +158,8 @@ def find_bwrap() -> str | None:
 @functools.cache
 def _status() -> SandboxStatus:
     exe = find_bwrap()
-    cap = "cgroup" if _pids_root() is not None else "rlimit"
+    # RLIMIT_NPROC does not bind root: without a pids cgroup only the timeout stops a bomb
+    cap = "cgroup" if _pids_root() is not None else "rlimit" if os.getuid() else "none"
     if exe is None:
         return SandboxStatus(False, None, "bwrap not found", INSTALL_HINT, cap)
     argv = [exe, *_NAMESPACES, "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc",
@@ -214,23 +210,66 @@ def _pids_root() -> Path | None:
 
 
 _seq = itertools.count()
+_pool: list[Path] = []  # empty cgroups kept for reuse: mkdir/rmdir cost ~10 ms a command
+_pool_lock = threading.Lock()
 
 
 def _new_cgroup(max_processes: int) -> Path | None:
     root = _pids_root()
     if root is None:
         return None
-    d = root / f"forgekit-{os.getpid()}-{next(_seq)}"
+    with _pool_lock:
+        for _ in range(len(_pool)):
+            d = _pool.pop(0)
+            try:
+                if (d / "pids.current").read_text().strip() == "0":
+                    (d / "pids.max").write_text(str(max_processes))
+                    return d
+            except OSError:
+                continue
+            _pool.append(d)  # its processes are still exiting: try it later
+        first = next(_seq)
+    if first == 0:
+        _remove_stale(root)
+        atexit.register(_drain_pool)
+    d = root / f"forgekit-{os.getpid()}-{first}"
     try:
         d.mkdir()
         (d / "pids.max").write_text(str(max_processes))
         return d
     except OSError:
-        try:
-            d.rmdir()
-        except OSError:
-            pass
+        _rmdir(d)
         return None
+
+
+def _release_cgroup(d: Path) -> None:
+    with _pool_lock:
+        if len(_pool) < 64:
+            _pool.append(d)
+            return
+    _rmdir(d)
+
+
+def _rmdir(d: Path) -> None:
+    try:
+        d.rmdir()
+    except OSError:
+        pass
+
+
+def _drain_pool() -> None:
+    with _pool_lock:
+        for d in _pool:
+            _rmdir(d)
+        _pool.clear()
+
+
+def _remove_stale(root: Path) -> None:
+    """Empty cgroups left by forgekit processes that are gone."""
+    for d in root.glob("forgekit-*-*"):
+        pid = d.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            _rmdir(d)
 
 
 # -- building the command -----------------------------------------------------------------
@@ -307,7 +346,8 @@ class Sandbox:
 
     def _limits(self, timeout_s: float | None) -> str:
         c = self.config
-        parts = [f"ulimit -v {c.memory_mb * 1024}", f"ulimit -f {c.file_size_mb * 2048}",
+        # RLIMIT_DATA, not RLIMIT_AS: node/java/go reserve huge address ranges they never use
+        parts = [f"ulimit -d {c.memory_mb * 1024}", f"ulimit -f {c.file_size_mb * 2048}",
                  "ulimit -c 0"]  # fmt: skip
         cpu = c.cpu_s or (int(timeout_s) + 1 if timeout_s else None)
         if cpu:

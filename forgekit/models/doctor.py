@@ -240,7 +240,14 @@ def _check_sandbox(report: DoctorReport, cfg: ProjectConfig) -> None:
         return
     cap = {"cgroup": "process cap by pids cgroup", "rlimit": "process cap by RLIMIT_NPROC"}
     net = "network granted to every tool" if cfg.sandbox.network else "no network"
-    report.add("sandbox", "ok", f"{st.detail}; {net}; {cap.get(st.process_cap, st.process_cap)}")
+    if st.process_cap == "none":
+        report.add(
+            "sandbox", "warn", f"{st.detail}; {net}; no process cap (root without a writable "
+            "pids cgroup): only the timeout stops a fork bomb",
+            hint="run forgekit as a normal user, or give it a writable pids cgroup",
+        )  # fmt: skip
+        return
+    report.add("sandbox", "ok", f"{st.detail}; {net}; {cap[st.process_cap]}")
 
 
 def diagnose(config: ProjectConfig | None = None, *, start_local: bool = True) -> DoctorReport:

@@ -1,5 +1,5 @@
 """The `python` bundle: run Python code in the OS sandbox (the workspace the only writable
-folder), with a timeout and a memory limit (RLIMIT_AS)."""
+folder), with a timeout and a memory limit (RLIMIT_DATA)."""
 
 from __future__ import annotations
 
