@@ -281,12 +281,18 @@ def _simple(args: list[str], op: str, prev_cmd: str, judge: _Judge, cwd: str, de
         for w in writes:
             judge.files[w] = body
     if "$" in name or "__subst__" in name or "`" in name:
-        judge.flag("high", f"the command name is built at run time ({name.strip()}): cannot tell what runs")
+        judge.flag(
+            "high", f"the command name is built at run time ({name.strip()}): cannot tell what runs"
+        )
         return cwd
     if _GLOB.search(name) and name not in {"[", "[["}:
         return _globbed(args, op, prev_cmd, judge, cwd, depth)
     base = posixpath.basename(name)
-    base = re.sub(r"(?<=[a-z])[\d.]+$", "", base) if base.startswith(("python", "pypy", "perl", "ruby", "php", "lua")) else base
+    base = (
+        re.sub(r"(?<=[a-z])[\d.]+$", "", base)
+        if base.startswith(("python", "pypy", "perl", "ruby", "php", "lua"))
+        else base
+    )
     rest = args[1:]
     flags = sw.flags(rest)
     positional = [a for a in rest if not a.startswith("-")]
@@ -371,7 +377,11 @@ def _globbed(args: list[str], op: str, prev: str, judge: _Judge, cwd: str, depth
     """A command name that is a glob (`/bin/r?`): judged as every known command it could be."""
     pattern = posixpath.basename(args[0])
     braces = re.fullmatch(r"(.*)\{([^}]*)\}(.*)", pattern)
-    names = [braces.group(1) + x + braces.group(3) for x in braces.group(2).split(",")] if braces else []
+    names = (
+        [braces.group(1) + x + braces.group(3) for x in braces.group(2).split(",")]
+        if braces
+        else []
+    )
     hits = [k for k in tables()["known"] if fnmatch.fnmatchcase(k, pattern) or k in names]
     judge.flag("medium", f"the command name is a pattern ({args[0]}): cannot tell what runs")
     for hit in hits:
@@ -398,7 +408,9 @@ def _find(rest: list[str], judge: _Judge, cwd: str, depth: int) -> None:
     if "-delete" in rest or any(a in rest for a in ("-exec", "-execdir", "-ok", "-okdir")):
         roots = [a for a in rest[:3] if not a.startswith("-")] or ["."]
         if any(judge.where(r, cwd) != "inside" for r in roots):
-            judge.flag("high", "find deletes or runs a command on every match outside the workspace")
+            judge.flag(
+                "high", "find deletes or runs a command on every match outside the workspace"
+            )
         elif "-delete" in rest and not {"-name", "-iname", "-path", "-regex"} & set(rest):
             judge.flag("medium", "find deletes every file under the workspace")
         for flag in ("-exec", "-execdir", "-ok", "-okdir"):
@@ -601,7 +613,13 @@ def _writer(base: str, rest: list[str], judge: _Judge, cwd: str) -> None:
                 short_val = key[2:]  # -C/dir, -ofile
                 key = key[:2]
             if key in values:
-                value = val if eq else short_val if short_val else (rest[k + 1] if k + 1 < len(rest) else "")
+                value = (
+                    val
+                    if eq
+                    else short_val
+                    if short_val
+                    else (rest[k + 1] if k + 1 < len(rest) else "")
+                )
                 if key in spec.get("targets", []):
                     targets.append(value)
                 k += 1 if (eq or short_val) else 2

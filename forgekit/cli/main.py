@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from forgekit.core.redact import redact_logging
+
+    redact_logging()  # -v logs request bodies: no secret value in them
     if args.config:
         os.environ["FORGEKIT_CONFIG"] = args.config
     func = getattr(args, "func", None)

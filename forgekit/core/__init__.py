@@ -33,14 +33,16 @@ from forgekit.core.hashing import canonical_json, stable_hash
 from forgekit.core.messages import Message, ModelResponse, ToolCall, Usage, as_messages
 from forgekit.core.redact import redact, redact_text
 from forgekit.core.samples import Answer, Sample, Score
+from forgekit.core.sandbox import Sandbox, SandboxConfig, SandboxUnavailable, sandbox_status
 from forgekit.core.sync import run_sync
 
 __all__ = [
     "AliasConfig", "Answer", "BudgetExceeded", "ConfigError", "DataError", "Event", "EventBus",
     "EventSink", "ForgekitError", "MemorySink", "Message", "ModelCall", "ModelClient",
     "ModelError", "ModelResponse", "ModelUnavailable", "NoteEvent", "PolicyDenied",
-    "ProjectConfig", "ReplayDivergence", "RunContext", "RunEnd", "RunStart", "Sample", "Score",
+    "ProjectConfig", "ReplayDivergence", "RunContext", "RunEnd", "RunStart", "Sample", "Sandbox",
+    "SandboxConfig", "SandboxUnavailable", "Score",
     "ScoreEvent", "Solver", "StepEvent", "ToolCall", "ToolCallEvent", "UnknownAlias", "Usage",
     "as_messages", "canonical_json", "load_config", "new_run_id", "parse_event", "redact",
-    "redact_text", "run_sync", "stable_hash",
+    "redact_text", "run_sync", "sandbox_status", "stable_hash",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -22,15 +23,30 @@ _MIN_SECRET_LEN = 8
 
 
 _name_is_secret: dict[str, bool] = {}
+_extra_names: set[str] = set()  # variables named as keys elsewhere (an alias's api_key_env)
 _values_cache: dict[tuple[tuple[str, str], ...], list[str]] = {}
 _env_snapshot: tuple[tuple[Any, ...], list[str]] | None = None
 
 
-def _is_secret_name(name: str) -> bool:
+def is_secret_name(name: str) -> bool:
+    """True when a variable (or config field) name says it holds a secret."""
     hit = _name_is_secret.get(name)
     if hit is None:
-        hit = _name_is_secret[name] = bool(_SECRET_NAME.search(name))
+        hit = _name_is_secret[name] = bool(_SECRET_NAME.search(name)) or name in _extra_names
     return hit
+
+
+def register_secret_env(*names: str) -> None:
+    """Treat these environment variables as secrets whatever their names (the gateway
+    registers every alias's `api_key_env`)."""
+    global _env_snapshot
+    new = {n for n in names if n and n not in _extra_names}
+    if new:
+        _extra_names.update(new)
+        for n in new:
+            _name_is_secret[n] = True
+        _values_cache.clear()
+        _env_snapshot = None
 
 
 def secret_values(env: dict[str, str] | None = None) -> list[str]:
@@ -56,7 +72,7 @@ def secret_values(env: dict[str, str] | None = None) -> list[str]:
 
 def _scan(env: Any) -> list[str]:
     items = tuple(
-        sorted((k, v) for k, v in env.items() if _is_secret_name(k) and len(v) >= _MIN_SECRET_LEN)
+        sorted((k, v) for k, v in env.items() if is_secret_name(k) and len(v) >= _MIN_SECRET_LEN)
     )
     vals = _values_cache.get(items)
     if vals is None:
@@ -99,3 +115,37 @@ def redact(value: Any, secrets: list[str] | None = None) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact(v, secrets) for v in value]
     return value
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts every record's message (`forgekit -v` logs request
+    bodies of litellm and httpx): attach it to a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not fit its format: leave it alone
+            return True
+        clean = redact_text(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        return True
+
+
+class _RedactedRecord(logging.LogRecord):
+    def getMessage(self) -> str:  # noqa: N802 (logging's name)
+        return redact_text(super().getMessage())
+
+
+def redact_logging(logger: logging.Logger | None = None) -> None:
+    """Redact every log message from now on, whatever logger or handler writes it (records
+    are made redacting), and the tracebacks the handlers of `logger` (default: root) print."""
+    if logging.getLogRecordFactory() is logging.LogRecord:
+        logging.setLogRecordFactory(_RedactedRecord)
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

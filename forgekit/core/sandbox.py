@@ -312,7 +312,9 @@ class Sandbox:
         if self.workspace == Path("/"):
             raise ValueError("the sandbox workspace cannot be / (it would make the host writable)")
         self.config = (
-            config if isinstance(config, SandboxConfig) else SandboxConfig.model_validate(config or {})
+            config
+            if isinstance(config, SandboxConfig)
+            else SandboxConfig.model_validate(config or {})
         )
         self.network = self.config.network if network is None else network
         self.read_only = [Path(p) for p in read_only]
@@ -320,8 +322,7 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return (
-            f"Sandbox({str(self.workspace)!r}, mode={self.config.mode!r}, "
-            f"network={self.network})"
+            f"Sandbox({str(self.workspace)!r}, mode={self.config.mode!r}, network={self.network})"
         )
 
     @property
@@ -388,7 +389,7 @@ class Sandbox:
         env = self.environment()
         limits = self._limits(timeout_s)
         if not self.sandboxed:
-            launcher = f"{limits}; exec \"$@\""
+            launcher = f'{limits}; exec "$@"'
             return SandboxCommand(
                 ["/bin/sh", "-c", launcher, "forgekit-tool", *argv], env, str(self.workspace),
                 sandboxed=False,
@@ -404,7 +405,7 @@ class Sandbox:
         # RLIMIT_NPROC is set inside the new user namespace, where it counts only the
         # sandbox's processes (dash spells it -p, bash -u)
         nproc = self.config.max_processes
-        inner = f"ulimit -u {nproc} 2>/dev/null || ulimit -p {nproc} 2>/dev/null; exec \"$@\""
+        inner = f'ulimit -u {nproc} 2>/dev/null || ulimit -p {nproc} 2>/dev/null; exec "$@"'
         full = [
             "/bin/sh", "-c", f"{join}{limits}; exec \"$@\"", "forgekit-sandbox",
             *self._bwrap_args(status.bwrap or "bwrap"),

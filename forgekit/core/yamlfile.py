@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from forgekit.core.errors import ConfigError
+from forgekit.core.redact import is_secret_name, redact_text
 
 M = TypeVar("M", bound=BaseModel)
 KeyPath = tuple[str | int, ...]
@@ -95,6 +96,9 @@ def validate(model: type[M], doc: YamlDoc, *, root: KeyPath = ()) -> M:
                 msg = "unknown key (typo?)"
             got = err.get("input")
             got_text = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {got!r})"
+            if got_text and any(is_secret_name(str(p)) for p in loc):
+                got_text = " (the value is not shown: the field holds or names a secret)"
+            got_text = redact_text(got_text)
             problems.append(f"line {line}: {key}: {msg}{got_text}")
         summary = "; ".join(problems) if len(problems) <= 1 else "\n  " + "\n  ".join(problems)
         raise ConfigError(

@@ -19,6 +19,7 @@ from forgekit.core.errors import BudgetExceeded
 from forgekit.core.events import ScoreEvent
 from forgekit.core.hashing import stable_hash
 from forgekit.core.messages import Usage
+from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
 from forgekit.core.sync import run_sync
 from forgekit.evals.resultlog import FINISHED, ResultLog, record_key
@@ -248,7 +249,7 @@ class Runner:
             "sample_index": index,
             "epoch": epoch,
             "seed": seed,
-            "target": dumps(sample.target),
+            "target": redact_text(dumps(sample.target)),  # no secret value in any result
         }
         over = self._budget_left(live)
         if over:
@@ -310,8 +311,6 @@ class Runner:
         except BudgetExceeded as e:
             status, error = "budget-exceeded", f"BudgetExceeded: {e}"
         except Exception as e:  # a failing sample is recorded and counted, never dropped
-            from forgekit.core.redact import redact_text
-
             status, error = "failed", redact_text(f"{type(e).__name__}: {e}")
         latency = time.perf_counter() - t0
         scores = []
@@ -347,10 +346,10 @@ class Runner:
             **base,
             "status": status,
             "error": error,
-            "answer": answer.text if status == "completed" else None,
+            "answer": redact_text(answer.text) if status == "completed" else None,
             "score": primary,
             "passed": None if primary is None else primary >= self.suite.pass_threshold,
-            "scores": dumps([s.model_dump(mode="json") for s in scores]),
+            "scores": redact_text(dumps([s.model_dump(mode="json") for s in scores])),
             "score_errors": sum(1 for s in scores if s.error),
             "input_tokens": totals.usage.input_tokens,
             "output_tokens": totals.usage.output_tokens,

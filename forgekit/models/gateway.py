@@ -24,7 +24,7 @@ from forgekit.core.context import EventSink
 from forgekit.core.errors import BudgetExceeded, ForgekitError, ModelError, ModelUnavailable
 from forgekit.core.events import ModelCall
 from forgekit.core.messages import Message, ModelResponse, as_messages
-from forgekit.core.redact import redact, redact_text, secret_values
+from forgekit.core.redact import redact, redact_text, register_secret_env, secret_values
 from forgekit.core.sync import run_sync
 from forgekit.models.budget import Budget, Reservation
 from forgekit.models.cache import ResponseCache, cache_key
@@ -55,6 +55,26 @@ def _is_model_failure(exc: BaseException) -> bool:
     return mod.startswith(("litellm", "openai", "httpx", "aiohttp", "httpcore")) or isinstance(
         exc, (TimeoutError, ConnectionError)
     )
+
+
+def _redact_request(msgs: list[Message]) -> list[Message]:
+    """Nothing forgekit knows to be a secret goes to a provider: a tool output, a file or a
+    user message holding a key's value is sent with the value replaced (copies only of the
+    messages that change)."""
+    secrets = secret_values()
+    out = []
+    for m in msgs:
+        text = redact_text(m.content, secrets) if m.content else m.content
+        calls = m.tool_calls
+        if calls:
+            args = [redact(tc.arguments, secrets) for tc in calls]
+            if any(a != tc.arguments for a, tc in zip(args, calls, strict=True)):
+                calls = [tc.model_copy(update={"arguments": a}) for a, tc in zip(args, calls,
+                                                                                 strict=True)]
+        if text != m.content or calls is not m.tool_calls:
+            m = m.model_copy(update={"content": text, "tool_calls": calls})
+        out.append(m)
+    return out
 
 
 def _redact_response(response: ModelResponse) -> None:
@@ -88,6 +108,8 @@ class Gateway:
         budget: Budget | None = None,
     ) -> None:
         self.config = config or load_config()
+        register_secret_env(*(a.api_key_env for a in self.config.models.aliases.values()
+                              if a.api_key_env))  # fmt: skip
         self.source: CompletionSource = source or LiteLLMSource()
         self._real = bool(getattr(self.source, "needs_endpoint", False))
         if isinstance(cache, ResponseCache):
@@ -322,7 +344,7 @@ class Gateway:
         exceeded, ModelUnavailable/ModelError when every alias of the fallback chain
         failed, UnknownAlias for an unconfigured alias."""
         alias = self.resolve(model, task_class)
-        msgs = as_messages(messages)
+        msgs = _redact_request(as_messages(messages))
         budget = budget if budget is not None else self.budget
         ck = dict(call_key) if call_key else {}
         chain = [alias, *self.config.models.fallbacks.get(alias, ())]

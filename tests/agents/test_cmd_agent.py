@@ -62,3 +62,42 @@ def test_agent_run_against_an_openai_compatible_server(capsys, project, monkeypa
     path = out.split("trajectory  : ")[1].strip()
     traj = Trajectory.load(path)
     assert traj.end.stop_reason.startswith("final_answer") and traj.end.tool_calls == 1
+
+
+def test_sandbox_run_prints_the_decision_and_confines_the_command(capsys, project):
+    ws = project / "ws"
+    assert main(["agent", "sandbox-run", "--workspace", str(ws), "--", "touch /etc/fk"]) == 1
+    out = capsys.readouterr().out
+    assert "policy   : deny" in out and "not run" in out and "bubblewrap" in out
+    code = main(["agent", "sandbox-run", "--workspace", str(ws), "--ignore-policy", "--",
+                 "echo hi > a; cat a; touch /etc/fk"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1 and "hi" in out and "Read-only file system" in out
+    assert (ws / "a").read_text() == "hi\n"
+    assert main(["agent", "sandbox-run", "--workspace", str(ws), "--", "ls", "-a"]) == 0
+    assert "exit code 0" in capsys.readouterr().out
+
+
+def test_sandbox_none_is_a_warning_in_doctor_and_in_the_trajectory(capsys, project):
+    (project / "forgekit.yaml").write_text("sandbox: none\n")
+    assert main(["doctor", "--json", "--no-start"]) in (0, 1)
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["sandbox"]["status"] == "warn" and "OFF" in checks["sandbox"]["detail"]
+
+    from forgekit.agents import Agent, FinalAnswer, MaxSteps
+    from forgekit.core.config import AliasConfig, Price, load_config
+    from forgekit.core.messages import ModelResponse, ToolCall
+    from forgekit.models import Gateway, ScriptedSource
+
+    cfg = load_config()
+    assert cfg.sandbox.mode == "none"
+    cfg.models.aliases["m"] = AliasConfig(
+        model="openai/scripted", price=Price(input_per_1k=0, output_per_1k=0)
+    )
+    call = ToolCall(id="c1", name="run_command", arguments={"command": "echo hi > x"})
+    gw = Gateway(cfg, source=ScriptedSource([ModelResponse(tool_calls=[call]), "done"]))
+    agent = Agent(model="m", bundles=["shell"], termination=FinalAnswer() | MaxSteps(3))
+    agent.run("write x", gw, workspace=project / "ws2")
+    notes = [e for e in agent.last_sink.events if e.type == "note" and e.kind == "warning"]
+    assert notes and "WITHOUT the OS sandbox" in notes[0].data["message"]
+    assert (project / "ws2" / "x").read_text() == "hi\n"

@@ -110,3 +110,16 @@ def test_unsupported_schema_version(tmp_path):
     with pytest.raises(ConfigError, match="schema_version 7") as e:
         load_config(p, env={})
     assert e.value.line == 1
+
+
+def test_validation_errors_never_echo_a_key_fields_value(tmp_path) -> None:
+    f = tmp_path / "forgekit.yaml"
+    f.write_text(
+        "models:\n  aliases:\n    gpt:\n      model: openai/gpt-4o\n"
+        "      api_key_env: sk-live-abcdefghijklmnop0123\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_config(f)
+    assert "sk-live-abcdefghijklmnop0123" not in str(e.value)
+    assert "api_key_env" in str(e.value) and "not shown" in str(e.value)
+    assert e.value.line == 5

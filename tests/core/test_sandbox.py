@@ -155,9 +155,7 @@ def test_sandbox_none_runs_unconfined_but_scrubbed(
     assert (box_dir / "written.txt").exists()  # no sandbox: the host is writable
 
 
-def test_missing_bwrap_is_a_clear_refusal(
-    box_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_bwrap_is_a_clear_refusal(box_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORGEKIT_BWRAP", str(box_dir / "no-such-bwrap"))
     try:
         assert not sandbox_status(refresh=True).available

