@@ -43,19 +43,34 @@ def run(args: argparse.Namespace) -> int:
 
 def list_jobs(args: argparse.Namespace) -> int:
     from forgekit.pipelines import load_jobs, read_runs, runs_log_path
+    from forgekit.pipelines.scheduler import read_trigger_state
+    from forgekit.pipelines.triggers import job_triggers
 
     jobs = load_jobs(args.pipelines)
     if not jobs:
         print(f"no jobs in {args.pipelines}")
         return 0
-    print(f"{'job':20} {'schedule':30} {'last run':34} notebook")
+    print(f"{'job':20} {'trigger':44} {'last firing':28} notebook / last run")
     for job in jobs:
         runs = [r for r in read_runs(runs_log_path(job), job.name) if r.status != "skipped"]
         last = f"{runs[-1].status} {runs[-1].started_at[:19]}" if runs else "-"
-        sched = job.schedule.cron if job.schedule else "-"
-        if not job.enabled:
-            sched += " (disabled)"
-        print(f"{job.name:20} {sched:30} {last:34} {job.notebook}")
+        fired = read_trigger_state(job)
+        rows: list[tuple[str, str]] = []
+        if job.schedule:
+            rows.append((f"cron {job.schedule.cron}", "schedule"))
+        rows += [(t.describe(), tid) for tid, t in job_triggers(job)]
+        if not rows:
+            rows.append(("- (manual only)", ""))
+        for i, (text, tid) in enumerate(rows):
+            if i == 0 and not job.enabled:
+                text += " (disabled)"
+            f = fired.get(tid) if tid else None
+            when = f"{f['at'][:19]} {f.get('outcome', '')}" if f else "-"
+            tail = f"{job.notebook}  [last run: {last}]" if i == 0 else ""
+            name = job.name if i == 0 else ""
+            print(f"{name:20} {text[:44]:44} {when:28} {tail}".rstrip())
+            if f and f.get("reason"):
+                print(f"{'':20}   why: {f['reason'][:100]}")
     return 0
 
 

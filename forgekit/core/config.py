@@ -123,6 +123,13 @@ class TrackingConfig(BaseModel):
     experiment: str = "forgekit"
 
 
+class PipelinesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # the scheduler's webhook endpoint listens on 127.0.0.1 at this port
+    webhook_port: int = Field(default=8787, ge=0, le=65535)
+
+
 class ProjectConfig(BaseModel):
     """The whole of `forgekit.yaml`. Sections not listed here are owned by the layers."""
 
@@ -133,6 +140,7 @@ class ProjectConfig(BaseModel):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     circuit: CircuitConfig = Field(default_factory=CircuitConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    pipelines: PipelinesConfig = Field(default_factory=PipelinesConfig)
     runs_dir: str = ".forgekit/runs"
     # tool policy (validated by forgekit.agents), kept as data here
     policy: dict[str, Any] = Field(default_factory=dict)

@@ -1,5 +1,6 @@
 """forgekit.pipelines: papermill jobs (`pipelines/*.yaml`), cron schedules with a seconds
-field, and a foreground scheduler.
+field, triggers (file watch, webhook, after another job, when an endpoint is up) and a
+foreground scheduler.
 
 Example:
     >>> from forgekit.pipelines import load_job, run_job
@@ -11,9 +12,23 @@ from forgekit.pipelines.cron import CronExpr
 from forgekit.pipelines.job import JobSpec, RetryPolicy, ScheduleSpec, load_job, load_jobs
 from forgekit.pipelines.runner import run_job, runs_log_path
 from forgekit.pipelines.runs import CellError, PipelineRun, list_pipeline_runs, read_runs
-from forgekit.pipelines.scheduler import Clock, FakeClock, Scheduler, SystemClock
+from forgekit.pipelines.scheduler import (
+    Clock,
+    FakeClock,
+    Scheduler,
+    SystemClock,
+    read_trigger_state,
+)
+from forgekit.pipelines.triggers import (
+    AfterTrigger,
+    WatchTrigger,
+    WebhookTrigger,
+    WhenUpTrigger,
+    notebook_parameters,
+)
 
 __all__ = [
+    "AfterTrigger",
     "CellError",
     "Clock",
     "CronExpr",
@@ -24,10 +39,15 @@ __all__ = [
     "ScheduleSpec",
     "Scheduler",
     "SystemClock",
+    "WatchTrigger",
+    "WebhookTrigger",
+    "WhenUpTrigger",
     "load_job",
     "load_jobs",
     "list_pipeline_runs",
+    "notebook_parameters",
     "read_runs",
+    "read_trigger_state",
     "run_job",
     "runs_log_path",
 ]

@@ -16,6 +16,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from forgekit.core.errors import ConfigError
+from forgekit.pipelines.triggers import (
+    AfterTrigger,
+    WatchTrigger,
+    WebhookTrigger,
+    WhenUpTrigger,
+    as_list,
+)
 
 
 class RetryPolicy(BaseModel):
@@ -88,6 +95,13 @@ class JobSpec(BaseModel):
     timeout_s: float | None = Field(default=3600.0, gt=0)
     retries: RetryPolicy = Field(default_factory=RetryPolicy)
     schedule: ScheduleSpec | None = None
+    # triggers other than time (forgekit.pipelines.triggers); each key: one or a list
+    watch: list[WatchTrigger] = Field(default_factory=list)
+    webhook: list[WebhookTrigger] = Field(default_factory=list)
+    after: list[AfterTrigger] = Field(default_factory=list)
+    when_up: list[WhenUpTrigger] = Field(default_factory=list)
+    # what a trigger that comes while the job runs does (default: the schedule's, or skip)
+    overlap: Literal["skip", "queue"] | None = None
     enabled: bool = True
     # record each run in MLflow: None = when the project's forgekit.yaml enables tracking
     track: bool | None = None
@@ -95,6 +109,20 @@ class JobSpec(BaseModel):
     # where the job was read from (not part of the file)
     source: str | None = Field(default=None, exclude=True)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @field_validator("watch", "webhook", "after", "when_up", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return as_list(value)
+
+    def overlap_policy(self) -> Literal["skip", "queue"]:
+        if self.overlap is not None:
+            return self.overlap
+        return self.schedule.overlap if self.schedule is not None else "skip"
+
+    def has_triggers(self) -> bool:
+        """A schedule or any other trigger: the scheduler has something to do for it."""
+        return bool(self.schedule or self.watch or self.webhook or self.after or self.when_up)
 
     def notebook_path(self) -> Path:
         p = Path(self.notebook)
@@ -157,4 +185,7 @@ def load_jobs(folder: str | Path) -> list[JobSpec]:
             )
         seen[job.name] = str(f)
         jobs.append(job)
+    from forgekit.pipelines.triggers import check_after_graph
+
+    check_after_graph(jobs)
     return sorted(jobs, key=lambda j: j.name)

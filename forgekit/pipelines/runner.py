@@ -109,17 +109,20 @@ def run_job(
     scheduled_for: datetime | None = None,
     interrupt: threading.Event | None = None,
     stopping: threading.Event | None = None,
+    reason: str | None = None,
 ) -> PipelineRun:
     """Execute `job` now, retrying per its policy; every attempt is logged.
 
     Args:
         job: the job (see `load_job`).
         parameters: overrides merged over the job's parameters.
-        trigger: why it runs (`manual`, `schedule`, `missed`, `queued`), recorded.
+        trigger: what started it (`manual`, `schedule`, `missed`, `queued`, `watch`,
+            `webhook`, `after`, `when_up`), recorded.
         scheduled_for: the schedule slot this run serves, recorded.
         interrupt: when set, the running notebook is stopped and the run marked
             `interrupted`.
         stopping: when set, no further retry is started (a running attempt continues).
+        reason: why the trigger fired (changed files, the upstream run, ...), recorded.
 
     Returns:
         The record of the last attempt (also appended to `<output_dir>/runs.jsonl`).
@@ -140,6 +143,7 @@ def run_job(
             run_id=run_id,
             status=status,
             trigger=trigger,
+            reason=reason,
             attempt=attempt,
             scheduled_for=scheduled_for.isoformat() if scheduled_for else None,
             started_at=started.isoformat(),

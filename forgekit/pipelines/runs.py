@@ -12,7 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 RunState = Literal["completed", "failed", "timeout", "interrupted", "skipped"]
-Trigger = Literal["manual", "schedule", "missed", "queued"]
+Trigger = Literal[
+    "manual", "schedule", "missed", "queued", "watch", "webhook", "after", "when_up"
+]
 
 RUNS_LOG = "runs.jsonl"
 
@@ -49,6 +51,7 @@ class PipelineRun(BaseModel):
     run_id: str
     status: RunState
     trigger: Trigger = "manual"
+    reason: str | None = None  # why the trigger fired (changed files, upstream run, ...)
     attempt: int = 1
     scheduled_for: str | None = None
     started_at: str = ""
@@ -139,6 +142,7 @@ def list_pipeline_runs(project: str | Path, limit: int = 200) -> list[dict[str, 
                     "run_id": r.run_id,
                     "status": r.status,
                     "trigger": r.trigger,
+                    "reason": r.reason or "",
                     "started_at": r.started_at,
                     "duration_s": r.duration_s,
                     "error": r.error.describe() if r.error else (r.message or ""),

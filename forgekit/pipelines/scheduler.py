@@ -1,10 +1,19 @@
-"""A foreground scheduler for pipeline jobs with cron (seconds) schedules.
+"""A foreground scheduler for pipeline jobs: cron (seconds) schedules and the other
+triggers (`watch`, `webhook`, `after`, `when_up`; see `forgekit.pipelines.triggers`).
 
-Policies, all per job (`schedule:` in the job file):
+Every trigger ends in `Scheduler.fire`, which hands a *firing* to the scheduler's loop;
+the loop alone starts, queues or skips runs, so the policies below hold for all of them.
+Each firing is noted in `<output_dir>/<job>/triggers.json` (shown by `pipeline list`) and
+the run record carries its trigger and reason.
 
-- **No overlap.** A slot that comes while the job's previous run still runs is skipped
-  (`overlap: skip`, the default; a `skipped` record is logged) or queued
-  (`overlap: queue`: at most one run waits and starts when the running one ends).
+Policies, all per job:
+
+- **No overlap.** A slot (or any trigger's firing) that comes while the job's previous
+  run still runs is skipped (`overlap: skip`, the default; a `skipped` record is logged)
+  or queued
+  (`overlap: queue`: at most one run waits and starts when the running one ends; more
+  firings of the same event trigger join it, their changed paths merged). The job's
+  top-level `overlap:` applies to every trigger; without it, the schedule's.
 - **Missed runs after downtime.** The last slot served is kept in
   `<output_dir>/<job>/schedule.json`. On start, if slots passed while the scheduler was
   down, `missed: run_once` (default) runs the job once at once (trigger `missed`);
@@ -23,11 +32,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from forgekit.pipelines.cron import CronExpr
@@ -84,14 +95,27 @@ Execute = Callable[..., Any]
 
 
 @dataclass
+class Firing:
+    """One reason to run a job: a cron slot or another trigger."""
+
+    trigger: str  # schedule, missed, watch, webhook, after, when_up
+    trigger_id: str  # "schedule", "watch[0]", ...
+    reason: str
+    due: datetime
+    slot: datetime | None = None
+    parameters: dict[str, Any] | None = None
+
+
+@dataclass
 class _JobState:
     job: JobSpec
-    cron: CronExpr
-    next_slot: datetime
+    cron: CronExpr | None
+    next_slot: datetime | None
     thread: threading.Thread | None = None
-    queued: datetime | None = None
+    queued: Firing | None = None
     fired: int = 0
     records: list[Any] = field(default_factory=list)
+    last: dict[str, Any] = field(default_factory=dict)  # trigger id -> last firing
 
     @property
     def running(self) -> bool:
@@ -109,17 +133,46 @@ def _offset(job: JobSpec, slot: datetime) -> float:
     return sched.stagger_s + jitter
 
 
+def trigger_state_file(job: JobSpec) -> Path:
+    """Where the scheduler keeps each trigger's last firing (read by `pipeline list`)."""
+    return job.job_dir() / "triggers.json"
+
+
+def read_trigger_state(job: JobSpec) -> dict[str, Any]:
+    """trigger id -> {at, reason, outcome} of its last firing ({} when none)."""
+    try:
+        data = json.loads(trigger_state_file(job).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _merge(queued: Firing, new: Firing) -> None:
+    """Fold a second firing of the same trigger into the queued one (changed paths add)."""
+    params = dict(queued.parameters or {})
+    for k, v in (new.parameters or {}).items():
+        old = params.get(k)
+        if isinstance(old, list) and isinstance(v, list):
+            params[k] = sorted({*map(str, old), *map(str, v)})
+        else:
+            params[k] = v
+    queued.parameters = params or None
+    queued.reason = f"{queued.reason}; then {new.reason}"
+
+
 class Scheduler:
-    """Runs due jobs until stopped.
+    """Runs due jobs until stopped: cron slots and the other triggers of each job.
 
     Args:
-        jobs: jobs to schedule (those without a schedule or with `enabled: false` are
-            ignored).
+        jobs: jobs to schedule (those with neither a schedule nor a trigger, and those
+            with `enabled: false`, are ignored).
         clock: the time source (default: the system clock).
-        execute: called as `execute(job, trigger=, scheduled_for=, interrupt=, stopping=)`
-            to run a job (default: `forgekit.pipelines.run_job`).
+        execute: called as `execute(job, trigger=, scheduled_for=, interrupt=, stopping=,
+            reason=, parameters=)` to run a job (default: `forgekit.pipelines.run_job`).
         grace_s: how long running jobs may finish after `stop()`.
         inline: run jobs in the scheduler's own thread (tests; no overlap possible).
+        webhook_port: the loopback port of the webhook endpoint (0: any free port; see
+            `webhook_url` after `start()`).
     """
 
     def __init__(
@@ -130,19 +183,27 @@ class Scheduler:
         execute: Execute | None = None,
         grace_s: float = 60.0,
         inline: bool = False,
+        webhook_port: int = 8787,
     ) -> None:
         if execute is None:
             from forgekit.pipelines.runner import run_job as execute
+        from forgekit.pipelines.triggers import check_after_graph
+
         self.clock: Clock = clock or SystemClock()
         self.execute = execute
         self.grace_s = grace_s
         self.inline = inline
-        self.jobs = [j for j in jobs if j.schedule is not None and j.enabled]
+        self.webhook_port = webhook_port
+        check_after_graph(jobs)  # also when the jobs were not read by load_jobs
+        self.jobs = [j for j in jobs if j.has_triggers() and j.enabled]
         self._states: dict[str, _JobState] = {}
+        self._events: list[tuple[str, Firing]] = []
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._interrupt = threading.Event()
         self._lock = threading.Lock()
+        self._sources: list[Any] = []
+        self.webhooks: Any = None
         self.log: list[str] = []  # what the scheduler decided, for the CLI and tests
 
     # ---- bookkeeping ------------------------------------------------------------------
@@ -161,13 +222,21 @@ class Scheduler:
             return None
 
     def _save_last_slot(self, job: JobSpec, slot: datetime) -> None:
-        f = self._state_file(job)
-        f.parent.mkdir(parents=True, exist_ok=True)
-        tmp = f.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"last_slot": slot.isoformat()}))
-        tmp.replace(f)
+        _write_json(self._state_file(job), {"last_slot": slot.isoformat()})
 
-    def _skip_record(self, job: JobSpec, slot: datetime, message: str) -> None:
+    def _note_firing(self, st: _JobState, f: Firing, outcome: str) -> None:
+        st.last[f.trigger_id] = {
+            "at": self.clock.now().isoformat(),
+            "trigger": f.trigger,
+            "reason": f.reason,
+            "outcome": outcome,
+        }
+        try:
+            _write_json(trigger_state_file(st.job), st.last)
+        except OSError as e:
+            self._say(logging.WARNING, f"job {st.job.name}: cannot save trigger state: {e}")
+
+    def _skip_record(self, job: JobSpec, f: Firing, message: str) -> None:
         self._say(logging.WARNING, f"job {job.name}: {message}")
         append_run(
             job.runs_root() / "runs.jsonl",
@@ -175,8 +244,9 @@ class Scheduler:
                 job=job.name,
                 run_id=utc_stamp(self.clock.now()) + "-skipped",
                 status="skipped",
-                trigger="schedule",
-                scheduled_for=slot.isoformat(),
+                trigger=f.trigger,  # type: ignore[arg-type]
+                reason=f.reason,
+                scheduled_for=f.slot.isoformat() if f.slot else None,
                 started_at=self.clock.now().isoformat(),
                 notebook=str(job.notebook_path()),
                 message=message,
@@ -184,21 +254,27 @@ class Scheduler:
         )
 
     # ---- firing -----------------------------------------------------------------------
-    def _due(self, st: _JobState) -> datetime:
+    def _due(self, st: _JobState) -> datetime | None:
+        if st.next_slot is None:
+            return None
         return st.next_slot + timedelta(seconds=_offset(st.job, st.next_slot))
 
-    def _start(self, st: _JobState, slot: datetime, trigger: str) -> None:
+    def _start(self, st: _JobState, f: Firing) -> None:
         st.fired += 1
-        self._say(logging.INFO, f"job {st.job.name}: starting ({trigger}, slot {slot.isoformat()})")
+        when = f" slot {f.slot.isoformat()}" if f.slot else ""
+        self._say(logging.INFO, f"job {st.job.name}: starting ({f.trigger},{when} {f.reason})")
 
         def body() -> None:
+            rec = None
             try:
                 rec = self.execute(
                     st.job,
-                    trigger=trigger,
-                    scheduled_for=slot,
+                    trigger=f.trigger,
+                    scheduled_for=f.slot,
                     interrupt=self._interrupt,
                     stopping=self._stopping,
+                    reason=f.reason,
+                    parameters=f.parameters,
                 )
                 st.records.append(rec)
                 summary = getattr(rec, "summary", None)
@@ -208,6 +284,7 @@ class Scheduler:
             except Exception as e:  # a failing job never stops the scheduler
                 self._say(logging.ERROR, f"job {st.job.name}: crashed: {e!r}")
             finally:
+                self._after(st.job, rec)
                 self._wake.set()
 
         if self.inline:
@@ -216,70 +293,200 @@ class Scheduler:
         st.thread = threading.Thread(target=body, name=f"forgekit-job-{st.job.name}", daemon=True)
         st.thread.start()
 
-    def _fire(self, st: _JobState, slot: datetime, trigger: str = "schedule") -> None:
-        self._save_last_slot(st.job, slot)
-        if not st.running:
-            self._start(st, slot, trigger)
+    def _after(self, job: JobSpec, rec: Any) -> None:
+        """Fire the `after` triggers that wait on `job` (a crash counts as failed)."""
+        status = getattr(rec, "status", None) or ("failed" if rec is None else "completed")
+        run_id = getattr(rec, "run_id", "")
+        for down in self.jobs:
+            for i, t in enumerate(down.after):
+                if t.job == job.name and t.matches(status):
+                    self.fire(
+                        down.name,
+                        f"after[{i}]",
+                        "after",
+                        f"{job.name} run {run_id} {status}".replace("  ", " "),
+                        jitter_s=t.jitter_s,
+                    )
+
+    def _dispatch(self, st: _JobState, f: Firing) -> None:
+        """Start a firing now, queue it or skip it, per the job's overlap policy."""
+        if f.slot is not None and f.trigger in ("schedule", "missed"):
+            self._save_last_slot(st.job, f.slot)
+        if self._stopping.is_set():
+            self._say(logging.INFO, f"job {st.job.name}: {f.trigger} dropped: stopping")
             return
-        if st.job.schedule is not None and st.job.schedule.overlap == "queue":
+        if not st.running:
+            self._note_firing(st, f, "started")
+            self._start(st, f)
+            return
+        what = f"slot {f.slot.isoformat()}" if f.slot else f"{f.trigger} ({f.reason})"
+        if st.job.overlap_policy() == "queue":
             if st.queued is None:
-                st.queued = slot
-                self._say(
-                    logging.INFO,
-                    f"job {st.job.name}: still running; slot {slot.isoformat()} queued",
-                )
+                st.queued = f
+                self._note_firing(st, f, "queued")
+                self._say(logging.INFO, f"job {st.job.name}: still running; {what} queued")
                 return
+            if st.queued.trigger_id == f.trigger_id and f.slot is None:
+                _merge(st.queued, f)
+                self._note_firing(st, f, "queued")
+                self._say(logging.INFO, f"job {st.job.name}: still running; {what} joined the "
+                          "queued run")
+                return
+            self._note_firing(st, f, "skipped")
             self._skip_record(
-                st.job,
-                slot,
-                f"still running and a run is already queued; slot {slot.isoformat()} skipped",
+                st.job, f, f"still running and a run is already queued; {what} skipped"
             )
             return
+        self._note_firing(st, f, "skipped")
         self._skip_record(
-            st.job,
-            slot,
-            f"previous run still running; slot {slot.isoformat()} skipped (overlap: skip)",
+            st.job, f, f"previous run still running; {what} skipped (overlap: skip)"
         )
+
+    def fire(
+        self,
+        job: str,
+        trigger_id: str,
+        trigger: str,
+        reason: str,
+        parameters: dict[str, Any] | None = None,
+        jitter_s: float = 0.0,
+    ) -> None:
+        """Ask for a run of `job` (thread-safe): the scheduler's loop starts, queues or
+        skips it after a random delay in [0, jitter_s)."""
+        delay = random.uniform(0, jitter_s) if jitter_s else 0.0
+        f = Firing(
+            trigger=trigger,
+            trigger_id=trigger_id,
+            reason=reason,
+            due=self.clock.now() + timedelta(seconds=delay),
+            parameters=parameters,
+        )
+        if delay:
+            self._say(logging.INFO, f"job {job}: {trigger} fired; starts in {delay:.1f}s (jitter)")
+        with self._lock:
+            self._events.append((job, f))
+        self._wake.set()
 
     # ---- the loop ---------------------------------------------------------------------
     def start(self) -> None:
-        """Compute each job's next slot and apply the missed-run policy."""
+        """Compute each job's next slot, apply the missed-run policy and start the
+        watchers, health checks and webhook endpoint of the other triggers."""
         now = self.clock.now()
         for job in self.jobs:
-            assert job.schedule is not None
-            cron = CronExpr.parse(job.schedule.cron)
-            st = _JobState(job, cron, cron.next_after(now, job.schedule.timezone))
+            cron = CronExpr.parse(job.schedule.cron) if job.schedule else None
+            nxt = cron.next_after(now, job.schedule.timezone) if cron and job.schedule else None
+            st = _JobState(job, cron, nxt, last=read_trigger_state(job))
             self._states[job.name] = st
+            if cron is None or job.schedule is None:
+                continue
             last = self._load_last_slot(job)
             if last is None:
                 continue
             first_missed = cron.next_after(last, job.schedule.timezone)
             if first_missed > now:
                 continue
+            f = Firing("missed", "schedule", f"slots missed since {last.isoformat()}", now,
+                       slot=first_missed)
             if job.schedule.missed == "run_once":
                 self._say(
                     logging.INFO,
                     f"job {job.name}: slots missed since {last.isoformat()}; running once now",
                 )
-                self._fire(st, first_missed, trigger="missed")
+                self._dispatch(st, f)
             else:
                 self._skip_record(
                     job,
-                    first_missed,
+                    f,
                     f"slots missed since {last.isoformat()} while down; skipped (missed: skip)",
                 )
                 self._save_last_slot(job, now)
+        self._start_sources()
+
+    def _start_sources(self) -> None:
+        from forgekit.pipelines.triggers import job_triggers
+
+        hooks = []
+        try:
+            for job in self.jobs:
+                for tid, t in job_triggers(job):
+                    kind = tid.split("[")[0]
+                    if kind == "watch":
+                        from forgekit.pipelines.watchers import FileWatch
+
+                        self._sources.append(FileWatch(job, tid, t, self.fire, self._closing))
+                    elif kind == "when_up":
+                        from forgekit.pipelines.watchers import HealthWatch
+
+                        self._sources.append(HealthWatch(job, tid, t, self.fire, self._closing))
+                    elif kind == "webhook":
+                        hooks.append((job, tid, t))
+            if hooks:
+                from forgekit.pipelines.webhook import WebhookServer
+
+                self.webhooks = WebhookServer(
+                    hooks,
+                    port=self.webhook_port,
+                    on_post=lambda j, tid, why, p, jit: self.fire(j, tid, "webhook", why, p, jit),
+                    stopping=self._stopping,
+                )
+        except Exception:
+            self._close_sources()
+            raise
+        for src in self._sources:
+            src.start()
+        for src in self._sources:
+            ready = getattr(src, "ready", None)
+            if ready is not None and not ready.wait(10):
+                self._say(logging.WARNING, f"job {src.job.name}: watcher slow to start")
+        if self.webhooks is not None:
+            self.webhooks.start()
+            self._say(logging.INFO, f"webhooks on {self.webhooks.url} "
+                      f"({', '.join(sorted(self.webhooks.routes))})")
+
+    @property
+    def _closing(self) -> threading.Event:
+        return self._stopping
+
+    @property
+    def webhook_url(self) -> str | None:
+        """`http://127.0.0.1:<port>` once started, when a job has a webhook."""
+        return self.webhooks.url if self.webhooks is not None else None
+
+    def _close_sources(self) -> None:
+        self._stopping.set()  # watchers and health checks stop on it
+        if self.webhooks is not None:
+            self.webhooks.close()
+        for src in self._sources:
+            if src.thread.is_alive():
+                src.thread.join(5)
 
     def tick(self) -> None:
-        """Start queued runs whose job is free, then fire every job whose slot is due."""
+        """Start queued runs whose job is free, then the due firings of every trigger."""
         now = self.clock.now()
+        with self._lock:
+            due = [(j, f) for j, f in self._events if f.due <= now]
+            self._events = [(j, f) for j, f in self._events if f.due > now]
         for st in self._states.values():
-            tz = st.job.schedule.timezone if st.job.schedule else "UTC"
             if st.queued is not None and not st.running and not self._stopping.is_set():
-                slot, st.queued = st.queued, None
-                self._start(st, slot, "queued")
+                f, st.queued = st.queued, None
+                self._start(
+                    st,
+                    Firing("queued", f.trigger_id, f"{f.trigger}: {f.reason} (queued behind "
+                           "the previous run)", now, slot=f.slot, parameters=f.parameters),
+                )
+        for name, f in due:
+            st = self._states.get(name)
+            if st is None:
+                self._say(logging.WARNING, f"{f.trigger} for unknown or disabled job {name!r} "
+                          "ignored")
+                continue
+            self._dispatch(st, f)
+        for st in self._states.values():
+            if st.cron is None or st.next_slot is None:
+                continue
+            tz = st.job.schedule.timezone if st.job.schedule else "UTC"
             passed = []
-            while self._due(st) <= now:
+            while (d := self._due(st)) is not None and d <= now:
                 passed.append(st.next_slot)
                 st.next_slot = st.cron.next_after(st.next_slot, tz)
             if passed:
@@ -289,10 +496,15 @@ class Scheduler:
                         f"job {st.job.name}: scheduler was late; "
                         f"{len(passed) - 1} slot(s) folded into one run",
                     )
-                self._fire(st, passed[-1])
+                slot = passed[-1]
+                self._dispatch(
+                    st, Firing("schedule", "schedule", f"cron {st.cron.text} slot", now, slot=slot)
+                )
 
     def next_wake(self) -> datetime | None:
-        dues = [self._due(st) for st in self._states.values()]
+        dues = [d for st in self._states.values() if (d := self._due(st)) is not None]
+        with self._lock:
+            dues += [f.due for _, f in self._events]
         return min(dues) if dues else None
 
     def run(self, *, until: datetime | None = None) -> None:
@@ -324,8 +536,13 @@ class Scheduler:
         self.stop()
 
     def drain(self) -> None:
-        """Wait up to `grace_s` for running jobs, then interrupt them."""
+        """Stop the triggers, wait up to `grace_s` for running jobs, then interrupt them."""
+        self._close_sources()
         deadline = time.monotonic() + self.grace_s
+        with self._lock:
+            if self._events:
+                self._say(logging.INFO, f"{len(self._events)} pending firing(s) dropped at stop")
+            self._events = []
         for st in self._states.values():
             if st.queued is not None:
                 self._say(logging.INFO, f"job {st.job.name}: queued run dropped at stop")
@@ -345,3 +562,10 @@ class Scheduler:
     def fired(self, job: str) -> int:
         """How many runs of `job` were started."""
         return self._states[job].fired
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    tmp.replace(path)

@@ -37,7 +37,7 @@ class Recorder:
         self.started = threading.Event()
         self.block = block
 
-    def __call__(self, job, *, trigger, scheduled_for, interrupt, stopping):
+    def __call__(self, job, *, trigger, scheduled_for, interrupt, stopping, **kw):
         self.calls.append((job.name, trigger, scheduled_for))
         self.started.set()
         if self.block:
