@@ -33,6 +33,43 @@ def run_index(args: argparse.Namespace) -> int:
     )
     if rep.pii_hits:
         print("pii filtered: " + ", ".join(f"{k}={v}" for k, v in sorted(rep.pii_hits.items())))
+    if args.watch:
+        return _watch(idx, args.debounce)
+    return 0
+
+
+def _watch(idx, debounce_s: float) -> int:
+    """Follow the folder until SIGTERM/Ctrl-C; one line per update or error."""
+    import signal
+    import sys
+    import time
+
+    from forgekit.rag.watch import IndexWatcher, describe_update
+
+    def stamp() -> str:
+        return time.strftime("%H:%M:%S")
+
+    w = IndexWatcher(
+        idx,
+        debounce_s=debounce_s,
+        on_update=lambda r: print(
+            f"{stamp()} index {idx.name!r}: {describe_update(r)}; {len(idx)} chunks", flush=True
+        ),
+        on_error=lambda e: print(
+            f"{stamp()} forgekit: index {idx.name!r}: update failed (watch goes on): {e}",
+            file=sys.stderr,
+            flush=True,
+        ),
+    )
+
+    def on_signal(signum: int, frame: object) -> None:
+        w.stop_event.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"watching {idx.root} (debounce {debounce_s:g}s); Ctrl-C to stop", flush=True)
+    w.run()
+    print(f"stopped watching; {w.updates} update(s), {w.errors} error(s)", flush=True)
     return 0
 
 
@@ -106,6 +143,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--no-keywords", action="store_true", help="skip KeyBERT keywords")
     q.add_argument("--chunk-size", type=int, default=None)
     q.add_argument("--overlap", type=int, default=40)
+    q.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep the index current as files change (until SIGTERM/Ctrl-C)",
+    )
+    q.add_argument(
+        "--debounce", type=float, default=1.0, help="with --watch: seconds of quiet per update"
+    )
     q.set_defaults(func=run_index)
 
     q = rsub.add_parser("search", help="search an index")

@@ -60,6 +60,7 @@ def watch_changes(
     stop: threading.Event,
     accept: Callable[[str], bool] | None = None,
     ready: threading.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> Iterator[ChangeBatch]:
     """Yield a `ChangeBatch` each time changes under `paths` settle for `debounce_s`.
 
@@ -71,6 +72,8 @@ def watch_changes(
             which drops `.git`, `__pycache__`, editor swap files and the like, applies
             first).
         ready: set once the watcher is installed (changes before that are not seen).
+        on_ready: called once the watcher is installed, before any batch (changes made
+            while it runs come in the first batch): the place for a catch-up pass.
     """
     from watchfiles import Change, DefaultFilter, watch
 
@@ -93,6 +96,9 @@ def watch_changes(
         yield_on_timeout=True,
         raise_interrupt=False,
     ):
+        if on_ready is not None:
+            on_ready()
+            on_ready = None
         if ready is not None:
             ready.set()
         now = time.monotonic()

@@ -679,6 +679,31 @@ class Index:
         if self.config.keywords.enabled:
             tbl.create_index("keywords_text", config=lancedb.index.FTS(), replace=True)
 
+    def watch(
+        self,
+        debounce_s: float = 1.0,
+        *,
+        background: bool = False,
+        on_update: Any = None,
+        on_error: Any = None,
+    ) -> Any:
+        """Keep this folder's index current as files change (see `forgekit.rag.watch`).
+
+        Catches up first, then runs `update()` after each debounced burst of changes;
+        errors are reported and the watch goes on. Blocks until Ctrl-C, or with
+        `background=True` returns the running `IndexWatcher` (call `.stop()`).
+        """
+        from forgekit.rag.watch import IndexWatcher
+
+        w = IndexWatcher(self, debounce_s=debounce_s, on_update=on_update, on_error=on_error)
+        if background:
+            return w.start()
+        try:
+            w.run()
+        except KeyboardInterrupt:
+            w.stop_event.set()
+        return w
+
     def optimize(self, *, ann: bool | None = None) -> None:
         """Compact the table; with `ann` (default: when over 50,000 chunks) build an
         IVF-PQ vector index so large indexes answer in milliseconds."""
