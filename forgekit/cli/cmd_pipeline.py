@@ -50,7 +50,7 @@ def list_jobs(args: argparse.Namespace) -> int:
     if not jobs:
         print(f"no jobs in {args.pipelines}")
         return 0
-    print(f"{'job':20} {'trigger':44} {'last firing':28} notebook / last run")
+    table: list[tuple[str, str, str, str, str]] = []  # job, trigger, when, tail, why
     for job in jobs:
         runs = [r for r in read_runs(runs_log_path(job), job.name) if r.status != "skipped"]
         last = f"{runs[-1].status} {runs[-1].started_at[:19]}" if runs else "-"
@@ -62,15 +62,18 @@ def list_jobs(args: argparse.Namespace) -> int:
         if not rows:
             rows.append(("- (manual only)", ""))
         for i, (text, tid) in enumerate(rows):
-            if i == 0 and not job.enabled:
-                text += " (disabled)"
             f = fired.get(tid) if tid else None
             when = f"{f['at'][:19]} {f.get('outcome', '')}" if f else "-"
+            name = (job.name + ("" if job.enabled else " (off)")) if i == 0 else ""
             tail = f"{job.notebook}  [last run: {last}]" if i == 0 else ""
-            name = job.name if i == 0 else ""
-            print(f"{name:20} {text[:44]:44} {when:28} {tail}".rstrip())
-            if f and f.get("reason"):
-                print(f"{'':20}   why: {f['reason'][:100]}")
+            table.append((name, text, when, tail, (f or {}).get("reason", "")))
+    w_job = max(20, *(len(r[0]) for r in table))
+    w_trig = min(60, max(24, *(len(r[1]) for r in table)))
+    print(f"{'job':{w_job}} {'trigger':{w_trig}} {'last firing':28} notebook / last run")
+    for name, text, when, tail, why in table:
+        print(f"{name:{w_job}} {text[:w_trig]:{w_trig}} {when:28} {tail}".rstrip())
+        if why:
+            print(f"{'':{w_job}}   why: {why[:100]}")
     return 0
 
 
