@@ -67,8 +67,10 @@ def _watch(idx, debounce_s: float) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    w.start()  # installs the watcher, then catches up with changes made meanwhile
     print(f"watching {idx.root} (debounce {debounce_s:g}s); Ctrl-C to stop", flush=True)
-    w.run()
+    while w.thread is not None and w.thread.is_alive():
+        w.thread.join(0.5)  # signals are handled between joins
     print(f"stopped watching; {w.updates} update(s), {w.errors} error(s)", flush=True)
     return 0
 

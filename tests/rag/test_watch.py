@@ -53,14 +53,16 @@ def test_watched_index_follows_adds_edits_deletes_and_reports_errors(
         assert len(reports) == 1 and not reports[0].changed  # the catch-up found nothing
         new = docs_dir / "guide" / "replay.md"
         new.write_text("# Replay\n\nReplay re-runs a recorded trajectory with zero model calls.\n")
-        wait_for(lambda: "guide/replay.md" in idx.sources(), what="the add")
-        assert reports[-1].added == ["guide/replay.md"]
+        # each report comes once its update is complete (checkpoint and full-text index)
+        wait_for(lambda: any(r.added == ["guide/replay.md"] for r in reports), what="the add")
+        assert "guide/replay.md" in idx.sources()
         assert idx.search("re-runs a recorded trajectory", k=1)[0].source == "guide/replay.md"
 
         edited = b"# Install\n\nInstall forgekit with uv: uv pip install forgekit.\n"
         (docs_dir / "guide" / "install.md").write_bytes(edited)
-        wait_for(lambda: idx.sources()["guide/install.md"] == content_hash(edited),
+        wait_for(lambda: any(r.updated == ["guide/install.md"] for r in reports),
                  what="the edit")
+        assert idx.sources()["guide/install.md"] == content_hash(edited)
         texts = [c["text"] for c in idx.chunks() if c["source"] == "guide/install.md"]
         assert any("uv pip install" in t for t in texts)
         assert not any("Offline" in t for t in texts)  # the old section is gone
@@ -70,8 +72,9 @@ def test_watched_index_follows_adds_edits_deletes_and_reports_errors(
         wait_for(lambda: len(errors) == 1, what="the reported error")
         assert "notes.txt" in idx.sources()  # the failed update changed nothing
         (docs_dir / "tool.py").unlink()  # the next change retries: both deletes land
-        wait_for(lambda: "tool.py" not in idx.sources(), what="the deletes")
-        assert "notes.txt" not in idx.sources()
+        wait_for(lambda: any(r.removed for r in reports), what="the deletes")
+        assert reports[-1].removed == ["notes.txt", "tool.py"]
+        assert "notes.txt" not in idx.sources() and "tool.py" not in idx.sources()
         assert {c["source"] for c in idx.chunks()} == {
             "guide/install.md", "guide/search.md", "guide/replay.md"
         }
@@ -194,4 +197,5 @@ def test_cli_rag_index_watch_follows_and_stops_on_sigterm(docs_dir: Path, tmp_pa
             proc.kill()
             proc.wait()
     out = "".join(lines)
+    # the catch-up at start (nothing changed), then the one for new.md
     assert "stopped watching; 2 update(s), 0 error(s)" in out, out
