@@ -233,9 +233,13 @@ async def acontinue_run(
     lineage_tags = {"resumed_from" if mode == "resume" else "forked_from": run_id}
     if step is not None:
         lineage_tags["fork_step"] = str(step)
+    try:
+        solver_config = config_of(solver)
+    except Exception as e:  # noqa: BLE001 - a solver defined in a notebook cell
+        solver_config = {"type": "unrecorded", "class": type(solver).__qualname__, "why": str(e)}
     rec = Recorder.start(
         runs_dir, solver=getattr(solver, "name", type(solver).__name__),
-        config=config_of(solver), models=[model or ""],
+        config=solver_config, models=[model or ""],
         sample_id=sample.id, tags={**lineage_tags, **(tags or {})},
     )
     ctx = RunContext(gateway=gateway, sink=rec, sample=sample,
