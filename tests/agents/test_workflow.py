@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from forgekit.agents.checks import Checks
@@ -214,3 +215,21 @@ def test_workflow_is_evaluated_beside_an_agent_with_a_paired_comparison(tmp_path
     assert results.per_sample("m", "workflow") == {"t0": 1.0, "t1": 1.0, "t2": 1.0}
     row = results.compare(("m", "agent")).row(0, named=True)
     assert row["solver"] == "workflow" and row["n"] == 3 and row["diff"] == 1.0
+
+
+def test_checks_run_in_the_os_sandbox(tmp_path: Path):
+    """A review command cannot write outside the workspace (real bubblewrap sandbox)."""
+    import asyncio
+
+    from forgekit.agents.checks import run_check
+    from forgekit.core.sandbox import sandbox_status
+
+    if not sandbox_status().available:
+        pytest.skip("no bubblewrap on this machine")
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    code, out = asyncio.run(run_check(f"echo ok > inside.txt && echo x > {outside}/leak.txt",
+                                      ws, 30))
+    assert code != 0 and (ws / "inside.txt").read_text() == "ok\n"
+    assert not (outside / "leak.txt").exists()
