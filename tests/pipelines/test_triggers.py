@@ -240,6 +240,13 @@ def test_webhook_without_its_secret_variable_fails_at_start(proj: Path, monkeypa
         Scheduler([job], execute=Recorder(), webhook_port=0).start()
 
 
+def test_a_missing_watched_folder_fails_at_start_naming_it(proj: Path) -> None:
+    job = load_job(_write(proj, "w", "watch: {paths: [no-such-dir]}\n"))
+    with pytest.raises(ConfigError, match="watched path not found: .*no-such-dir") as e:
+        Scheduler([job], execute=Recorder()).start()
+    assert e.value.key == "watch.paths[0]" and e.value.file.endswith("w.yaml")
+
+
 @pytest.mark.parametrize("upstream,expected", [("completed", ["a", "b", "any"]),
                                                ("failed", ["a", "c", "any"])])
 def test_after_chain_follows_the_upstream_status(

@@ -85,6 +85,15 @@ def test_watched_index_follows_adds_edits_deletes_and_reports_errors(
     assert len(ids) == len(set(ids))
 
 
+def test_only_a_folder_index_can_be_watched(tmp_path) -> None:
+    from forgekit.core.errors import ConfigError
+
+    idx = Index(["one text"], name="docs", project_dir=tmp_path, embedder=SlowHashEmbedder(),
+                keywords={"enabled": False})
+    with pytest.raises(ConfigError, match="only a folder"):
+        idx.watch(background=True)
+
+
 CHILD = textwrap.dedent(
     """
     import sys
