@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "Debate": "forgekit.quality",
     # evals
     "evaluate": "forgekit.evals",
+    "plan": "forgekit.evals",
     "load_suite": "forgekit.evals",
     "EvalResults": "forgekit.evals",
     "PromptSolver": "forgekit.evals",

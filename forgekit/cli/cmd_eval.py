@@ -87,6 +87,12 @@ def main_job(
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        from forgekit.evals import plan
+
+        p = plan(args.suite, models=args.model or None, limit=args.limit, out_dir=args.out)
+        print(p)
+        return 1 if p.within_budget is False else 0
     results = run_suite(
         args.suite,
         models=args.model or None,
@@ -118,4 +124,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="results directory (default: .forgekit/evals/<name>-<hash>)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (cells, samples, calls, projected tokens and cost, whether "
+        "the budget covers it) and exit without calling a model",
+    )
     p.set_defaults(func=run)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -55,8 +55,20 @@ class AliasConfig(BaseModel):
     timeout_s: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=3, ge=0)
     concurrency: int | None = Field(default=None, ge=1)
+    # set: the limit adapts (AIMD) between min_concurrency and this, starting at
+    # `concurrency` (default: a quarter of it); it halves on 429/503/Retry-After
+    max_concurrency: int | None = Field(default=None, ge=1)
+    min_concurrency: int = Field(default=1, ge=1)
     # False for models without native function calling: agents use the text fallback
     supports_tools: bool = True
+    # how calls travel: "direct" speaks the OpenAI wire format over aiohttp (~20x less CPU
+    # a call than litellm), "litellm" goes through litellm, "auto" picks direct for
+    # OpenAI-compatible servers with an api_base (vLLM, llama.cpp, Ollama, LM Studio)
+    transport: Literal["auto", "direct", "litellm"] = "auto"
+    # whether the endpoint enforces a JSON-schema response_format (judges then ask for
+    # their verdict in JSON); None: yes for OpenAI-compatible servers (llama.cpp and vLLM
+    # enforce it by grammar), else what litellm knows of the model
+    response_schema: bool | None = None
 
     @field_validator("api_key_env")
     @classmethod

@@ -1,6 +1,7 @@
 """forgekit.evals: task sets, scorers, suites, the resumable batch runner, results,
 comparisons with confidence intervals, and reports."""
 
+from forgekit.evals.plan import Plan, plan
 from forgekit.evals.results import EvalResults, query_evals
 from forgekit.evals.runner import Runner, aevaluate, evaluate, sample_seed
 from forgekit.evals.scorers import BoundScorer, build_scorer, registered_scorers, scorer
@@ -12,6 +13,7 @@ from forgekit.evals.tasksets import load_samples
 __all__ = [
     "BoundScorer",
     "EvalResults",
+    "Plan",
     "PromptSolver",
     "Runner",
     "Suite",
@@ -25,6 +27,7 @@ __all__ = [
     "mean_se",
     "paired_test",
     "pass_at_k",
+    "plan",
     "query_evals",
     "register_solver",
     "registered_scorers",

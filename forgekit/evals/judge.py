@@ -9,6 +9,7 @@ from typing import Any
 
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.evals.scorer_registry import scorer
+from forgekit.quality.verdicts import STRUCTURED_NOTE, grade_format, json_field, supports_schema
 
 DEFAULT_RUBRIC = (
     "The answer is correct if it states the same fact as the reference answer; "
@@ -61,8 +62,13 @@ async def judge(
         answer=answer.text,
         rubric=rubric,
     )
-    resp = await ctx.complete(prompt, model=model, max_tokens=max_tokens, temperature=0.0)
-    value = parse_grade(resp.text)
+    params: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.0}
+    if supports_schema(ctx, model):  # the endpoint enforces the shape: any model answers
+        prompt += STRUCTURED_NOTE.format(shape='{"grade": "C" | "I", "reason": "<one sentence>"}')
+        params["response_format"] = grade_format()
+    resp = await ctx.complete(prompt, model=model, **params)
+    grade = json_field(resp.text, "grade")
+    value = _VALUES[grade] if grade in _VALUES else parse_grade(resp.text)
     meta = {
         "judge_model": resp.alias or model,
         "judge_cost_usd": resp.cost_usd,
@@ -74,11 +80,13 @@ async def judge(
             scorer="judge",
             value=None,
             answer=answer.text,
-            error="judge reply could not be parsed (no 'GRADE: C|I' line)",
+            error="judge reply could not be parsed (no JSON grade, no 'GRADE: C|I' line)",
             explanation=resp.text[:500],
             metadata=meta,
         )
-    reason = resp.text.strip().splitlines()[0][:300] if resp.text.strip() else ""
+    reason = json_field(resp.text, "reason")
+    if not isinstance(reason, str):
+        reason = resp.text.strip().splitlines()[0][:300] if resp.text.strip() else ""
     return Score(
         scorer="judge",
         value=value,

@@ -62,6 +62,7 @@ class _Live:
     cost_usd: float = 0.0
     tokens: int = 0
     bar: Any = None
+    limits: Any = None  # () -> {alias: snapshot}: the gateway's adaptive concurrency
 
     def update(self, rec: dict[str, Any]) -> None:
         self.done += 1
@@ -74,8 +75,12 @@ class _Live:
         self.tokens += rec["input_tokens"] + rec["output_tokens"]
         if self.bar is not None:
             acc = self.score_sum / self.scored if self.scored else 0.0
+            extra = ""
+            if self.limits is not None:
+                extra = "".join(f" {a}<={s['current']}" for a, s in self.limits().items())
             self.bar.set_postfix_str(
-                f"acc={acc:.3f} cost=${self.cost_usd:.4f} errors={self.errors}", refresh=False
+                f"acc={acc:.3f} cost=${self.cost_usd:.4f} errors={self.errors}{extra}",
+                refresh=False,
             )
             self.bar.update(1)
 
@@ -170,13 +175,14 @@ class Runner:
                 file=self.suite.source,
             )
 
-    def _write_config(self) -> None:
+    def _write_config(self, **extra: Any) -> None:
         meta = {
             "eval_id": self.eval_id,
             "suite_hash": self.hash,
             "suite": self.suite.model_dump(mode="json"),
             "source": self.suite.source,
             "samples": len(self.samples),
+            **extra,
         }
         path = self.out_dir / "suite.json"
         tmp = path.with_suffix(".json.tmp")
@@ -199,6 +205,8 @@ class Runner:
         todo = [g for g in self.grid() if (g[0], g[1].name, g[3].id, g[4]) not in finished]
         live = _Live(total=len(todo))
         live.bar = _progress_bar(len(todo), self.suite.name, self.progress and bool(todo))
+        limits = getattr(self.gateway, "concurrency", None)
+        live.limits = limits if callable(limits) else None
         sems = {m: asyncio.Semaphore(self.suite.concurrency) for m in self.suite.models}
         new: dict[tuple, dict[str, Any]] = {}
 
@@ -217,6 +225,8 @@ class Runner:
             self.log.close()
             if live.bar is not None:
                 live.bar.close()
+            if live.limits is not None and live.limits():
+                self._write_config(concurrency=live.limits())  # what AIMD settled on
         records = []
         for model, solver, _i, sample, epoch in self.grid():
             key = (model, solver.name, sample.id, epoch)

@@ -1,4 +1,5 @@
-"""forgekit.models: the gateway over litellm (aliases, local server, budgets, cache, retries).
+"""forgekit.models: the gateway over litellm and a lean OpenAI-compatible source (aliases,
+local server, budgets, cache, retries, adaptive concurrency).
 
 Importing this package is cheap: litellm and llama.cpp load on the first real call.
 """
@@ -6,6 +7,8 @@ Importing this package is cheap: litellm and llama.cpp load on the first real ca
 from forgekit.models.budget import Budget
 from forgekit.models.cache import ResponseCache, cache_key
 from forgekit.models.circuit import CircuitBreaker
+from forgekit.models.concurrency import AdaptiveLimit
+from forgekit.models.direct import DirectSource
 from forgekit.models.gateway import Gateway
 from forgekit.models.local_server import LocalServer
 from forgekit.models.model import Model, default_gateway
@@ -18,10 +21,12 @@ from forgekit.models.sources import (
 )
 
 __all__ = [
+    "AdaptiveLimit",
     "Budget",
     "CircuitBreaker",
     "CompletionRequest",
     "CompletionSource",
+    "DirectSource",
     "Gateway",
     "LiteLLMSource",
     "LocalServer",

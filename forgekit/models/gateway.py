@@ -21,7 +21,13 @@ from typing import Any
 
 from forgekit.core.config import AliasConfig, ProjectConfig, load_config
 from forgekit.core.context import EventSink
-from forgekit.core.errors import BudgetExceeded, ForgekitError, ModelError, ModelUnavailable
+from forgekit.core.errors import (
+    BudgetExceeded,
+    ConfigError,
+    ForgekitError,
+    ModelError,
+    ModelUnavailable,
+)
 from forgekit.core.events import ModelCall
 from forgekit.core.messages import Message, ModelResponse, as_messages
 from forgekit.core.redact import redact, redact_text, register_secret_env, secret_values
@@ -29,6 +35,14 @@ from forgekit.core.sync import run_sync
 from forgekit.models.budget import Budget, Reservation
 from forgekit.models.cache import ResponseCache, cache_key
 from forgekit.models.circuit import CircuitBreaker
+from forgekit.models.concurrency import OVERLOAD_STATUS, AdaptiveLimit
+from forgekit.models.direct import (
+    OPENAI_COMPATIBLE,
+    DirectSource,
+    llama_cpp_response_format,
+    provider_of,
+    uses_direct,
+)
 from forgekit.models.local_server import DUMMY_KEY, LocalServer, shared_server
 from forgekit.models.pricing import cost_of, count_prompt_tokens, rates_for, tell_litellm_price
 from forgekit.models.retry import RetryPolicy, classify
@@ -52,7 +66,9 @@ def _is_model_failure(exc: BaseException) -> bool:
     if getattr(exc, "status_code", None) is not None:
         return True
     mod = type(exc).__module__
-    return mod.startswith(("litellm", "openai", "httpx", "aiohttp", "httpcore")) or isinstance(
+    return mod.startswith(
+        ("litellm", "openai", "httpx", "aiohttp", "httpcore", "forgekit.models.direct")
+    ) or isinstance(
         exc, (TimeoutError, ConnectionError)
     )
 
@@ -90,7 +106,10 @@ class Gateway:
 
     Args:
         config: the project config (default: `load_config()`).
-        source: where requests are answered (default: litellm, the real road).
+        source: where requests are answered. Default: the real road, per alias —
+            `DirectSource` (the OpenAI wire format over aiohttp) for OpenAI-compatible
+            servers with an api_base (or ``transport: direct``), litellm for the rest.
+            A source given here answers every alias.
         cache: a ResponseCache, or True/False to force caching on/off. By default the
             cache (``config.cache``) is used with the litellm source only: scripted and
             replay sources answer deterministically anyway.
@@ -111,6 +130,9 @@ class Gateway:
         register_secret_env(*(a.api_key_env for a in self.config.models.aliases.values()
                               if a.api_key_env))  # fmt: skip
         self.source: CompletionSource = source or LiteLLMSource()
+        # with the default source, OpenAI-compatible aliases take the lean road
+        self._auto = source is None
+        self._direct: DirectSource | None = None
         self._real = bool(getattr(self.source, "needs_endpoint", False))
         if isinstance(cache, ResponseCache):
             self.cache = cache
@@ -124,6 +146,7 @@ class Gateway:
         )
         self._local: LocalServer | None = None
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._limits: dict[str, AdaptiveLimit] = {}  # AIMD per alias (max_concurrency)
         # the longest reply seen per alias: the output estimate of calls without max_tokens
         self._longest_reply: dict[str, int] = {}
         self.calls = 0
@@ -160,7 +183,44 @@ class Gateway:
                 raise ModelUnavailable("this gateway is closed", alias="local")
             return await self.local_server().aensure_started(), DUMMY_KEY
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
+        if key is None and cfg.api_base and provider_of(cfg.model) in OPENAI_COMPATIBLE:
+            # a keyless local server (vLLM, llama.cpp, Ollama): litellm refuses an
+            # openai/ model without a key, so give it what it would find, or a placeholder
+            key = os.environ.get("OPENAI_API_KEY") if provider_of(cfg.model) == "openai" else None
+            key = key or DUMMY_KEY
         return cfg.api_base, key
+
+    def source_for(self, cfg: AliasConfig, alias: str = "") -> CompletionSource:
+        """The source that answers an alias: the one given to the gateway, else the lean
+        direct source for OpenAI-compatible servers, else litellm."""
+        if not self._auto or not uses_direct(cfg):
+            return self.source
+        if not cfg.api_base and not cfg.embedded:
+            raise ConfigError(
+                f"alias {alias!r} uses transport: direct but has no api_base (model "
+                f"{cfg.model!r}); give it the server's api_base, or use transport: litellm",
+                file=self.config.source, key=f"models.aliases.{alias}.transport",
+            )
+        if self._direct is None:
+            self._direct = DirectSource()
+        return self._direct
+
+    def supports_response_schema(self, model: str | None = None) -> bool:
+        """Whether calls to an alias (default: the default route) may carry a JSON-schema
+        `response_format` that the endpoint enforces: the alias's `response_schema`, else
+        True on the direct road (llama.cpp, vLLM and LM Studio enforce it by grammar),
+        else litellm's knowledge of the model."""
+        cfg = self.config.alias(self.resolve(model))
+        if cfg.response_schema is not None:
+            return cfg.response_schema
+        if uses_direct(cfg):
+            return True
+        try:
+            from forgekit.models.pricing import litellm_module
+
+            return bool(litellm_module().supports_response_schema(model=cfg.model))
+        except Exception:
+            return False
 
     def price(self, alias: str, response: ModelResponse) -> float:
         """USD cost of a response under the alias's pricing."""
@@ -175,6 +235,22 @@ class Gateway:
         if sem is None:
             sem = per_loop[alias] = asyncio.Semaphore(limit)
         return sem
+
+    def _adaptive(self, alias: str, cfg: AliasConfig) -> AdaptiveLimit:
+        limiter = self._limits.get(alias)
+        if limiter is None:
+            ceiling = cfg.max_concurrency or 1
+            limiter = self._limits[alias] = AdaptiveLimit(
+                cfg.concurrency or max(cfg.min_concurrency, ceiling // 4),
+                floor=cfg.min_concurrency,
+                ceiling=ceiling,
+            )
+        return limiter
+
+    def concurrency(self) -> dict[str, dict[str, Any]]:
+        """The adaptive limit of every alias that has one (start, current, low, high,
+        cuts): what the eval runner shows and records."""
+        return {alias: limit.snapshot() for alias, limit in self._limits.items()}
 
     # ---- one alias: cache, budget, retries, breaker ----------------------------------------
     def _estimate(
@@ -227,8 +303,9 @@ class Gateway:
         state: dict[str, Any],
     ) -> ModelResponse:
         cfg = self.config.alias(alias)
+        source = self.source_for(cfg, alias)
         api_base, api_key = await self._endpoint(cfg)
-        if self._real:
+        if self._real and source is self.source:
             tell_litellm_price(cfg)  # once per model; spares litellm a failed lookup a call
         request = CompletionRequest(
             alias=alias,
@@ -241,6 +318,9 @@ class Gateway:
             timeout_s=cfg.timeout_s,
             call_key=call_key,
         )
+        if cfg.embedded and "response_format" in request.params:
+            fmt = request.params["response_format"]
+            request.params["response_format"] = llama_cpp_response_format(fmt)
         state["request"] = request
         key = None
         if self.cache.enabled:
@@ -261,22 +341,35 @@ class Gateway:
             reservation = self._reserve(budget, cfg, request)
         endpoint = endpoint_of(cfg, api_base)
         limit = cfg.concurrency
+        adaptive = self._adaptive(alias, cfg) if cfg.max_concurrency else None
         attempt = 0
         try:
             while True:
                 self.breaker.before_call(endpoint, alias)
+                started = 0.0
                 try:
-                    if limit:
+                    if adaptive is not None:
+                        started = await adaptive.acquire()
+                        try:
+                            response = await source.complete(request)
+                        finally:
+                            adaptive.release()
+                        adaptive.success(started)
+                    elif limit:
                         async with self._semaphore(alias, limit):
-                            response = await self.source.complete(request)
+                            response = await source.complete(request)
                     else:
-                        response = await self.source.complete(request)
+                        response = await source.complete(request)
                     break
                 except Exception as e:
                     if not _is_model_failure(e):
                         self.breaker.release_probe(endpoint)
                         raise
                     failure = classify(e)
+                    if adaptive is not None and (
+                        failure.status in OVERLOAD_STATUS or failure.retry_after_s is not None
+                    ):
+                        adaptive.overload(started)
                     short = redact_text(f"{type(e).__name__}: {e}")[:300]
                     if failure.endpoint_fault:
                         self.breaker.failure(endpoint, short)
@@ -437,6 +530,8 @@ class Gateway:
                 server.stop()
 
     async def aclose(self) -> None:
+        if self._direct is not None:
+            await self._direct.aclose()
         await asyncio.to_thread(self.close)
 
     def __enter__(self) -> Gateway:

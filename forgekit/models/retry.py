@@ -34,6 +34,8 @@ _TRANSIENT_NAMES = frozenset(
         "TimeoutError",
         "ClientConnectionError",
         "ServerDisconnectedError",
+        "ClientPayloadError",
+        "MalformedResponseError",
     }
 )
 

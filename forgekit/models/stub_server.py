@@ -21,6 +21,8 @@ request gets the default reply. An entry is one of:
 - a string: the reply text (``"hello"``)
 - ``Fault.status(code, retry_after=None, body=None)``: an HTTP error (429, 500, 503, ...)
 - ``Fault.malformed()``: status 200 with a body that is not JSON
+- ``Fault.truncated()``: status 200 announcing a full body, cut off halfway (then closed)
+- ``Fault.reset()``: the connection is dropped without an answer
 - ``Fault.hang()``: never answers (until the server stops)
 - ``Fault.delay(seconds, reply=None)``: answers after an extra delay
 - ``Fault.tool_call(name, arguments)``: a reply with one tool call
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import signal
@@ -73,6 +76,14 @@ class Fault:
     @classmethod
     def malformed(cls) -> Fault:  # noqa: D102
         return cls("malformed")
+
+    @classmethod
+    def truncated(cls) -> Fault:  # noqa: D102
+        return cls("truncated")
+
+    @classmethod
+    def reset(cls) -> Fault:  # noqa: D102
+        return cls("reset")
 
     @classmethod
     def hang(cls) -> Fault:  # noqa: D102
@@ -120,6 +131,21 @@ def _completion(body: dict[str, Any], text: str | None, tool: dict[str, Any] | N
             },
         }
     ).encode()
+
+
+def _drop(request: Any) -> None:
+    """Close the request's connection at once (an RST, not a clean FIN)."""
+    import socket
+    import struct
+
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class StubServer:
@@ -226,6 +252,18 @@ class StubServer:
                 return web.Response(
                     status=200, text='{"id": "x", "choices": [', content_type="application/json"
                 )
+            if entry.kind == "truncated":
+                full = _completion(body, "this reply is cut off", None)
+                resp = web.StreamResponse(status=200)
+                resp.content_type = "application/json"
+                resp.content_length = len(full)
+                await resp.prepare(request)
+                await resp.write(full[: len(full) // 2])
+                _drop(request)
+                return resp
+            if entry.kind == "reset":
+                _drop(request)
+                return web.Response(status=500, text="dropped")
             if entry.kind == "hang":
                 fut = asyncio.get_running_loop().create_future()
                 self._hangs.add(fut)

@@ -23,7 +23,13 @@ from forgekit.quality.strategy import (
     StrategyRun,
     sampling_params,
 )
-from forgekit.quality.verdicts import parse_preference
+from forgekit.quality.verdicts import (
+    STRUCTURED_NOTE,
+    json_field,
+    parse_preference,
+    preference_format,
+    supports_schema,
+)
 
 JUDGE_PROMPT = """Which answer to the question is better (correct, complete, concise)?
 
@@ -76,16 +82,21 @@ class Pairwise(Strategy, type="pairwise"):
         prompt = self.cfg.judge_prompt.format(
             question=run.sample.input_text(), a=first.text.strip(), b=second.text.strip()
         )
+        params: dict[str, Any] = {"temperature": 0.0, "max_tokens": self.cfg.judge_max_tokens}
+        if supports_schema(run.sctx, self.cfg.judge_model):
+            # the endpoint enforces the shape: any model answers in it
+            prompt += STRUCTURED_NOTE.format(shape='{"winner": "A" | "B" | "tie"}')
+            params.update(
+                response_format=preference_format(),
+                max_tokens=max(self.cfg.judge_max_tokens, 24),
+            )
         resp = await run.call(
-            prompt,
-            model=self.cfg.judge_model,
-            purpose="pairwise_judge",
-            temperature=0.0,
-            max_tokens=self.cfg.judge_max_tokens,
+            prompt, model=self.cfg.judge_model, purpose="pairwise_judge", **params
         )
         if resp is None:
             return None
-        verdict = parse_preference(resp.text)
+        winner = json_field(resp.text, "winner")
+        verdict = winner if winner in ("A", "B", "tie") else parse_preference(resp.text)
         if verdict is None:
             run.note(
                 "fallback",

@@ -31,7 +31,13 @@ from forgekit.quality.strategy import (
     maybe_await,
     sampling_params,
 )
-from forgekit.quality.verdicts import parse_score
+from forgekit.quality.verdicts import (
+    STRUCTURED_NOTE,
+    json_field,
+    parse_score,
+    score_format,
+    supports_schema,
+)
 
 SCORE_PROMPT = """Rate the answer to the question from 0 (wrong or useless) to 10 \
 (correct and complete).
@@ -106,11 +112,17 @@ class ReviewerRetry(Strategy, type="reviewer"):
             question=run.sample.input_text(), answer=cand.text.strip()
         )
         values: list[float] = []
+        structured = supports_schema(run.sctx, self.cfg.judge_model)
+        if structured:
+            prompt += STRUCTURED_NOTE.format(shape='{"score": <0-10>}')
         for j in range(self.cfg.judge_samples):
             params: dict[str, Any] = {
                 "temperature": self.cfg.judge_temperature,
                 "max_tokens": self.cfg.judge_max_tokens,
             }
+            if structured:  # the endpoint enforces the shape: any model answers in it
+                params["response_format"] = score_format()
+                params["max_tokens"] = max(self.cfg.judge_max_tokens, 24)
             if self.cfg.judge_temperature > 0:
                 params["seed"] = (self.cfg.seed or 0) + 1000 + j
             resp = await run.call(
@@ -118,7 +130,9 @@ class ReviewerRetry(Strategy, type="reviewer"):
             )
             if resp is None:
                 break
-            value = parse_score(resp.text)
+            value = json_field(resp.text, "score")
+            if not isinstance(value, (int, float)) or not 0 <= value <= 10:
+                value = parse_score(resp.text)
             if value is None:
                 run.note(
                     "fallback",

@@ -284,13 +284,27 @@ class StrategyRun:
         """Ask a judge to pick one of `n` numbered options (greedy). Returns the 0-based
         index and the judge's reply (clipped); an unreadable or refused reply gives None
         and a recorded fallback note (the caller picks its default), never an exception."""
-        from forgekit.quality.verdicts import parse_index
-
-        resp = await self.call(
-            prompt, model=model, purpose=purpose, temperature=0.0, max_tokens=max_tokens
+        from forgekit.quality.verdicts import (
+            STRUCTURED_NOTE,
+            choice_format,
+            json_field,
+            parse_index,
+            supports_schema,
         )
+
+        params: dict[str, Any] = {"temperature": 0.0, "max_tokens": max_tokens}
+        if supports_schema(self.sctx, model):  # the endpoint enforces the shape
+            prompt += STRUCTURED_NOTE.format(shape=f'{{"choice": <1-{n}>}}')
+            params.update(response_format=choice_format(n), max_tokens=max(max_tokens, 24))
+        resp = await self.call(prompt, model=model, purpose=purpose, **params)
         reply = resp.text[:200] if resp is not None else None
-        picked = parse_index(resp.text, n) if resp is not None else None
+        picked = None
+        if resp is not None:
+            choice = json_field(resp.text, "choice")
+            if isinstance(choice, int) and 1 <= choice <= n:
+                picked = choice - 1
+            else:
+                picked = parse_index(resp.text, n)
         if picked is None:
             self.note("fallback", purpose=purpose, reason=fallback_reason, reply=reply)
         return picked, reply or ""

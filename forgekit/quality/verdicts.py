@@ -4,8 +4,9 @@ confused judge never crashes a run."""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Literal
+from typing import Any, Literal
 
 Preference = Literal["A", "B", "tie"]
 
@@ -87,3 +88,88 @@ def parse_agreement(text: str) -> bool:
             r"\b(AGREE|no (?:further )?(?:issues|objections|problems))\b", text, re.IGNORECASE
         )
     ) and not re.search(r"\bdisagree\b", text, re.IGNORECASE)
+
+
+# -- verdicts as JSON ------------------------------------------------------------------
+# Judges ask for their verdict with a JSON schema (`response_format`) where the endpoint
+# enforces one (llama.cpp and vLLM by grammar, OpenAI by strict mode): even a tiny model
+# then answers in a readable shape. The verdict field comes first, so that a reply cut
+# short by max_tokens still carries it. Elsewhere the text parsers above still apply.
+
+STRUCTURED_NOTE = "\n\nReply in JSON only, exactly of this shape: {shape}"
+
+
+def verdict_format(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """A `response_format` asking for a JSON object with these properties (all required,
+    in order, nothing else)."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": name,
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": properties,
+                "required": list(properties),
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def grade_format() -> dict[str, Any]:
+    """The LLM judge's verdict: C (correct) or I (incorrect), then a short reason."""
+    return verdict_format(
+        "grade", {"grade": {"type": "string", "enum": ["C", "I"]}, "reason": {"type": "string"}}
+    )
+
+
+def score_format(lo: int = 0, hi: int = 10) -> dict[str, Any]:
+    """A reviewer's score, an integer in [lo, hi]."""
+    return verdict_format("score", {"score": {"type": "integer", "enum": list(range(lo, hi + 1))}})
+
+
+def choice_format(n: int, base: int = 1) -> dict[str, Any]:
+    """A chooser's pick among `n` numbered options."""
+    return verdict_format("choice", {"choice": {"type": "integer", "enum": list(range(base, base + n))}})
+
+
+def preference_format() -> dict[str, Any]:
+    """A pairwise judge's preference."""
+    return verdict_format("preference", {"winner": {"type": "string", "enum": ["A", "B", "tie"]}})
+
+
+_FIELD = r'"{key}"\s*:\s*(?:"([^"]*)"|(-?\d+(?:\.\d+)?))'
+
+
+def json_field(text: str, key: str) -> Any:
+    """The value of `key` in a JSON verdict (a whole object, one inside prose or a code
+    fence, or one cut short after the field); None if there is none."""
+    t = (text or "").strip()
+    start, end = t.find("{"), t.rfind("}")
+    if start >= 0 and end > start:
+        try:
+            data = json.loads(t[start : end + 1])
+            if isinstance(data, dict) and key in data:
+                return data[key]
+        except json.JSONDecodeError:
+            pass
+    m = re.search(_FIELD.format(key=re.escape(key)), t)
+    if not m:
+        return None
+    if m.group(1) is not None:
+        return m.group(1)
+    number = float(m.group(2))
+    return int(number) if number.is_integer() else number
+
+
+def supports_schema(ctx: Any, model: str | None) -> bool:
+    """Whether the alias a call goes to enforces a JSON-schema `response_format`
+    (asked of the gateway; False for gateways that cannot say)."""
+    ask = getattr(getattr(ctx, "gateway", None), "supports_response_schema", None)
+    if ask is None:
+        return False
+    try:
+        return bool(ask(model or getattr(ctx, "model", None)))
+    except Exception:  # an unknown alias fails on the call itself, with a clear error
+        return False
