@@ -379,7 +379,8 @@ def test_pipeline_list_shows_triggers_and_last_firing(proj: Path, capsys) -> Non
 @pytest.mark.slow
 def test_forgekit_schedule_webhook_chain_and_sigterm(proj: Path) -> None:
     """A signed webhook runs `hook` with its parameters; `next` runs after it succeeded;
-    `broken` fails, so `never` (on: success) does not run; SIGTERM stops cleanly."""
+    `broken` fails, so `never` (on: success) does not run; 20 writes run `watched` with
+    the changed path; SIGTERM stops cleanly."""
     import os
     import signal
     import subprocess
@@ -394,6 +395,8 @@ def test_forgekit_schedule_webhook_chain_and_sigterm(proj: Path) -> None:
         "notebook: notebooks/fail.ipynb\nwebhook: {path: /hooks/broken, secret_env: FK_E2E_SECRET}\n"
     )
     _write(proj, "never", "after: {job: broken, on: success}\n")
+    (proj / "data").mkdir()
+    _write(proj, "watched", "watch: {paths: [data], patterns: ['*.jsonl'], debounce_s: 0.3}\n")
     env = {**os.environ, "FK_E2E_SECRET": "e2e-secret",
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen(
@@ -422,7 +425,10 @@ def test_forgekit_schedule_webhook_chain_and_sigterm(proj: Path) -> None:
             assert http.post(base + "/hooks/hook", content=body, headers=sig).status_code == 202
             empty = {"X-Forgekit-Signature": sign("e2e-secret", b"")}
             assert http.post(base + "/hooks/broken", content=b"", headers=empty).status_code == 202
-        wait_for(lambda: {"hook", "next", "broken"} <= set(runs()), 120, "the three runs")
+        for i in range(20):
+            (proj / "data" / "tasks.jsonl").write_text(json.dumps({"i": i}) + "\n")
+        want = {"hook", "next", "broken", "watched"}
+        wait_for(lambda: want <= set(runs()), 180, "the four runs")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     finally:
@@ -443,3 +449,6 @@ def test_forgekit_schedule_webhook_chain_and_sigterm(proj: Path) -> None:
     assert nxt.reason == f"hook run {hook.run_id} completed"
     assert [r.status for r in got["broken"]] == ["failed"]
     assert "never" not in got
+    (watched,) = got["watched"]
+    assert watched.status == "completed" and watched.trigger == "watch"
+    assert watched.parameters == {"changed_paths": [str((proj / "data" / "tasks.jsonl").resolve())]}
