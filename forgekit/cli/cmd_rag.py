@@ -153,6 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument(
         "--debounce", type=float, default=1.0, help="with --watch: seconds of quiet per update"
     )
+    q.add_argument("--no-progress", action="store_true", help="no progress bars")
     q.set_defaults(func=run_index)
 
     q = rsub.add_parser("search", help="search an index")
@@ -190,4 +191,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--no-keywords", action="store_true", help="skip KeyBERT keywords")
     q.add_argument("--mlflow", default=None, help="MLflow tracking URI to log results to")
+    q.add_argument("--no-progress", action="store_true", help="no progress bars")
     q.set_defaults(func=run_eval, chunk_size=None, overlap=40)

@@ -50,4 +50,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=180.0, help="seconds to wait for the server to be healthy"
     )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar while it starts")
     p.set_defaults(func=run)

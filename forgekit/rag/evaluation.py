@@ -200,9 +200,14 @@ def evaluate_retrieval(
     vecs, _ = embed_with_cache(index.embedder, [ds.queries[q] for q in qids], index.cache)
     qv = dict(zip(qids, vecs, strict=True))
     results = []
+    from forgekit.core.progress import Progress
+
+    bar = Progress("queries evaluated", total=len(qids) * len(chosen), unit="query", delay_s=2.0)
     for name, cfg in chosen.items():
         t0 = time.perf_counter()
+        bar.set_description(f"queries evaluated ({name})")
         mean, per_q = evaluate_queries(index, ds, cfg, list(k_values), qv)
+        bar.update(len(qids))
         results.append(
             ConfigResult(
                 name=name,
@@ -213,6 +218,7 @@ def evaluate_retrieval(
                 per_query=per_q if keep_per_query else {},
             )
         )
+    bar.close()
     label = f"{ds.path.name if ds.path else 'dataset'}/{ds.split}"
     report = RetrievalReport(dataset=label, k_values=list(k_values), results=results)
     if mlflow_uri:

@@ -208,7 +208,10 @@ def start_ui(
     ui = MlflowUI(process, f"http://{host}:{port}", uri, log_path)
     if wait:
         try:
-            ui.wait_healthy(timeout_s)
+            from forgekit.core.progress import Progress
+
+            with Progress("starting the MLflow UI…", unit="s", delay_s=1.0).tick():
+                ui.wait_healthy(timeout_s)
         except BaseException:  # Ctrl-C while starting: leave no server behind
             ui.stop()
             raise
