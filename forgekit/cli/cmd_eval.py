@@ -55,9 +55,11 @@ def run_suite(
         if owns_gateway and hasattr(gateway, "close"):
             gateway.close()
     plot = results.plot()
+    report = results.report()  # before tracking, so MLflow gets it on the first run
     if mlflow:
         results.tracking = track(results, getattr(gateway, "config", None))
-    report = results.report()
+        if results.tracking.get("mlflow_run_id"):
+            report = results.report()  # again, now naming the MLflow run
     print(results.comparison_table(), file=stream)
     print("", file=stream)
     print(f"results:      {results.out_dir / 'results.parquet'}", file=stream)

@@ -219,6 +219,33 @@ class EvalTracker:
         if as_runs:
             log_records(client, experiment_id, records, parent_mlflow_run_id=run_id)
 
+    @staticmethod
+    def _log_traces(
+        client: Any, run_id: str, trajectories: list[Any], limit: int, experiment_id: str
+    ) -> None:
+        """The first `limit` trajectories as traces of the cell's run (a trace per sample,
+        its spans the steps, model and tool calls), scores attached as feedback."""
+        from forgekit.tracking.records import as_records
+        from forgekit.tracking.traces import log_feedback, log_run_trace
+
+        done = {
+            (t.info.tags or {}).get("forgekit.run_id")
+            for t in _run_traces(client, experiment_id, run_id)
+        }
+        traced = []
+        for rec in as_records(trajectories[:limit]):
+            if rec.run_id in done:  # a resumed evaluation: logged the first time
+                continue
+            try:
+                traced.append((log_run_trace(client, experiment_id, rec, run_id), rec))
+            except Exception as e:  # one bad trace must not stop the others
+                log.warning("trace of run %s skipped: %s", rec.run_id, e)
+        if traced:
+            log_feedback(traced)
+        client.set_tag(
+            run_id, "forgekit.traces", f"{min(limit, len(trajectories))} of {len(trajectories)}"
+        )
+
     # -- public ----------------------------------------------------------------------------
 
     def start(self) -> str | None:
@@ -236,6 +263,7 @@ class EvalTracker:
         artifacts: Iterable[str | Path] = (),
         trajectories: Iterable[Any] = (),
         trajectory_runs: bool = False,
+        traces: int = 0,
         tags: dict[str, str] | None = None,
     ) -> str | None:
         """Log one model x solver cell as a child run of the evaluation.
@@ -253,11 +281,14 @@ class EvalTracker:
             trajectories: the cell's trajectories (paths, Trajectory objects or events),
                 attached under ``trajectories/``.
             trajectory_runs: also log each trajectory as a nested run with its trace.
+            traces: log the first `traces` trajectories as MLflow traces linked to the
+                cell's run (its Traces tab), with their scores as feedback; 0 = none.
             tags: extra tags.
 
         Returns:
             The cell's MLflow run id, or None when tracking is off or was skipped.
         """
+        trajectories = list(trajectories)
         cid = cell_id or stable_hash(params)
         label = name or " x ".join(str(v) for v in params.values()) or cid
         numbers = _numeric(metrics)
@@ -300,6 +331,8 @@ class EvalTracker:
             self._log_trajectories(
                 client, run_id, trajectories, trajectory_runs, self._experiment_id
             )
+            if traces > 0 and trajectories and not trajectory_runs:
+                self._log_traces(client, run_id, trajectories, traces, self._experiment_id)
             client.set_terminated(run_id, "FINISHED")
             self.cells[cid] = run_id
             return run_id
@@ -311,22 +344,29 @@ class EvalTracker:
         metrics: dict[str, Any] | None = None,
         *,
         table: Any = None,
+        tables: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
         artifacts: Iterable[str | Path] = (),
         status: str = "completed",
     ) -> str | None:
-        """Close the evaluation: overall metrics, a table of the cells (cells.json/.csv),
-        optional tables and files; the parent run ends FINISHED (FAILED unless
-        status is "completed"). Returns the parent run id."""
+        """Close the evaluation: overall metrics and tags, a table of the cells
+        (cells.json/.csv), optional tables (`tables`: file stem -> table) and files; the
+        parent run ends FINISHED (FAILED unless status is "completed"). Returns the parent
+        run id."""
 
         def body(client: Any) -> str:
-            from mlflow.entities import Metric
+            from mlflow.entities import Metric, RunTag
 
             now = int(time.time() * 1000)
             numbers = _numeric(metrics or {})
-            if numbers:
+            if numbers or tags:
                 client.log_batch(
-                    self.run_id, metrics=[Metric(k, v, now, 0) for k, v in numbers.items()]
+                    self.run_id,
+                    metrics=[Metric(k, v, now, 0) for k, v in numbers.items()],
+                    tags=[RunTag(key(k), str(v)[:5000]) for k, v in (tags or {}).items()],
                 )
+            for stem, extra in (tables or {}).items():
+                self._log_table(client, self.run_id, extra, stem)
             if self._rows:
                 self._log_table(client, self.run_id, list(self._rows.values()), "cells")
             if table is not None:
@@ -394,12 +434,48 @@ def log_evaluation(
     return tracker.finish(metrics, table=table, artifacts=artifacts)
 
 
+DEFAULT_TRACES = 20  # per cell; FORGEKIT_EVAL_TRACES or log_results(traces=) change it
+
+
+def _traces_per_cell(traces: int | None) -> int:
+    if traces is not None:
+        return max(0, traces)
+    import os
+
+    try:
+        return max(0, int(os.environ.get("FORGEKIT_EVAL_TRACES", DEFAULT_TRACES)))
+    except ValueError:
+        return DEFAULT_TRACES
+
+
+def comparison_metrics(results: Any) -> tuple[dict[str, float], dict[str, str], list[dict]]:
+    """The paired comparisons of an evaluation as parent-run metrics
+    (``diff.<cell>``, ``diff_ci_low.<cell>``, ``diff_ci_high.<cell>``, ``p_value.<cell>``),
+    tags (``forgekit.reading.<cell>``: the plain-language reading) and table rows."""
+    metrics: dict[str, float] = {}
+    tags: dict[str, str] = {}
+    rows = []
+    for c in results.comparisons():
+        name = c["name"].replace("/", ".")
+        for k in ("diff", "ci_low", "ci_high", "p_value"):
+            metric = "diff_" + k if k.startswith("ci") else k
+            metrics[f"{metric}.{name}"] = c[k]
+        metrics[f"significant.{name}"] = float(c["significant"])
+        tags[f"forgekit.reading.{name}"] = c["reading"]
+        rows.append(
+            {k: c[k] for k in ("name", "baseline", "n", "won", "lost", "diff", "ci_low",
+                               "ci_high", "p_value", "significant", "reading")}
+        )
+    return metrics, tags, rows
+
+
 def log_results(
     results: Any,
     project_config: ProjectConfig | None = None,
     *,
     uri: str | None = None,
     experiment: str | None = None,
+    traces: int | None = None,
 ) -> dict[str, Any]:
     """Log an `EvalResults` (what `forgekit.evals.evaluate` returns) to MLflow: a parent
     run for the evaluation, a child run per model x solver cell with its params, metrics
@@ -411,6 +487,8 @@ def log_results(
         results: the evaluation's results.
         project_config, uri, experiment: where to log (see `EvalTracker`; by default the
             project's tracking settings).
+        traces: how many samples per cell get their trajectory logged as an MLflow trace
+            of the cell's run (default 20, or `FORGEKIT_EVAL_TRACES`; 0 = none).
 
     Returns:
         ``{"mlflow_run_id", "mlflow_uri", "mlflow_experiment"}``, or ``{"error": ...}``
@@ -432,6 +510,7 @@ def log_results(
             experiment=experiment,
         )
         tracker.start()
+        per_cell = _traces_per_cell(traces)
         for cell in results.cell_payloads():
             trajectories, artifacts = _readable(cell["trajectories"])
             tracker.log_cell(
@@ -440,14 +519,26 @@ def log_results(
                 table=cell["table"],
                 trajectories=trajectories,
                 artifacts=artifacts,
+                traces=per_cell,
             )
         out_dir = results.out_dir
+        if out_dir is not None and not (out_dir / "report.html").exists():
+            results.report()  # the first evaluation's report is attached too
+        if out_dir is not None and not (out_dir / "accuracy_vs_cost.png").exists():
+            results.plot()
         artifacts = (
             [p for p in (out_dir / "report.html", out_dir / "accuracy_vs_cost.png") if p.exists()]
             if out_dir is not None
             else []
         )
-        run_id = tracker.finish(table=results.summary(), artifacts=artifacts)
+        metrics, tags, rows = comparison_metrics(results)
+        run_id = tracker.finish(
+            metrics=metrics,
+            tags=tags,
+            table=results.summary(),
+            tables={"comparison": rows} if rows else None,
+            artifacts=artifacts,
+        )
         if run_id is None:
             return {"error": "tracking skipped (see the TrackingWarning above)"}
         return {
@@ -458,6 +549,19 @@ def log_results(
     except Exception as e:  # depends on the store
         log.warning("MLflow tracking failed: %s", e)
         return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _run_traces(client: Any, experiment_id: str, run_id: str) -> list[Any]:
+    """The traces already linked to an MLflow run (none when the store cannot say)."""
+    try:
+        return list(
+            client.search_traces(
+                locations=[experiment_id], run_id=run_id, include_spans=False, max_results=1000
+            )
+        )
+    except Exception as e:  # older stores
+        log.debug("cannot list the traces of run %s: %s", run_id, e)
+        return []
 
 
 def _readable(paths: list[str]) -> tuple[list[str], list[str]]:

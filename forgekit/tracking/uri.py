@@ -28,7 +28,23 @@ def import_mlflow() -> Any:
     quiet_mlflow_env()
     import mlflow
 
+    quiet_mlflow_logs()
     return mlflow
+
+
+def quiet_mlflow_logs() -> None:
+    """MLflow's and alembic's INFO lines ("Creating initial MLflow database tables...",
+    "Context impl SQLiteImpl") are not for forgekit's users: in a notebook they show in
+    red boxes that look like errors. Warnings still show; `MLFLOW_LOGGING_LEVEL` (MLflow's
+    own setting) wins when set."""
+    import logging
+
+    if os.environ.get("MLFLOW_LOGGING_LEVEL"):
+        return
+    for name in ("mlflow", "alembic"):
+        logger = logging.getLogger(name)
+        if logger.level in (logging.NOTSET, logging.INFO):
+            logger.setLevel(logging.WARNING)
 
 
 def _project_config(config: ProjectConfig | None) -> ProjectConfig:

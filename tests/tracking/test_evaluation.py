@@ -146,7 +146,7 @@ def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
     results = evaluate(
         suite, Gateway(cfg, source=ScriptedSource(answer)), out_dir=tmp_path / "ev", progress=False
     )
-    info = log_results(results, uri=store)
+    info = log_results(results, uri=store, traces=2)
     client = MlflowClient(store)
     parent = client.get_run(info["mlflow_run_id"])
     assert parent.data.tags["forgekit.eval_id"] == results.eval_id
@@ -159,8 +159,21 @@ def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
     sys_cell = next(c for c in cells if c.data.params["solver"] == "sys")
     trajs = client.list_artifacts(sys_cell.info.run_id, "trajectories")
     assert len(trajs) == 4
-    # logging the same evaluation again updates the same runs
-    assert log_results(results, uri=store)["mlflow_run_id"] == parent.info.run_id
+    # the parent holds the paired comparison: metrics, the reading, a table
+    assert parent.data.metrics["diff.local.sys"] == pytest.approx(0.75)
+    assert 0 < parent.data.metrics["p_value.local.sys"] <= 1
+    assert parent.data.metrics["diff_ci_low.local.sys"] > 0
+    assert "local/sys scores +0.750 vs local/plain" in parent.data.tags[
+        "forgekit.reading.local.sys"]
+    parent_files = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"comparison.csv", "report.html", "cells.csv"} <= parent_files  # the first run
+    # a trace per sample (bounded: 2 per cell here), linked to its cell's run
+    exp = parent.info.experiment_id
+    traces = client.search_traces(locations=[exp], run_id=sys_cell.info.run_id)
+    assert len(traces) == 2 and sys_cell.data.tags["forgekit.traces"] == "2 of 4"
+    # logging the same evaluation again updates the same runs, adds no trace twice
+    assert log_results(results, uri=store, traces=2)["mlflow_run_id"] == parent.info.run_id
+    assert len(client.search_traces(locations=[exp], run_id=sys_cell.info.run_id)) == 2
     # a store that cannot be opened is reported, never raised
     (tmp_path / "a-file").write_text("not a directory")
     with pytest.warns(TrackingWarning, match="tracking skipped"):
