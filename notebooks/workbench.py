@@ -49,9 +49,11 @@ def _(evals, mo, pipeline_runs, project, runs):
 
 @app.cell
 def _(mo, runs):
+    from forgekit.notebook.workbench import runs_table as readable
+
     runs_table = mo.ui.table(
-        [{k: v for k, v in r.items() if k != "path"} for r in runs],
-        selection="single", label="trajectories (select one to inspect)", page_size=15)
+        readable(runs), selection="single",
+        label="trajectories (select one to inspect)", page_size=15)
     runs_table
     return (runs_table,)
 
@@ -84,18 +86,17 @@ def _(evals, mo):
 
 @app.cell
 def _(eval_choice, evals, mo):
-    from forgekit.notebook import RunDashboard
+    from forgekit.notebook import EvalViewer
 
     picked = next((e for e in evals if e["eval_id"] == eval_choice.value), None)
     if picked is not None:
-        board = RunDashboard(picked["eval_id"])
-        board.show_results(picked["summary"])
-        eval_view = mo.Html(board.html())
+        viewer = EvalViewer(picked["path"])
+        eval_view = viewer._display_()
     else:
-        board = None
+        viewer = None
         eval_view = mo.md("_no eval results in this project yet_")
     eval_view
-    return (board,)
+    return (viewer,)
 
 
 @app.cell

@@ -41,6 +41,7 @@ from forgekit.agents.text_tools import parse_text_tool_calls
 from forgekit.agents.tools import Tool, ToolEnv, as_tool
 from forgekit.core.component import Component, config_hash, config_of, resolve_ref
 from forgekit.core.context import MemorySink, RunContext
+from forgekit.core.display import LiveDisplay
 from forgekit.core.errors import BudgetExceeded, ConfigError
 from forgekit.core.events import NoteEvent, RunStart, StepEvent
 from forgekit.core.messages import Message, ModelResponse, ToolCall, Usage
@@ -78,7 +79,7 @@ def _bundle(spec: str | Path | Bundle | dict[str, Any]) -> Bundle:
     return load_bundle(spec)
 
 
-class Agent(Component, type="agent", kind="solver"):
+class Agent(Component, LiveDisplay, type="agent", kind="solver"):
     """A ReAct-style tool-using agent (see the module docstring).
 
     It is a component: ``agent.config()`` holds the arguments it was built with (tools by

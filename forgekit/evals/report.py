@@ -72,6 +72,7 @@ def summary_html(results: Any) -> str:
     parts = [f"<h4>evaluation {html.escape(results.eval_id)}</h4>", table_html(results.summary())]
     if len(results.cells()) > 1:
         parts += ["<h4>paired comparison</h4>", table_html(results.compare())]
+        parts += [f"<p>{html.escape(c['reading'])}</p>" for c in results.comparisons()]
     return "<div>" + "".join(parts) + "</div>"
 
 
@@ -79,7 +80,17 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
 .fk-table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}
 .fk-table th,.fk-table td{border:1px solid #ccc;padding:3px 8px;text-align:left;
 vertical-align:top;max-width:420px;overflow-wrap:anywhere}
-.fk-table th{background:#f3f3f3}"""
+.fk-table th{background:#f3f3f3}
+.fk-reading,.fk-note{max-width:900px;text-align:left}"""
+
+
+_STATS_NOTE = (
+    "<p class=\"fk-note\">The 95% CI is a paired bootstrap over samples; the p-value is an exact "
+    "sign-flip (permutation) test on the per-sample differences. On few samples they can "
+    "disagree: the bootstrap interval runs narrow, while the test can only use the samples "
+    "whose scores differ (with k of them, p cannot go below 2/2<sup>k</sup>). "
+    "Trust the test, and evaluate more samples.</p>"
+)
 
 
 def write_report(results: Any, path: str | Path) -> Path:
@@ -118,6 +129,7 @@ def write_report(results: Any, path: str | Path) -> Path:
         "epoch",
         "status",
         "score",
+        *(["input"] if "input" in results.df.columns else []),
         "answer",
         "target",
         "explanation",
@@ -126,6 +138,24 @@ def write_report(results: Any, path: str | Path) -> Path:
         "latency_s",
         "trajectory",
     )
+    from forgekit.core.display import export_fragment
+
+    try:
+        viewer = export_fragment(results, links_from=path.parent)
+    except Exception as e:  # the report is still written, with the plain table
+        viewer = None
+        import logging
+
+        logging.getLogger(__name__).warning("report: no interactive viewer: %s", e)
+    readings = "".join(
+        f"<p class=\"fk-reading\">{html.escape(c['reading'])}</p>" for c in results.comparisons()
+    )
+    samples = table_html(df, links={"trajectory": "{trajectory}"}, max_rows=5000)
+    if viewer:
+        samples = (
+            f"{viewer}<details><summary>every sample as a plain table</summary>"
+            f"{samples}</details>"
+        )
     tracking = "".join(
         f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in results.tracking.items()
     )
@@ -138,9 +168,10 @@ def write_report(results: Any, path: str | Path) -> Path:
 <li>task set: {html.escape(str(suite.get("taskset", {}).get("path", "")))}</li>
 <li>epochs: {suite.get("epochs", 1)}, seed: {suite.get("seed", 0)}</li>{tracking}</ul>
 <h2>Summary</h2>{table_html(results.summary())}
-{"<h2>Paired comparison</h2>" + table_html(results.compare()) if len(results.cells()) > 1 else ""}
+{"<h2>Paired comparison</h2>" + table_html(results.compare()) + readings + _STATS_NOTE
+   if len(results.cells()) > 1 else ""}
 <h2>Accuracy vs cost</h2><img alt="accuracy vs cost" src="data:image/png;base64,{png}">
-<h2>Samples</h2>{table_html(df, links={"trajectory": "{trajectory}"}, max_rows=5000)}
+<h2>Samples</h2>{samples}
 <h2>Suite config</h2><pre>{html.escape(json.dumps(suite, indent=2))}</pre>
 </body></html>"""
     tmp = path.with_suffix(".html.tmp")

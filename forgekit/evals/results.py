@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from forgekit.core.display import LiveDisplay
+
 RESULT_COLUMNS: dict[str, str] = {
     "eval_id": "str",
     "suite_hash": "str",
@@ -19,6 +21,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "seed": "int",
     "status": "str",
     "error": "str",
+    "input": "str",
     "answer": "str",
     "target": "str",
     "score": "float",
@@ -49,8 +52,10 @@ def result_schema() -> dict[str, Any]:
 VOLATILE = ("latency_s", "run_id", "trajectory", "finished_at")
 
 
-class EvalResults:
-    """The results of one evaluation.
+class EvalResults(LiveDisplay):
+    """The results of one evaluation. In a notebook it renders as the eval viewer
+    (`forgekit.notebook.EvalViewer`): every sample side by side, the paired statistics on
+    top, one click to the transcripts.
 
     Attributes:
         df: one row per model x solver x sample x epoch (polars DataFrame).
@@ -193,6 +198,46 @@ class EvalResults:
                 }
             )
         return pl.DataFrame(rows)
+
+    def comparisons(
+        self, baseline: tuple[str, str] | None = None, *, confidence: float = 0.95, seed: int = 0
+    ) -> list[dict[str, Any]]:
+        """`compare()` as plain rows, each with the samples won and lost against the
+        baseline and a one-line plain-language `reading` (which also explains a
+        bootstrap CI and a sign-flip p-value that disagree)."""
+        from forgekit.evals.reading import reading
+
+        if len(self.cells()) < 2:
+            return []
+        base = baseline or self.cells()[0]
+        a = self.per_sample(*base)
+        out = []
+        for r in self.compare(base, confidence=confidence, seed=seed).iter_rows(named=True):
+            b = self.per_sample(r["model"], r["solver"])
+            common = [s for s in a if s in b]
+            won = sum(1 for s in common if b[s] > a[s])
+            lost = sum(1 for s in common if b[s] < a[s])
+            name = f"{r['model']}/{r['solver']}"
+            out.append(
+                {
+                    **r,
+                    "name": name,
+                    "won": won,
+                    "lost": lost,
+                    "reading": reading(
+                        diff=r["diff"],
+                        ci_low=r["ci_low"],
+                        ci_high=r["ci_high"],
+                        p_value=r["p_value"],
+                        n=r["n"],
+                        differing=won + lost,
+                        name=name,
+                        baseline=r["baseline"],
+                        confidence=confidence,
+                    ),
+                }
+            )
+        return out
 
     def cell_payloads(self) -> list[dict[str, Any]]:
         """Plain data per model x solver cell (params, metrics, rows, trajectory paths),

@@ -260,6 +260,7 @@ class Runner:
             "epoch": epoch,
             "seed": seed,
             "target": redact_text(dumps(sample.target)),  # no secret value in any result
+            "input": redact_text(sample.input_text()),
         }
         over = self._budget_left(live)
         if over:

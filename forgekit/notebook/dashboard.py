@@ -35,12 +35,22 @@ def _num(x: Any) -> float | None:
 
 
 def accuracy_cost_svg(rows: list[dict[str, Any]], width: int = 420, height: int = 260) -> str:
-    """An SVG scatter of accuracy (y, with CI bars when given) against cost (x)."""
+    """An SVG scatter of accuracy (y, with CI bars when given) against cost (x); against
+    tokens when every cost is 0 (a local model), never a cost axis of rounding noise."""
     pts = [(r, _num(r.get("cost_usd")), _num(r.get("accuracy"))) for r in rows]
     pts = [(r, c, a) for r, c, a in pts if c is not None and a is not None]
+    x_label, unit = "cost (USD)", "$"
+    if pts and not any(c > 0 for _, c, _ in pts):
+        tokens = [_num(r.get("tokens")) for r, _, _ in pts]
+        if all(t is not None for t in tokens) and any(t > 0 for t in tokens):
+            pts = [(r, t, a) for (r, _, a), t in zip(pts, tokens, strict=True)]
+            x_label, unit = "tokens (every model costs $0)", ""
+        else:
+            x_label = "cost (USD): $0 for every cell"
     pad_l, pad_b, pad_t, pad_r = 48, 34, 12, 16
     w, hgt = width - pad_l - pad_r, height - pad_t - pad_b
-    max_c = max([c for _, c, _ in pts] + [1e-9]) * 1.1
+    top = max([c for _, c, _ in pts] + [0.0])
+    max_c = top * 1.1 if top > 0 else 1.0
     out = [
         f'<svg class="fk-plot" xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" font-size="10" font-family="sans-serif">',
@@ -51,13 +61,15 @@ def accuracy_cost_svg(rows: list[dict[str, Any]], width: int = 420, height: int 
     for frac in (0, 0.5, 1):
         y = pad_t + hgt * (1 - frac)
         out.append(f'<text x="{pad_l - 4}" y="{y + 3:.1f}" text-anchor="end">{frac:g}</text>')
+        if top <= 0 and frac > 0:
+            continue  # one tick, "$0": there is no scale to show
         x = pad_l + w * frac
         out.append(
             f'<text x="{x:.1f}" y="{pad_t + hgt + 12}" text-anchor="middle">'
-            f"${max_c * frac:.4g}</text>"
+            f"{unit}{max_c * frac:.4g}</text>"
         )
     out.append(
-        f'<text x="{pad_l + w / 2}" y="{height - 4}" text-anchor="middle">cost (USD)'
+        f'<text x="{pad_l + w / 2}" y="{height - 4}" text-anchor="middle">{escape(x_label)}'
         f'</text><text x="10" y="{pad_t + hgt / 2}" transform="rotate(-90 10 '
         f'{pad_t + hgt / 2})" text-anchor="middle">accuracy</text>'
     )
@@ -285,13 +297,21 @@ class RunDashboard(LiveView):
                     for k, v in r.items()
                 }
             )
+        runs = sum(int(_num(r.get("runs", r.get("samples"))) or 0) for r in out)
         with self._lock:
             self.rows = out
             self.status = "done"
+            if runs > self.done:  # fewer counted live (or none): the results say how many
+                self.done = runs
+            if self.total is None or self.total < self.done:
+                self.total = self.done
         self.refresh(force=True)
 
     def finish(self, status: str = "done", message: str = "") -> None:
         """Mark the run over (no comparison)."""
+        with self._lock:
+            if self.total is None or (status == "done" and self.total < self.done):
+                self.total = self.done  # over: what ran is all there is
         self.update(status=status, message=message)
         self.refresh(force=True)
 
@@ -338,6 +358,9 @@ class RunDashboard(LiveView):
         acc = "-" if s["accuracy"] is None else f"{s['accuracy']:.3f}"
         total = s["total"] if s["total"] is not None else "?"
         parts = [
+            "<style>.fk-static-dashboard table{border-collapse:collapse}"
+            ".fk-static-dashboard td,.fk-static-dashboard th{border:1px solid #ddd;"
+            "padding:2px 8px;text-align:left}</style>"
             f'<div class="fk-static-dashboard"><b>{escape(s["title"])}</b> '
             f"[{escape(s['status'])}] samples {s['done']}/{total} · accuracy {acc} · "
             f"cost ${s['cost']:.6f} · errors {s['errors']}"

@@ -126,6 +126,8 @@ def trajectory_state(t: Any) -> dict[str, Any]:
             }
         )
     tot = t.totals()
+    scores = [e for e in t.events if isinstance(e, ScoreEvent)]
+    target = next((e.target for e in scores if e.target is not None), None)
     types = sorted({i["type"] for s in steps for i in s["items"]})
     return {
         "run": {
@@ -136,6 +138,8 @@ def trajectory_state(t: Any) -> dict[str, Any]:
             "sample_id": t.start.sample_id,
             "answer": t.answer,
             "error": t.error,
+            "scores": [{"scorer": e.scorer, "value": e.value} for e in scores],
+            "target": None if target is None else _clip(target),
             "cost": tot["cost_usd"],
             "tokens": tot["total_tokens"],
             "duration": tot["duration_s"],

@@ -27,6 +27,17 @@ _CLASSES: dict[str, type] = {}
 _CLASSES_LOCK = threading.Lock()
 
 
+SHARED_JS = ("dom.js", "transcript.js")  # put in front of every view's module
+
+
+def module_source(name: str, *, esm: bool = True) -> str:
+    """The JavaScript of view `name`: the shared helpers, then `static/<name>.js`; with
+    `esm=False` without its `export` line, for a classic <script> (static exports)."""
+    parts = [(STATIC / f).read_text(encoding="utf-8") for f in (*SHARED_JS, f"{name}.js")]
+    src = "\n".join(parts)
+    return src if esm else src.replace("export default { render };", "")
+
+
 def widget_class(name: str) -> type:
     """The anywidget class for `static/<name>.js` (built once, on first use)."""
     with _CLASSES_LOCK:
@@ -39,10 +50,8 @@ def widget_class(name: str) -> type:
                 (anywidget.AnyWidget,),
                 {
                     "__module__": __name__,
-                    # one ES module: the shared DOM helper, then the view
-                    "_esm": (STATIC / "dom.js").read_text(encoding="utf-8")
-                    + "\n"
-                    + (STATIC / f"{name}.js").read_text(encoding="utf-8"),
+                    # one ES module: the shared helpers, then the view
+                    "_esm": module_source(name),
                     "_css": (STATIC / "forgekit.css").read_text(encoding="utf-8"),
                     "data": traitlets.Dict().tag(sync=True),
                 },

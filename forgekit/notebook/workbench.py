@@ -45,26 +45,69 @@ def list_runs(project: str | Path, limit: int = 200) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for d in runs_dirs(project):
         try:
-            df = TrajectoryStore(d).runs(top_level=True, limit=limit)
+            store = TrajectoryStore(d)
+            df = store.runs(top_level=True, limit=limit)
+            scores = _first_scores(store)
         except Exception as e:
             log.warning("workbench: cannot read runs in %s: %s", d, e)
             continue
         for r in df.to_dicts():
             rows.append(
                 {
-                    "run_id": r.get("run_id"),
+                    "started": when(r.get("started_at")),
                     "solver": r.get("solver"),
                     "status": r.get("status"),
+                    "score": scores.get(r.get("run_id")),
                     "model": r.get("model"),
                     "sample_id": r.get("sample_id"),
                     "cost_usd": r.get("cost_usd"),
+                    "run_id": r.get("run_id"),
                     "started_at": r.get("started_at"),
                     "folder": str(d.relative_to(project)) if d.is_relative_to(project) else str(d),
                     "path": str(d / f"{r.get('run_id')}.jsonl"),
                 }
             )
-    rows.sort(key=lambda r: str(r.get("started_at") or ""), reverse=True)
+    rows.sort(key=lambda r: _epoch(r.get("started_at")), reverse=True)
     return rows[:limit]
+
+
+def when(ts: Any) -> str:
+    """A start time as people read it ("2026-11-21 00:00:00 UTC"), from epoch seconds."""
+    from datetime import UTC, datetime
+
+    if ts is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return str(ts)
+
+
+def _first_scores(store: Any) -> dict[str, Any]:
+    """run id -> its first score's value (the primary scorer's), from the scores table."""
+    try:
+        df = store.table("scores")
+    except Exception:  # a store with no scores table yet
+        return {}
+    out: dict[str, Any] = {}
+    for r in df.sort("seq").iter_rows(named=True):
+        value = r["value"] if r["value"] is not None else r.get("value_text")
+        out.setdefault(r["run_id"], value)
+    return out
+
+
+def _epoch(ts: Any) -> float:
+    try:
+        return float(ts)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def runs_table(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs as the workbench's table shows them: readable start time first, score
+    beside status, no file paths or raw epoch numbers."""
+    keep = ("started", "solver", "status", "score", "model", "sample_id", "cost_usd", "run_id")
+    return [{k: r.get(k) for k in keep} for r in runs]
 
 
 def list_evals(project: str | Path) -> list[dict[str, Any]]:

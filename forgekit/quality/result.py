@@ -11,6 +11,7 @@ import html
 import json
 from typing import Any
 
+from forgekit.core.display import LiveDisplay
 from forgekit.core.samples import Answer, Sample
 
 _STYLE = "border-collapse:collapse;font-size:12px;margin:4px 0;font-family:ui-monospace,monospace"
@@ -61,7 +62,7 @@ _COLUMNS = {
 }
 
 
-class StrategyResult:
+class StrategyResult(LiveDisplay):
     """A strategy's answer with a view of how it was reached.
 
     Attributes: `answer`, `text`, `candidates` (list of dicts), `chosen` (index or

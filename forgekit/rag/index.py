@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forgekit.core.display import LiveDisplay
 from forgekit.rag.audit import AuditLog
 from forgekit.rag.chunking import (
     Chunk,
@@ -216,7 +217,7 @@ def _as_documents(docs: Iterable[Any]) -> list[Document]:
     return out
 
 
-class Index:
+class Index(LiveDisplay):
     """An incremental hybrid index (LanceDB table + BM25 full-text index).
 
     Args:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forgekit.core.display import LiveDisplay
 from forgekit.core.errors import ForgekitError
 from forgekit.core.events import (
     Event,
@@ -62,7 +63,7 @@ class Step:
 
 
 @dataclass
-class Trajectory:
+class Trajectory(LiveDisplay):
     """A recorded run: `start` (RunStart), `events` (all, in order, including start and end),
     `end` (RunEnd, or None when the run was interrupted), `children` (nested runs),
     `path` (its file) and `warnings` (what the reader had to skip)."""

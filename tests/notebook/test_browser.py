@@ -273,3 +273,171 @@ def test_dashboard_and_approval_round_trip_in_jupyterlab(jupyterlab, tmp_path: P
             page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
         finally:
             browser.close()
+
+
+# -- the eval viewer: live in JupyterLab and marimo, and its static export ----------------
+
+
+def _artifacts(tmp_path: Path) -> Path:
+    """Where screenshots go: $FORGEKIT_TEST_ARTIFACTS (kept by CI) or the test's tmp dir."""
+    out = Path(os.environ.get("FORGEKIT_TEST_ARTIFACTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _eval_source(work: Path) -> str:
+    """Python that runs the two-solver evaluation (a scripted model, so every answer is
+    known) and leaves `results`."""
+    import inspect
+
+    from tests.notebook.conftest import two_solver_eval
+
+    return (
+        "from pathlib import Path\n"
+        + inspect.getsource(two_solver_eval)
+        + f"\nresults = two_solver_eval(Path({str(work)!r}))\n"
+    )
+
+
+def _check_viewer(page, shots: Path, name: str) -> None:
+    """The viewer shows both cells, filters to the 4 disagreements, opens a transcript."""
+    from playwright.sync_api import expect
+
+    viewer = page.locator(".fk-viewer").first
+    viewer.locator(".fk-row").first.wait_for(timeout=90_000)
+    head = viewer.locator(".fk-viewer-head").inner_text()
+    assert "m1/plain" in head and "m1/exact" in head and "m1/exact vs m1/plain" in head
+    assert "distinguishable from chance" in head
+    assert viewer.locator(".fk-row").count() == 8
+    page.screenshot(path=str(shots / f"{name}-viewer.png"), full_page=True)
+    viewer.locator("select.fk-show").select_option("disagree")
+    expect(viewer.locator(".fk-row")).to_have_count(4, timeout=30_000)
+    rows = viewer.locator(".fk-row")
+    assert "no idea, sorry" in rows.first.inner_text()
+    rows.first.click()
+    viewer.locator(".fk-transcripts .fk-transcript").nth(1).wait_for(timeout=30_000)
+    panel = viewer.locator(".fk-transcripts").inner_text()
+    assert "m1/plain" in panel and "m1/exact" in panel and "numeric" in panel
+    page.screenshot(path=str(shots / f"{name}-transcripts.png"), full_page=True)
+
+
+def test_eval_viewer_live_in_jupyterlab(jupyterlab, tmp_path: Path) -> None:
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    base, root = jupyterlab
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells.append(nbformat.v4.new_code_cell(_eval_source(root / "eval-demo") + "results"))
+    nbformat.write(nb, root / "viewer.ipynb")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            _open_and_run(page, base, "viewer.ipynb")
+            try:
+                _check_viewer(page, _artifacts(tmp_path), "jupyterlab")
+            except Exception:
+                page.screenshot(path=str(_artifacts(tmp_path) / "jupyterlab-failed.png"))
+                raise AssertionError(f"viewer check failed; console errors: {errors}") from None
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def marimo_app(tmp_path_factory: pytest.TempPathFactory):
+    """`marimo run` on loopback serving an app that evaluates two solvers."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+    pytest.importorskip("marimo")
+    tmp_path = tmp_path_factory.mktemp("marimo")
+    body = "\n".join("    " + line for line in _eval_source(tmp_path / "eval-demo").splitlines())
+    app = tmp_path / "viewer_app.py"
+    app.write_text(
+        "import marimo\n\napp = marimo.App(width='full')\n\n\n@app.cell\ndef _():\n"
+        f"{body}\n    results\n    return\n\n\nif __name__ == '__main__':\n    app.run()\n"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_CACHE_HOME": str(home / ".cache"), "XDG_STATE_HOME": str(home / ".state")}
+    port = _free_port()
+    log = open(tmp_path / "marimo.log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "marimo", "run", str(app), "--headless", "--host", "127.0.0.1",
+         "--port", str(port), "--no-token"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        "marimo did not start:\n"
+                        + (tmp_path / "marimo.log").read_text(errors="replace")[-3000:]
+                    ) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_eval_viewer_live_in_marimo(marimo_app: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(marimo_app)
+            try:
+                _check_viewer(page, _artifacts(tmp_path), "marimo")
+            except Exception:
+                page.screenshot(path=str(_artifacts(tmp_path) / "marimo-failed.png"))
+                raise AssertionError(f"viewer check failed; console errors: {errors}") from None
+        finally:
+            browser.close()
+
+
+def test_eval_viewer_static_export_in_chromium(tmp_path: Path) -> None:
+    """The exported file filters and opens transcripts with no kernel and no network."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+    from playwright.sync_api import expect, sync_playwright
+
+    from forgekit.notebook import EvalViewer
+    from tests.notebook.conftest import two_solver_eval
+
+    out = EvalViewer(two_solver_eval(tmp_path / "eval")).export_html(tmp_path / "viewer.html")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.route("http*://**", lambda route: route.abort())  # offline
+            page.goto(out.as_uri())
+            _check_viewer(page, _artifacts(tmp_path), "static")
+            rows = page.locator(".fk-viewer .fk-row")
+            page.locator(".fk-viewer .fk-search").fill("99")
+            expect(rows).to_have_count(0)  # s5 (the "99") is no disagreement: both wrong
+            page.locator(".fk-viewer select.fk-show").select_option("all")
+            expect(rows).to_have_count(1)
+        finally:
+            browser.close()

@@ -179,3 +179,24 @@ def test_follow_an_eval_results_log_and_watch_the_run(tmp_path) -> None:
             break
         release.wait(0.025)
     assert failing.status == "failed" and "ZeroDivisionError" in failing.message
+
+
+def test_free_models_plot_against_tokens_and_done_is_not_0_of_unknown() -> None:
+    from forgekit.notebook import RunDashboard, accuracy_cost_svg
+
+    rows = [{"label": "a", "accuracy": 0.5, "cost_usd": 0.0, "tokens": 1200},
+            {"label": "b", "accuracy": 0.75, "cost_usd": 0.0, "tokens": 300}]
+    svg = accuracy_cost_svg(rows)
+    assert "e-09" not in svg and "tokens (every model costs $0)" in svg
+    assert ">1320<" in svg  # the top of the token axis (1,200 + 10%)
+    bare = accuracy_cost_svg([{"label": "a", "accuracy": 0.5, "cost_usd": 0.0}])
+    assert "e-09" not in bare and "$0 for every cell" in bare
+    d = RunDashboard("results only")
+    d.show_results([{"model": "m", "solver": "s", "accuracy": 0.5, "cost_usd": 0.0,
+                     "samples": 6, "runs": 6}])
+    html = d.html()
+    assert "samples 6/6" in html and "0/?" not in html
+    f = RunDashboard("finished")
+    f.update(done=3)
+    f.finish()
+    assert f.total == 3 and "samples 3/3" in f.html()

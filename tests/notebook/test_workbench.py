@@ -67,3 +67,13 @@ def test_widgets_display_in_marimo_as_anywidgets(recorded_run: Path) -> None:
     shown = TrajectoryInspector(recorded_run)._display_()
     assert isinstance(shown, mo.ui.anywidget)
     assert "steps" in shown.widget.data
+
+
+def test_runs_table_is_readable(project: Path) -> None:
+    from forgekit.notebook.workbench import runs_table
+
+    (row,) = runs_table(list_runs(project))
+    assert list(row)[:4] == ["started", "solver", "status", "score"]
+    assert row["started"].endswith(" UTC") and row["started"][:2] == "20"  # not epoch seconds
+    assert row["score"] == 1.0  # the run's ScoreEvent
+    assert "path" not in row and "started_at" not in row

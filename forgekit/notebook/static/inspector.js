@@ -36,6 +36,9 @@ function render({ model, el }) {
         ` · ${steps.length} steps · ${run.model_calls || 0} model calls · ` +
         `${run.tool_calls || 0} tool calls · ${run.tokens || 0} tokens · ` +
         `${money(run.cost)} · ${secs(run.duration)}`)));
+    if ((run.scores || []).length) root.append(h("div", { class: "fk-scores" }, "score: ",
+      run.scores.map((s) => h("span", { class: "fk-kv" }, `${s.scorer} = ${s.value}`))));
+    if (run.target) root.append(h("div", { class: "fk-target" }, "target: ", run.target));
     if (run.answer) root.append(h("div", { class: "fk-answer" }, "answer: ", run.answer));
     if (run.error) root.append(h("div", { class: "fk-error" }, "error: ", run.error));
 

@@ -1,0 +1,205 @@
+"""The eval viewer's data: one row per sample (and epoch) with every model x solver cell
+side by side, and the query (filter, search, sort, page) over those rows.
+
+The same query runs in Python for the live widget (the kernel sends one page at a time)
+and in `static/viewer.js` for the static export (all rows embedded); the two are kept
+equal by tests/notebook/test_viewer.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+PRIMARY = ""  # the scorer name meaning "the primary score" (the results' `score` column)
+SHOWS = ("all", "disagree", "failed", "passed")
+SORTS = ("index", "disagree", "failed", "score", "id")
+
+
+class Query(BaseModel):
+    """What the sample table shows: a filter, a text search, a sort and a page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    show: str = "all"  # all | disagree | failed | passed
+    text: str = ""
+    scorer: str = PRIMARY
+    cell: int | None = None  # score range on this cell (index into the cells)
+    lo: float | None = None
+    hi: float | None = None
+    sort: str = "disagree"  # index | disagree | failed | score | id
+    sort_cell: int = 0
+    desc: bool = False
+    page: int = 0
+    page_size: int = 50
+
+
+def _num(v: Any) -> float | None:
+    if v is None or isinstance(v, str):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _scores(raw: str | None) -> list[dict[str, Any]]:
+    try:
+        items = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [s for s in items if isinstance(s, dict)]
+
+
+def build_rows(results: Any) -> tuple[list[dict[str, Any]], list[str], dict[str, list[str]]]:
+    """Rows for the viewer from an `EvalResults`.
+
+    Returns:
+        (rows, scorers, trajectories): rows in sample order, the scorer names seen, and
+        per row key the trajectory file of each cell ("" where there is none).
+    """
+    cells = results.cells()
+    threshold = float(results.meta.get("suite", {}).get("pass_threshold", 1.0))
+    index = {c: i for i, c in enumerate(cells)}
+    has_input = "input" in results.df.columns
+    rows: dict[str, dict[str, Any]] = {}
+    paths: dict[str, list[str]] = {}
+    scorers: list[str] = []
+    for r in results.df.iter_rows(named=True):
+        key = f"{r['sample_id']}#{r['epoch']}"
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {
+                "key": key,
+                "i": r["sample_index"],
+                "id": r["sample_id"],
+                "epoch": r["epoch"],
+                "input": (r["input"] if has_input else None) or "",
+                "target": _target(r["target"]),
+                "cells": [None] * len(cells),
+            }
+            paths[key] = [""] * len(cells)
+        scores = {}
+        expl = []
+        for s in _scores(r["scores"]):
+            name = str(s.get("scorer", ""))
+            if name not in scorers:
+                scorers.append(name)
+            scores[name] = _num(s.get("value"))
+            note = s.get("error") or s.get("explanation")
+            if note:
+                expl.append(f"{name}: {note}")
+        i = index[(r["model"], r["solver"])]
+        row["cells"][i] = {
+            "answer": r["answer"],
+            "score": _num(r["score"]),
+            "scores": scores,
+            "status": r["status"],
+            "error": r["error"],
+            "note": " | ".join(expl),
+            "cost": r["cost_usd"] or 0.0,
+        }
+        paths[key][i] = r["trajectory"] or ""
+    out = sorted(rows.values(), key=lambda x: (x["i"], x["epoch"]))
+    for row in out:
+        row["cells"] = [c or {"status": "missing", "score": None, "scores": {}} for c in row["cells"]]
+        row["threshold"] = threshold
+    return out, scorers, paths
+
+
+def _target(raw: Any) -> str:
+    if raw is None:
+        return ""
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return str(raw)
+    if value is None:
+        return ""
+    return " | ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def cell_score(cell: dict[str, Any], scorer: str) -> float | None:
+    """A cell's score under `scorer` (the primary score when scorer is "")."""
+    if scorer:
+        return (cell.get("scores") or {}).get(scorer)
+    return cell.get("score")
+
+
+def flags(row: dict[str, Any], scorer: str) -> tuple[bool, int]:
+    """(disagree, failing cells) of a row under `scorer`."""
+    cells = row["cells"]
+    values = {
+        (c.get("status"), None if (v := cell_score(c, scorer)) is None else round(v, 6))
+        for c in cells
+    }
+    failing = 0
+    for c in cells:
+        v = cell_score(c, scorer)
+        if c.get("status") != "completed" or v is None or v < row["threshold"]:
+            failing += 1
+    return len(cells) > 1 and len(values) > 1, failing
+
+
+def _matches_text(row: dict[str, Any], needle: str) -> bool:
+    hay = [row["id"], row["input"], row["target"]]
+    for c in row["cells"]:
+        hay += [c.get("answer") or "", c.get("error") or "", c.get("note") or ""]
+    return any(needle in str(h).lower() for h in hay)
+
+
+def run_query(rows: list[dict[str, Any]], q: Query) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The rows `q` selects, sorted (all pages), and counts over all rows."""
+    counts = {"all": len(rows), "disagree": 0, "failed": 0, "passed": 0}
+    keep = []
+    needle = q.text.strip().lower()
+    for row in rows:
+        disagree, failing = flags(row, q.scorer)
+        counts["disagree"] += disagree
+        counts["failed"] += failing > 0
+        counts["passed"] += failing == 0
+        if q.show == "disagree" and not disagree:
+            continue
+        if q.show == "failed" and not failing:
+            continue
+        if q.show == "passed" and failing:
+            continue
+        if q.cell is not None and 0 <= q.cell < len(row["cells"]):
+            v = cell_score(row["cells"][q.cell], q.scorer)
+            if v is None or (q.lo is not None and v < q.lo) or (q.hi is not None and v > q.hi):
+                continue
+        if needle and not _matches_text(row, needle):
+            continue
+        keep.append((row, disagree, failing))
+
+    def sort_key(item: tuple[dict[str, Any], bool, int]) -> tuple[Any, ...]:
+        row, disagree, failing = item
+        order = (row["i"], row["epoch"])
+        if q.sort == "disagree":
+            return (0 if disagree else 1, -failing, *order)
+        if q.sort == "failed":
+            return (-failing, 0 if disagree else 1, *order)
+        if q.sort == "score":
+            cells = row["cells"]
+            v = cell_score(cells[q.sort_cell], q.scorer) if q.sort_cell < len(cells) else None
+            return (v is None, v if v is not None else 0.0, *order)
+        if q.sort == "id":
+            return (row["id"], row["epoch"])
+        return order
+
+    keep.sort(key=sort_key)
+    if q.desc:
+        keep.reverse()
+    return [r for r, _, _ in keep], counts
+
+
+def page(rows: list[dict[str, Any]], q: Query) -> tuple[list[dict[str, Any]], int]:
+    """The page `q.page` of `rows` (clamped into range) and the page number shown."""
+    size = max(1, q.page_size)
+    last = max(0, (len(rows) - 1) // size)
+    n = min(max(q.page, 0), last)
+    return rows[n * size : (n + 1) * size], n

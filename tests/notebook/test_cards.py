@@ -1,0 +1,48 @@
+"""Agent and StrategyResult render live (cards), their static HTML kept as the fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def test_agent_card_shows_config_tools_policy_and_last_run(tmp_path: Path) -> None:
+    from forgekit.agents import Agent, load_bundle
+    from forgekit.models import Gateway, ScriptedSource
+    from forgekit.notebook.cards import AgentCard
+
+    agent = Agent("m", bundles=[load_bundle("files")], name="helper")
+    card = AgentCard(agent)
+    data = card.state()
+    assert data["title"] == "agent helper" and data["run"] is None
+    tools = next(s for s in data["sections"] if s["label"].startswith("tools"))
+    assert any(r["name"] == "read_file" for r in tools["rows"])
+    from forgekit.core.config import AliasConfig, load_config
+
+    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
+    cfg.cache.enabled = False
+    cfg.models.aliases["m"] = AliasConfig(model="openai/m", api_base="http://x", max_retries=0)
+    agent.run("say hi", Gateway(cfg, source=ScriptedSource(["hello there"])))
+    data = card.state()
+    assert data["run"]["run"]["answer"] and data["run"]["steps"]
+    bundle = agent._repr_mimebundle_()
+    # live: the card; static: the repr, as before (stored notebook outputs keep their keys)
+    assert WIDGET in bundle and "text/html" not in bundle
+    assert "read_file" in card.html() and "agent helper" in card.html()
+
+
+def test_strategy_result_renders_as_a_card_with_its_own_html() -> None:
+    from forgekit.core.samples import Answer
+    from forgekit.quality.result import StrategyResult
+
+    result = StrategyResult(Answer(text="42", metadata={
+        "strategy": "best_of_n", "strategy_name": "best-of-3", "chosen": 1, "calls": 3,
+        "cost_usd": 0.0, "votes": {"42": 2, "41": 1},
+        "candidates": [{"index": 0, "text": "41"}, {"index": 1, "text": "42"},
+                       {"index": 2, "text": "42"}]}))
+    bundle = result._repr_mimebundle_()
+    assert WIDGET in bundle
+    assert bundle["text/html"] == result._repr_html_()  # the stored output is unchanged
+    card = result.view()
+    assert card.state()["title"] == "best-of-3" and "votes" in card.html()
