@@ -80,6 +80,8 @@ class Progress:
                 dynamic_ncols=True,
                 file=sys.stderr,
                 leave=True,
+                # a wait of unknown length: what is happening and for how long, no rate
+                **({"bar_format": "{desc} {elapsed}"} if self.total is None else {}),
             )
         return self._bar
 
