@@ -4,6 +4,7 @@ forgekit agent check-command "rm -rf /" --policy headless-safe
 forgekit agent sandbox-run --workspace ws -- "ls -la; touch /etc/x"
 forgekit agent bundles
 forgekit agent roles
+forgekit agent resume RUN_ID [--step K]      # continue a workflow/graph run (fork at step K)
 forgekit agent run --bundle files --workspace . "What does README.md say?"
 """
 
@@ -158,6 +159,29 @@ def _roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resume(args: argparse.Namespace) -> int:
+    from forgekit.agents.checkpoints import fork, resume
+    from forgekit.core.config import load_config
+    from forgekit.models import Gateway
+
+    cfg = load_config()
+    runs = Path(args.runs_dir) if args.runs_dir else cfg.path(cfg.runs_dir)
+    gw = Gateway(cfg)
+    try:
+        if args.step is None:
+            answer, new = resume(args.run_id, gw, runs_dir=runs, model=args.model)
+        else:
+            answer, new = fork(args.run_id, step=args.step, gateway=gw, runs_dir=runs,
+                               model=args.model)
+    finally:
+        gw.close()
+    print(f"run         : {new} ({'resumed' if args.step is None else 'forked'} from "
+          f"{args.run_id})")
+    print(f"stop reason : {answer.stop_reason}")
+    print(f"answer      : {answer.text[:2000]}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("agent", help="agents: check commands, list bundles, run a task")
     agent_sub = p.add_subparsers(dest="agent_command", metavar="ACTION")
@@ -197,6 +221,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     ro.add_argument("--project", help="the project folder (default: the configured root)")
     ro.add_argument("--json", action="store_true", help="print each role's config as JSON")
     ro.set_defaults(func=_roles)
+    rs = agent_sub.add_parser(
+        "resume", help="continue a recorded workflow / graph / team run from its checkpoints")
+    rs.add_argument("run_id")
+    rs.add_argument("--runs-dir", help="where the run was recorded (default: the project's)")
+    rs.add_argument("--step", type=int, help="fork: reuse only the first STEP steps")
+    rs.add_argument("--model", help="the model alias for the steps that run again")
+    rs.set_defaults(func=_resume)
     r = agent_sub.add_parser("run", help="run an agent on one task")
     r.add_argument("task")
     r.add_argument("--bundle", action="append", help="a bundle name or folder (repeatable)")

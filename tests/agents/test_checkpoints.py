@@ -155,3 +155,16 @@ def test_checkpoint_lines_stay_the_size_of_one_step(tmp_path: Path):
     steps = [json.loads(x) for x in lines[1:]]
     assert len(steps) == 20 and [s["index"] for s in steps] == list(range(20))
     assert max(len(x) for x in lines[1:]) < 3000
+
+
+def test_cli_resumes_a_finished_run_with_no_model_call(tmp_path: Path, project, capsys):
+    from forgekit.cli.main import main
+
+    runs = tmp_path / "runs"
+    gw, _ = scripted(by_node({"a": "A", "b": "B", "c": "C"}))
+    g = _chain("abc")
+    g.run("go", gw, runs_dir=runs)
+    # every turn is restored: the project's default model (unreachable here) is never asked
+    assert main(["agent", "resume", g.last_run_id, "--runs-dir", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert f"resumed from {g.last_run_id}" in out and "answer      : C" in out
