@@ -36,6 +36,15 @@ _EXPORTS: dict[str, str] = {
     "load_role": "forgekit.agents",
     "GraphBuilder": "forgekit.agents.graph",
     "Workflow": "forgekit.agents.workflow",
+    # termination conditions (combine with | and &)
+    "MaxSteps": "forgekit.agents",
+    "MaxTokens": "forgekit.agents",
+    "MaxCost": "forgekit.agents",
+    "Timeout": "forgekit.agents",
+    "TextMention": "forgekit.agents",
+    "FunctionCallResult": "forgekit.agents",
+    "StallDetected": "forgekit.agents",
+    "FinalAnswer": "forgekit.agents",
     # quality
     "BestOfN": "forgekit.quality",
     "Pairwise": "forgekit.quality",
@@ -44,12 +53,16 @@ _EXPORTS: dict[str, str] = {
     "Debate": "forgekit.quality",
     # evals
     "evaluate": "forgekit.evals",
+    "aevaluate": "forgekit.evals",
+    "Task": "forgekit.evals",
+    "scorer": "forgekit.evals",
     "plan": "forgekit.evals",
     "load_suite": "forgekit.evals",
     "EvalResults": "forgekit.evals",
     "PromptSolver": "forgekit.evals",
     # tracking
     "log_trajectory": "forgekit.tracking",
+    "log_results": "forgekit.tracking",
     # notebook
     "TrajectoryInspector": "forgekit.notebook",
     "RunDashboard": "forgekit.notebook",

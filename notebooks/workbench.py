@@ -1,6 +1,6 @@
 """forgekit workbench: browse a project's trajectories, eval results and pipeline runs.
 
-    marimo run notebooks/workbench.py                 # the current directory's project
+    marimo run notebooks/workbench.py                 # the project (FORGEKIT_HOME, or up from the cwd)
     FORGEKIT_PROJECT=/path/to/project marimo run notebooks/workbench.py
 """
 
@@ -22,7 +22,11 @@ def _():
 
 @app.cell
 def _(mo, os):
-    project_box = mo.ui.text(value=os.environ.get("FORGEKIT_PROJECT", "."),
+    from forgekit.core.config import project_root
+
+    # the project every notebook, CLI command and pipeline writes to (FORGEKIT_HOME, or
+    # the nearest folder up with forgekit.yaml or .forgekit/)
+    project_box = mo.ui.text(value=os.environ.get("FORGEKIT_PROJECT") or str(project_root()),
                              label="project directory", full_width=True)
     project_box
     return (project_box,)

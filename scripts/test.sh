@@ -9,6 +9,10 @@ source scripts/env.sh
 shopt -s nullglob
 notebooks=(notebooks/*.ipynb)
 if [ ${#notebooks[@]} -gt 0 ]; then
+  # notebooks write to the project store; under test that is a throwaway folder
+  FORGEKIT_HOME="$(mktemp -d -t forgekit-nbval-XXXXXX)"
+  export FORGEKIT_HOME
+  trap 'rm -rf "$FORGEKIT_HOME"' EXIT
   .venv/bin/pytest --nbval -p no:cacheprovider --sanitize-with notebooks/sanitize.cfg \
     "${notebooks[@]}" -q
 fi

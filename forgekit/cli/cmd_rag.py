@@ -133,7 +133,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument(
             "--project-dir",
             default=None,
-            help="where .forgekit/rag lives (default: FORGEKIT_HOME or the cwd)",
+            help="where .forgekit/rag lives (default: the project: FORGEKIT_HOME, else the "
+            "nearest folder up with forgekit.yaml or .forgekit/, else the cwd)",
         )
         q.add_argument(
             "--embedder", default=None, help="sentence-transformers name/path or litellm:<model>"

@@ -26,15 +26,29 @@ def _print_frame(df, fmt: str = "table") -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """Runs of one folder (--runs-dir), or of the whole project store: its runs_dir and
+    every evaluation's runs, newest first."""
+    import polars as pl
+
+    from forgekit.trajectory import TrajectoryStore
+    from forgekit.trajectory.reader import project_runs_dirs
     from forgekit.trajectory.view import RUN_SUMMARY_COLUMNS
 
-    df = _store(args).runs(
-        solver=args.solver,
-        status=args.status,
-        model=args.model,
-        top_level=not args.all,
-        limit=args.limit,
-    )
+    stores = [_store(args)] if args.runs_dir else [
+        TrajectoryStore(d) for d in project_runs_dirs()] or [_store(args)]
+    frames = [
+        st.runs(
+            solver=args.solver,
+            status=args.status,
+            model=args.model,
+            top_level=not args.all,
+            limit=args.limit,
+        ).select([*RUN_SUMMARY_COLUMNS, "started_at"])
+        for st in stores
+    ]
+    df = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    if len(frames) > 1:
+        df = df.sort("started_at", descending=True, nulls_last=True).head(args.limit)
     _print_frame(df.select(RUN_SUMMARY_COLUMNS), args.format)
     return 0
 
@@ -119,7 +133,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--runs-dir",
         default=None,
-        help="directory of run files (default: runs_dir of forgekit.yaml)",
+        help="directory of run files (default: the project's: runs_dir of forgekit.yaml, "
+        "and for `list` each evaluation's runs too)",
     )
     rs = p.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
 

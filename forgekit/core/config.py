@@ -6,7 +6,7 @@ Environment overrides (applied after the file):
 - ``FORGEKIT_DEFAULT_MODEL``: the default alias.
 - ``FORGEKIT_MODEL__<ALIAS>``: the litellm model string of an alias (creates it if new).
 - ``FORGEKIT_API_BASE__<ALIAS>``: the api_base of an alias.
-- ``FORGEKIT_HOME``: the project directory (where `.forgekit/` lives).
+- ``FORGEKIT_HOME``: the project directory (where `.forgekit/` lives; see `project_root`).
 - ``FORGEKIT_CONFIG``: an explicit path to the config file (`forgekit --config`).
 
 API keys are never in the file: an alias names the environment variable that holds its
@@ -219,6 +219,32 @@ def _check_references(cfg: ProjectConfig, doc_error) -> None:
                             ("models", "routing", klass))
 
 
+PROJECT_DIR = ".forgekit"
+
+
+def project_root(env: dict[str, str] | None = None, *, start: str | Path | None = None
+                 ) -> Path:
+    """The project every run lands in (its store is ``<root>/.forgekit/``):
+    ``FORGEKIT_HOME`` if set; else the nearest folder from `start` (default: the cwd)
+    upward that holds ``forgekit.yaml`` or a ``.forgekit/`` folder (the home directory
+    itself does not count); else the cwd. So a notebook in ``notebooks/`` and the CLI at
+    the top of the checkout write to the same store."""
+    env = dict(os.environ) if env is None else env
+    if env.get("FORGEKIT_HOME"):
+        return Path(env["FORGEKIT_HOME"]).resolve()
+    base = Path(start or Path.cwd()).resolve()
+    try:
+        home = Path.home().resolve()
+    except RuntimeError:  # no home directory in this environment
+        home = None
+    for d in [base, *base.parents]:
+        if d == home:
+            continue
+        if (d / CONFIG_FILE).is_file() or (d / PROJECT_DIR).is_dir():
+            return d
+    return base
+
+
 def find_config_file(start: str | Path | None = None) -> Path | None:
     """`forgekit.yaml` in `start` (default: FORGEKIT_HOME or the cwd) or its parents."""
     if start is None and os.environ.get("FORGEKIT_CONFIG"):
@@ -236,7 +262,12 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
     """Load the project config: the given file, or `forgekit.yaml` found from the cwd up,
     or the defaults. Raises ConfigError naming file, line and key on any problem."""
     env = dict(os.environ) if env is None else env
-    file = Path(path) if path is not None else find_config_file()
+    if path is not None:
+        file: Path | None = Path(path)
+    elif env.get("FORGEKIT_CONFIG"):
+        file = Path(env["FORGEKIT_CONFIG"])
+    else:  # searched from FORGEKIT_HOME (of `env`) or the cwd upward
+        file = find_config_file(Path(env.get("FORGEKIT_HOME") or Path.cwd()))
     if file is not None:
         doc = load_yaml(file)
         if doc.data is not None and not isinstance(doc.data, dict):
@@ -250,8 +281,7 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
         doc_error = doc.error
     else:
         cfg = ProjectConfig()
-        root = env.get("FORGEKIT_HOME")
-        cfg.root = Path(root).resolve() if root else Path.cwd()
+        cfg.root = project_root(env)
 
         def doc_error(msg, path=()):
             return ConfigError(msg, key=".".join(map(str, path)) or None)

@@ -1,24 +1,32 @@
 """forgekit.evals: task sets, scorers, suites, the resumable batch runner, results,
 comparisons with confidence intervals, and reports."""
 
+from forgekit.evals.evaluation import aevaluate, evaluate
+from forgekit.evals.inputs import FunctionSolver
+from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.plan import Plan, plan
 from forgekit.evals.results import EvalResults, query_evals
-from forgekit.evals.runner import Runner, aevaluate, evaluate, sample_seed
+from forgekit.evals.runner import Runner, sample_seed
 from forgekit.evals.scorers import BoundScorer, build_scorer, registered_scorers, scorer
 from forgekit.evals.solvers import PromptSolver, build_solver, register_solver
 from forgekit.evals.stats import bootstrap_ci, mean_se, paired_test, pass_at_k
 from forgekit.evals.suite import Suite, load_suite
+from forgekit.evals.task import Task
 from forgekit.evals.tasksets import load_samples
 
 __all__ = [
     "BoundScorer",
+    "EvalPlan",
     "EvalResults",
+    "FunctionSolver",
     "Plan",
     "PromptSolver",
     "Runner",
     "Suite",
+    "Task",
     "aevaluate",
     "bootstrap_ci",
+    "build_plan",
     "build_scorer",
     "build_solver",
     "evaluate",

@@ -187,16 +187,14 @@ def plan(
     if not any(runner.out_dir.iterdir()):
         runner.out_dir.rmdir()  # a plan leaves nothing behind
     config = gateway.config
-    judges = sum(
-        1 for s in runner.suite.scorers
-        if s == "judge" or (isinstance(s, dict) and s.get("type") == "judge")
-    )
+    judges = sum(1 for s in runner.scorers if getattr(s, "type", None) == "judge")
     prompt_tokens = [len(s.input_text()) // 4 + 8 for s in runner.samples]
     rows = []
     for model in runner.suite.models:
         alias = config.alias(model)
         inp_rate, out_rate = rates_for(alias)
-        for solver in runner.solvers:
+        for entry in runner.solvers:
+            solver = entry.solver
             per = calls_per_sample(solver)
             epochs = runner.suite.epochs
             n = len(runner.samples)
@@ -213,7 +211,7 @@ def plan(
             rows.append(
                 PlanRow(
                     model=model,
-                    solver=solver.name,
+                    solver=entry.label,
                     samples=n,
                     epochs=epochs,
                     calls_per_sample=per + judges,

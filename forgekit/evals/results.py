@@ -37,6 +37,11 @@ RESULT_COLUMNS: dict[str, str] = {
     "run_id": "str",
     "trajectory": "str",
     "finished_at": "float",
+    # what the record is valid for (forgekit.evals.identity); empty in older results
+    "solver_hash": "str",
+    "sample_hash": "str",
+    "run_key": "str",
+    "score_key": "str",
 }
 
 

@@ -1,5 +1,11 @@
 """The batch runner: models x solvers x samples x epochs, async with a concurrency limit
-per model, a live progress bar, per-sample trajectories, resume and a run budget."""
+per model, a live progress bar, per-sample trajectories, resume and a run budget.
+
+It runs an `EvalPlan` (objects: labelled solvers, samples, scorers); a YAML `Suite`
+compiles to one first. Resume is per record: a finished result is reused only when its
+run key (the solver's config hash, the sample's input, seed, limits) matches, and scored
+again without running the solver when only the target or the scorers changed (see
+`forgekit.evals.identity`)."""
 
 from __future__ import annotations
 
@@ -9,22 +15,24 @@ import gc
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from forgekit.core.component import config_of
-from forgekit.core.context import RunContext
+from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.errors import BudgetExceeded
 from forgekit.core.events import ScoreEvent
 from forgekit.core.hashing import stable_hash
 from forgekit.core.messages import Usage
 from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
-from forgekit.core.sync import run_sync
+from forgekit.evals.identity import RESCORE, REUSE, input_hash, reuse_of, run_key, score_key
+from forgekit.evals.identity import sample_hash as content_hash
+from forgekit.evals.inputs import SolverEntry
+from forgekit.evals.objects import EvalPlan
 from forgekit.evals.resultlog import FINISHED, ResultLog, record_key
 from forgekit.evals.sinks import LimitExceeded, TallySink, Totals, dumps
-from forgekit.evals.suite import Suite, load_suite
+from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
 
 log = logging.getLogger(__name__)
@@ -94,11 +102,12 @@ def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
 
 
 class Runner:
-    """Runs one suite on a gateway, writing results and trajectories under `out_dir`."""
+    """Runs one evaluation (an `EvalPlan`, or a `Suite` it compiles) on a gateway,
+    writing results and trajectories under `out_dir`."""
 
     def __init__(
         self,
-        suite: Suite,
+        suite: Suite | EvalPlan,
         gateway: Any,
         *,
         out_dir: str | Path | None = None,
@@ -107,49 +116,57 @@ class Runner:
         progress: bool = True,
         retry_errors: bool = False,
     ) -> None:
-        from forgekit.evals.scorers import build_scorer
-        from forgekit.evals.tasksets import load_samples
-
-        if models:
-            suite = suite.model_copy(update={"models": list(models)})
-        if limit is not None:
-            suite = suite.model_copy(
-                update={"taskset": suite.taskset.model_copy(update={"limit": limit})}
-            )
-        self.suite = suite
+        if isinstance(suite, Suite):
+            plan = suite.build(models=models, limit=limit)
+        else:
+            plan = suite
+            if models:
+                plan = replace(plan, models=list(models), _hash=None)
+            if limit is not None:
+                plan = replace(plan, samples=plan.samples[:limit], _hash=None)
+        # `suite` is the plan (a YAML suite compiles to one); the name stays for the code
+        # below, which reads models, epochs, limits, budget, seed and name from it
+        self.suite = self.plan = plan
         self.gateway = gateway
-        self.hash = suite.config_hash()
-        self.eval_id = f"{suite.name}-{self.hash[:10]}"
+        self.hash = plan.config_hash()
+        self.eval_id = f"{plan.name}-{self.hash[:10]}"
+        self.shared_dir: Path | None = None  # sibling evaluations whose results we reuse
         if out_dir is None:
-            root = getattr(getattr(gateway, "config", None), "root", None) or Path.cwd()
-            out_dir = Path(root) / ".forgekit" / "evals" / self.eval_id
+            root = getattr(getattr(gateway, "config", None), "root", None)
+            if root is None:
+                from forgekit.core.config import project_root
+
+                root = project_root()
+            self.shared_dir = Path(root) / ".forgekit" / "evals"
+            out_dir = self.shared_dir / self.eval_id
         self.out_dir = Path(out_dir)
         self.runs_dir = self.out_dir / "runs"
-        self.samples: list[Sample] = load_samples(
-            suite.taskset.path, base=suite.base_dir(), limit=suite.taskset.limit
-        )
-        built: dict[str, Any] = {}
-        for spec in suite.solvers:  # in order: a strategy may wrap a solver defined before it
-            built[spec.name] = spec.build(built)
-        self.solvers = list(built.values())
-        # a solver's config and its hash go into every sample's RunStart: computed once
-        self._solver_config = {
-            s.name: (cfg, stable_hash(cfg)) for s in self.solvers for cfg in [config_of(s)]
-        }
-        self.scorers = [build_scorer(s) for s in suite.scorers]
+        self.samples: list[Sample] = plan.samples
+        self.solvers: list[SolverEntry] = plan.solvers
+        self.scorers = plan.scorers
         self.progress = progress
         self.retry_errors = retry_errors
         self.log = ResultLog(self.out_dir)
         self.budget = None
-        if suite.budget.usd is not None or suite.budget.tokens is not None:
+        if plan.budget.usd is not None or plan.budget.tokens is not None:
             from forgekit.models.budget import Budget
 
             # the gateway refuses calls beyond it, so in-flight samples stop too
-            self.budget = Budget(max_usd=suite.budget.usd, max_tokens=suite.budget.tokens)
+            self.budget = Budget(max_usd=plan.budget.usd, max_tokens=plan.budget.tokens)
+        # what keys a sample's results: computed once per sample
+        self._sample_hash = {s.id: content_hash(s) for s in self.samples}
+        self._input_hash = {s.id: input_hash(s) for s in self.samples}
+        self._score_key = {
+            s.id: score_key(s, plan.scorers_hash, plan.pass_threshold) for s in self.samples
+        }
+
+    def run_key(self, solver: SolverEntry, sample: Sample, epoch: int) -> str:
+        seed = sample_seed(self.suite.seed, sample.id, epoch)
+        return run_key(solver.hash, self._input_hash[sample.id], seed, self.plan.limits_data)
 
     # -- the grid ---------------------------------------------------------------------
 
-    def grid(self) -> list[tuple[str, Any, int, Sample, int]]:
+    def grid(self) -> list[tuple[str, SolverEntry, int, Sample, int]]:
         """(model, solver, sample index, sample, epoch) in the order of the final table."""
         return [
             (m, s, i, smp, e)
@@ -159,28 +176,13 @@ class Runner:
             for e in range(self.suite.epochs)
         ]
 
-    def _check_out_dir(self) -> None:
-        """Refuse to mix results of a different suite config into `out_dir`."""
-        path = self.out_dir / "suite.json"
-        if not path.exists():
-            return
-        old = json.loads(path.read_text(encoding="utf-8")).get("suite_hash")
-        if old and old != self.hash:
-            from forgekit.core.errors import ConfigError
-
-            raise ConfigError(
-                f"{self.out_dir} holds results of another suite config (hash {old}, this "
-                f"one is {self.hash}); choose another out_dir, or delete that one to start "
-                "over",
-                file=self.suite.source,
-            )
-
     def _write_config(self, **extra: Any) -> None:
         meta = {
             "eval_id": self.eval_id,
             "suite_hash": self.hash,
-            "suite": self.suite.model_dump(mode="json"),
-            "source": self.suite.source,
+            "suite": self.plan.describe(),
+            "spec": self.plan.spec,
+            "source": self.plan.source,
             "samples": len(self.samples),
             **extra,
         }
@@ -189,38 +191,91 @@ class Runner:
         tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
         tmp.replace(path)
 
+    def _stored(self) -> dict[tuple, dict[str, Any]]:
+        """Finished records that may serve this run, by (position, run key): this
+        evaluation's log, then (for the default location) the logs of evaluations of
+        the same name, so changing one solver re-runs only that solver's cells."""
+        logs = [self.log]
+        if self.shared_dir is not None and self.shared_dir.is_dir():
+            logs[:0] = [
+                ResultLog(d)
+                for d in sorted(self.shared_dir.glob(f"{self.plan.name}-*"))
+                if d != self.out_dir and (d / "results.jsonl").is_file()
+            ]
+        out: dict[tuple, dict[str, Any]] = {}
+        legacy = 0
+        for rlog in logs:
+            for rec in rlog.load().values():
+                if rec.get("run_key") is None:
+                    legacy += rlog is self.log
+                    continue
+                if rec["status"] in FINISHED:
+                    out[(*record_key(rec), rec["run_key"])] = rec
+        if legacy:
+            log.warning(
+                "%s: %d result(s) were written by an older forgekit without run keys; "
+                "EvalResults.load still reads them, but this run computes them again",
+                self.out_dir,
+                legacy,
+            )
+        return out
+
     async def run(self) -> Any:
         """Run what is not finished yet, merge, and return the EvalResults."""
         from forgekit.evals.results import EvalResults
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._check_out_dir()
         self._write_config()
-        done = self.log.load()
-        finished = {
-            k: r
-            for k, r in done.items()
-            if r["status"] in FINISHED and not (self.retry_errors and r["error"])
-        }
-        todo = [g for g in self.grid() if (g[0], g[1].name, g[3].id, g[4]) not in finished]
-        live = _Live(total=len(todo))
-        live.bar = _progress_bar(len(todo), self.suite.name, self.progress and bool(todo))
+        stored = self._stored()
+        todo, rescore, kept = [], [], {}
+        for g in self.grid():
+            model, solver, index, sample, epoch = g
+            key = (model, solver.label, sample.id, epoch)
+            rec = stored.get((*key, self.run_key(solver, sample, epoch)))
+            how = None
+            if rec is not None and not (self.retry_errors and rec["error"]):
+                how = reuse_of(rec, rec["run_key"], self._score_key[sample.id])
+            if how == REUSE:
+                if rec["sample_index"] != index:  # the task set was reordered
+                    rec = {**rec, "sample_index": index}
+                kept[key] = rec
+            elif how == RESCORE:
+                rescore.append((g, rec))
+            else:
+                todo.append(g)
+        live = _Live(total=len(todo) + len(rescore))
+        live.bar = _progress_bar(live.total, self.suite.name, self.progress and live.total > 0)
         limits = getattr(self.gateway, "concurrency", None)
         live.limits = limits if callable(limits) else None
         sems = {m: asyncio.Semaphore(self.suite.concurrency) for m in self.suite.models}
         new: dict[tuple, dict[str, Any]] = {}
 
-        async def one(item: tuple[str, Any, int, Sample, int]) -> None:
-            model, solver, index, sample, epoch = item
-            async with sems[model]:
-                rec = await self._run_one(model, solver, index, sample, epoch, live)
+        def done(rec: dict[str, Any]) -> None:
             self.log.append(rec)
             new[record_key(rec)] = rec
             live.update(rec)
 
+        async def one(item: tuple[str, SolverEntry, int, Sample, int]) -> None:
+            model, solver, index, sample, epoch = item
+            async with sems[model]:
+                rec = await self._run_one(model, solver, index, sample, epoch, live)
+            done(rec)
+
+        async def again(item: tuple[str, SolverEntry, int, Sample, int], old: dict) -> None:
+            model, _solver, index, sample, epoch = item
+            async with sems[model]:
+                rec = await self._rescore(old, model, index, sample, epoch)
+            done(rec)
+
         try:
+            for key, rec in kept.items():  # found in another evaluation's log: copy it here
+                if rec.get("eval_id") != self.eval_id:
+                    kept[key] = {**rec, "eval_id": self.eval_id, "suite_hash": self.hash}
+                    self.log.append(kept[key])
             with _frozen_heap():
-                await asyncio.gather(*(one(g) for g in todo))
+                await asyncio.gather(
+                    *(one(g) for g in todo), *(again(g, rec) for g, rec in rescore)
+                )
         finally:
             self.log.close()
             if live.bar is not None:
@@ -229,8 +284,8 @@ class Runner:
                 self._write_config(concurrency=live.limits())  # what AIMD settled on
         records = []
         for model, solver, _i, sample, epoch in self.grid():
-            key = (model, solver.name, sample.id, epoch)
-            rec = new.get(key) or done.get(key)
+            key = (model, solver.label, sample.id, epoch)
+            rec = new.get(key) or kept.get(key)
             if rec is not None:
                 records.append(rec)
         self.log.merge(records)
@@ -246,22 +301,85 @@ class Runner:
             return f"budget of {b.tokens} tokens spent ({live.tokens})"
         return None
 
-    async def _run_one(
-        self, model: str, solver: Any, index: int, sample: Sample, epoch: int, live: _Live
+    def _base(
+        self, model: str, solver: SolverEntry, index: int, sample: Sample, epoch: int
     ) -> dict[str, Any]:
         seed = sample_seed(self.suite.seed, sample.id, epoch)
-        base = {
+        return {
             "eval_id": self.eval_id,
             "suite_hash": self.hash,
             "model": model,
-            "solver": solver.name,
+            "solver": solver.label,
             "sample_id": sample.id,
             "sample_index": index,
             "epoch": epoch,
             "seed": seed,
             "target": redact_text(dumps(sample.target)),  # no secret value in any result
             "input": redact_text(sample.input_text()),
+            "solver_hash": solver.hash,
+            "sample_hash": self._sample_hash[sample.id],
+            "run_key": run_key(solver.hash, self._input_hash[sample.id], seed,
+                               self.plan.limits_data),
+            "score_key": self._score_key[sample.id],
         }
+
+    async def _score(self, sample: Sample, answer: Answer, ctx: RunContext) -> list[Any]:
+        scores = []
+        for sc in self.scorers:
+            s = await sc(sample, answer, ctx)
+            scores.append(s)
+            ctx.emit(
+                ScoreEvent(
+                    scorer=s.scorer,
+                    value=s.value,
+                    answer=s.answer,
+                    target=sample.target,
+                    explanation=s.explanation,
+                    error=s.error,
+                )
+            )
+        return scores
+
+    def _scored(self, status: str, scores: list[Any]) -> dict[str, Any]:
+        primary = scores[0].as_float if scores else None
+        if status == "failed":
+            primary = 0.0  # a failed sample counts as wrong; its error says why
+        return {
+            "score": primary,
+            "passed": None if primary is None else primary >= self.suite.pass_threshold,
+            "scores": redact_text(dumps([s.model_dump(mode="json") for s in scores])),
+            "score_errors": sum(1 for s in scores if s.error),
+        }
+
+    async def _rescore(
+        self, old: dict[str, Any], model: str, index: int, sample: Sample, epoch: int
+    ) -> dict[str, Any]:
+        """A finished record whose target or scorers changed, scored again from its
+        stored answer: no solver runs. (Judge calls of the new scoring are made, but
+        not added to the record's cost; the trajectory keeps the old score events.)"""
+        solver = next(e for e in self.solvers if e.label == old["solver"])
+        rec = {**old, **self._base(model, solver, index, sample, epoch)}
+        rec["finished_at"] = time.time()
+        if old["status"] != "completed":
+            return {**rec, **self._scored(old["status"], [])}
+        ctx = RunContext(
+            gateway=self.gateway,
+            sink=MemorySink(),
+            model=model,
+            sample=sample,
+            epoch=epoch,
+            seed=rec["seed"],
+            budget=self.budget,
+        )
+        scores = await self._score(sample, Answer(text=old["answer"] or ""), ctx)
+        return {**rec, **self._scored("completed", scores)}
+
+    async def _run_one(
+        self, model: str, solver: SolverEntry, index: int, sample: Sample, epoch: int,
+        live: _Live
+    ) -> dict[str, Any]:
+        base = self._base(model, solver, index, sample, epoch)
+        seed = base["seed"]
         over = self._budget_left(live)
         if over:
             return {
@@ -286,9 +404,9 @@ class Runner:
         limits = self.suite.limits
         recorder = Recorder.start(
             self.runs_dir,
-            solver=solver.name,
-            config=self._solver_config[solver.name][0],
-            config_hash=self._solver_config[solver.name][1],
+            solver=solver.label,
+            config=solver.config,
+            config_hash=solver.hash,
             models=[model],
             sample_id=sample.id,
             epoch=epoch,
@@ -312,7 +430,7 @@ class Runner:
         answer = Answer()
         t0 = time.perf_counter()
         try:
-            coro = solver.solve(sample, ctx)
+            coro = solver.solve(sample, ctx)  # the entry turns a str reply into an Answer
             answer = await (asyncio.wait_for(coro, limits.time_s) if limits.time_s else coro)
             stop = answer.stop_reason
         except TimeoutError:
@@ -327,22 +445,7 @@ class Runner:
         scores = []
         if status == "completed":
             sink.max_tokens = None  # judge calls do not count against the solver's limit
-            for sc in self.scorers:
-                s = await sc(sample, answer, ctx)
-                scores.append(s)
-                ctx.emit(
-                    ScoreEvent(
-                        scorer=s.scorer,
-                        value=s.value,
-                        answer=s.answer,
-                        target=sample.target,
-                        explanation=s.explanation,
-                        error=s.error,
-                    )
-                )
-        primary = scores[0].as_float if scores else None
-        if status == "failed":
-            primary = 0.0  # a failed sample counts as wrong; its error says why
+            scores = await self._score(sample, answer, ctx)
         try:
             sink.finish(
                 status=status,
@@ -358,10 +461,7 @@ class Runner:
             "status": status,
             "error": error,
             "answer": redact_text(answer.text) if status == "completed" else None,
-            "score": primary,
-            "passed": None if primary is None else primary >= self.suite.pass_threshold,
-            "scores": redact_text(dumps([s.model_dump(mode="json") for s in scores])),
-            "score_errors": sum(1 for s in scores if s.error),
+            **self._scored(status, scores),
             "input_tokens": totals.usage.input_tokens,
             "output_tokens": totals.usage.output_tokens,
             "cost_usd": totals.cost_usd,
@@ -372,44 +472,3 @@ class Runner:
             "trajectory": str(path) if path else None,
             "finished_at": time.time(),
         }
-
-
-async def aevaluate(suite: Suite | str | Path, gateway: Any = None, **kwargs: Any) -> Any:
-    """Async form of `evaluate`."""
-    if not isinstance(suite, Suite):
-        suite = load_suite(suite)
-    if gateway is None:
-        from forgekit.models import Gateway
-
-        gateway = Gateway()
-    return await Runner(suite, gateway, **kwargs).run()
-
-
-def evaluate(
-    suite: Suite | str | Path,
-    gateway: Any = None,
-    *,
-    out_dir: str | Path | None = None,
-    models: list[str] | None = None,
-    limit: int | None = None,
-    progress: bool = True,
-    retry_errors: bool = False,
-) -> Any:
-    """Run an eval suite and return its `EvalResults`; resumes from `out_dir` if a run of
-    the same suite config was interrupted. Works in scripts and inside Jupyter alike.
-
-    Example:
-        >>> results = evaluate("evals/main.yaml", limit=5)      # doctest: +SKIP
-        >>> results.summary()                                   # doctest: +SKIP
-    """
-    return run_sync(
-        aevaluate(
-            suite,
-            gateway,
-            out_dir=out_dir,
-            models=models,
-            limit=limit,
-            progress=progress,
-            retry_errors=retry_errors,
-        )
-    )

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from forgekit.core.hashing import stable_hash
+from forgekit.evals.limits import BudgetSpec, Limits
 
 SUITE_SCHEMA_VERSION = 1
 
@@ -65,26 +66,6 @@ class SolverSpec(BaseModel):
         return build_solver(self.type, name=self.name, others=others, **self.options)
 
 
-class Limits(BaseModel):
-    """Per-sample limits."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    steps: int | None = Field(default=None, ge=1)
-    tokens: int | None = Field(default=None, ge=1)
-    time_s: float | None = Field(default=None, gt=0)
-
-
-class BudgetSpec(BaseModel):
-    """A budget for the whole evaluation; once spent, remaining samples are recorded as
-    `budget-exceeded` (and retried by a later resume)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    usd: float | None = Field(default=None, ge=0)
-    tokens: int | None = Field(default=None, ge=1)
-
-
 class Suite(BaseModel):
     """A whole eval suite (the YAML file in `evals/`)."""
 
@@ -124,11 +105,19 @@ class Suite(BaseModel):
         return self
 
     def config_hash(self) -> str:
-        """Hash of the full config: results from a different config never mix."""
+        """Hash of the suite as written (the run's identity is `build().config_hash()`:
+        the objects' configs and the task set's contents)."""
         return stable_hash(self.model_dump(mode="json"))
 
     def base_dir(self) -> Path | None:
         return Path(self.source).parent if self.source else None
+
+    def build(self, *, models: list[str] | None = None, limit: int | None = None) -> Any:
+        """The objects this suite describes (solvers, samples, scorers, settings) as an
+        `EvalPlan`: exactly what `evaluate(solvers, tasks, ...)` runs from Python."""
+        from forgekit.evals.objects import compile_suite
+
+        return compile_suite(self, models=models, limit=limit)
 
 
 def load_suite(path: str | Path) -> Suite:

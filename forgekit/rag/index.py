@@ -167,7 +167,9 @@ def _no_namespace_datasets() -> Iterator[None]:
 
 
 def _default_project_dir() -> Path:
-    return Path(os.environ.get("FORGEKIT_HOME") or Path.cwd())
+    from forgekit.core.config import project_root
+
+    return project_root()
 
 
 def _as_documents(docs: Iterable[Any]) -> list[Document]:
@@ -225,7 +227,7 @@ class Index(LiveDisplay):
             `id`/`_id`, `text`, optional `title` and `metadata`, or `Document`s). None opens
             an existing index by name.
         name: the index name (one LanceDB table per name).
-        project_dir: where `.forgekit/rag/` lives (default FORGEKIT_HOME or the cwd).
+        project_dir: where `.forgekit/rag/` lives (default: the project, `project_root()`).
         config: an IndexConfig (or a dict); keyword arguments override its fields.
         embedder: an Embedder object (overrides config.embedder).
         cache_path: the embedding cache (default `<project>/.forgekit/rag/embeddings.sqlite`,

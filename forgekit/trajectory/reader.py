@@ -36,8 +36,21 @@ def default_runs_dir() -> Path:
     return cfg.path(cfg.runs_dir)
 
 
+def project_runs_dirs() -> list[Path]:
+    """Every folder of the project's store that holds trajectories: `runs_dir` (default
+    `.forgekit/runs`) and each evaluation's `.forgekit/evals/<eval id>/runs`; only those
+    that exist."""
+    from forgekit.core.config import load_config
+
+    cfg = load_config()
+    main = cfg.path(cfg.runs_dir)
+    evals = sorted(p for p in (cfg.root / ".forgekit" / "evals").glob("*/runs") if p.is_dir())
+    return [d for d in [main, *evals] if d.is_dir()]
+
+
 def run_path(path_or_run_id: str | Path, runs_dir: str | Path | None = None) -> Path:
-    """The file of a run given its path or its id."""
+    """The file of a run given its path or its id (without `runs_dir`: looked up in
+    every run folder of the project, see `project_runs_dirs`)."""
     p = Path(path_or_run_id)
     if p.suffix == ".jsonl" or p.exists():
         if not p.exists():
@@ -45,6 +58,10 @@ def run_path(path_or_run_id: str | Path, runs_dir: str | Path | None = None) -> 
         return p
     base = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     p = base / f"{path_or_run_id}.jsonl"
+    if not p.exists() and runs_dir is None:
+        for d in project_runs_dirs():
+            if (d / f"{path_or_run_id}.jsonl").exists():
+                return d / f"{path_or_run_id}.jsonl"
     if not p.exists():
         raise ForgekitError(f"no run {path_or_run_id!r} in {base} (looked for {p})")
     return p

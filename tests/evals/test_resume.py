@@ -128,23 +128,20 @@ def test_a_second_run_makes_no_model_calls(config, write_suite, tmp_path: Path) 
     assert src.requests == [] and res.df.height == 4
 
 
-def test_another_config_in_the_same_out_dir_is_refused(config, write_suite, tmp_path) -> None:
-    import pytest
-
-    from forgekit.core.errors import ConfigError
-
+def test_another_config_in_the_same_out_dir_reruns_and_returns_nothing_stale(
+    config, write_suite, tmp_path
+) -> None:
     suite = write_suite(samples=SAMPLES[:2])
-    evaluate(
+    first = evaluate(
         suite,
         Gateway(config, source=ScriptedSource(answer)),
         out_dir=tmp_path / "o",
         progress=False,
     )
     other = write_suite(samples=SAMPLES[:2], seed=7)
-    with pytest.raises(ConfigError, match="another suite config"):
-        evaluate(
-            other,
-            Gateway(config, source=ScriptedSource(answer)),
-            out_dir=tmp_path / "o",
-            progress=False,
-        )
+    src = ScriptedSource(answer)
+    res = evaluate(other, Gateway(config, source=src), out_dir=tmp_path / "o", progress=False)
+    assert len(src.requests) == 2  # another seed: every sample runs again
+    assert res.eval_id != first.eval_id and res.df.height == 2
+    assert set(res.df["eval_id"].to_list()) == {res.eval_id}
+    assert set(res.df["seed"].to_list()).isdisjoint(first.df["seed"].to_list())

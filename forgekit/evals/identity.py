@@ -1,0 +1,84 @@
+"""Run identity: what an evaluation and each of its results are keyed by.
+
+- An evaluation's identity hashes each solver's real config (from the objects), the
+  scorers' configs, the task set's contents, the models, epochs, limits, seed and pass
+  threshold. Nothing in it depends on forgekit's version or on a file's text.
+- Each result record carries a ``run_key`` (the solver's config hash, the sample's input
+  side, its seed, the limits) and a ``score_key`` (the whole sample, the scorers'
+  configs, the pass threshold). A finished record is reused only when its ``run_key``
+  matches; when only its ``score_key`` differs (a new target, a scorer's parameter), the
+  stored answer is scored again and no solver runs. Anything else runs again, so a stale
+  result is never returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forgekit.core.hashing import stable_hash
+from forgekit.core.samples import Sample
+
+REUSE = "reuse"
+RESCORE = "rescore"
+
+
+def sample_hash(sample: Sample) -> str:
+    """Hash of everything in a sample (input, target, choices, metadata, files, ...)."""
+    return stable_hash(sample.model_dump(mode="json"))
+
+
+def input_hash(sample: Sample) -> str:
+    """Hash of what a solver sees of a sample: all of it except the target."""
+    return stable_hash(sample.model_dump(mode="json", exclude={"target"}))
+
+
+def taskset_hash(samples: list[Sample]) -> str:
+    """Hash of a task set's contents, in order."""
+    return stable_hash([sample_hash(s) for s in samples])
+
+
+def run_key(solver_hash: str, input_hash: str, seed: int, limits: dict[str, Any]) -> str:
+    """What a solver's answer depends on: the solver, what it sees of the sample (see
+    `input_hash`), the sample's seed and the per-sample limits."""
+    return stable_hash([solver_hash, input_hash, seed, limits])
+
+
+def score_key(sample: Sample, scorers_hash: str, pass_threshold: float) -> str:
+    return stable_hash([sample_hash(sample), scorers_hash, pass_threshold])
+
+
+def reuse_of(rec: dict[str, Any], run: str, score: str) -> str | None:
+    """How a stored finished record serves the current run: `REUSE` as is, `RESCORE`
+    (same answer, scored again), or None (run again). Records written before run keys
+    existed have none and run again."""
+    if rec.get("run_key") != run:
+        return None
+    if rec.get("score_key") == score:
+        return REUSE
+    return RESCORE
+
+
+def eval_identity(
+    *,
+    solvers: list[tuple[str, str]],
+    scorers: list[dict[str, Any]],
+    samples: list[Sample],
+    models: list[str],
+    epochs: int,
+    limits: dict[str, Any],
+    seed: int,
+    pass_threshold: float,
+) -> str:
+    """The hash that names an evaluation (`<name>-<hash[:10]>`)."""
+    return stable_hash(
+        {
+            "solvers": [[label, h] for label, h in solvers],
+            "scorers": scorers,
+            "taskset": taskset_hash(samples),
+            "models": list(models),
+            "epochs": epochs,
+            "limits": limits,
+            "seed": seed,
+            "pass_threshold": pass_threshold,
+        }
+    )
