@@ -3,7 +3,8 @@
 
     .venv/bin/python benchmarks/sandbox/bench_sandbox.py [--n 200]
 
-Variants, each run --n times one after the other (median and p90 wall time per command):
+Variants, interleaved (bare, none, bwrap, bare, ...) so that a busy machine slows them
+alike; --n commands each (median and p90 wall time per command):
 
 - bare: `asyncio.create_subprocess_exec("bash", "-c", CMD)` and wait, the baseline;
 - none: forgekit's `Sandbox(..., config="none")` (the minimal environment and rlimits via
@@ -32,14 +33,16 @@ async def _bare(argv: list[str]) -> None:
     await p.communicate()
 
 
-async def _measure(run, argv: list[str], n: int) -> list[float]:
-    for _ in range(3):  # warm-up
-        await run(argv)
-    out = []
+async def _measure(runs: dict, argv: list[str], n: int) -> dict[str, list[float]]:
+    for run in runs.values():  # warm-up
+        for _ in range(3):
+            await run(argv)
+    out: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(n):
-        t0 = time.perf_counter()
-        await run(argv)
-        out.append(time.perf_counter() - t0)
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            await run(argv)
+            out[name].append(time.perf_counter() - t0)
     return out
 
 
@@ -62,13 +65,15 @@ async def main(n: int) -> None:
 
             return run
 
+        runs = {"bare": _bare, **{name: via(box) for name, box in boxes.items()}}
         for label, argv in [("bash -c true", ["bash", "-c", "true"]),
-                            ("python3 -c pass", ["python3", "-c", "pass"])]:  # fmt: skip
-            bare = _fmt(await _measure(_bare, argv, n))
+                            ("python -c pass", [sys.executable, "-c", "pass"])]:  # fmt: skip
+            times = await _measure(runs, argv, n)
+            bare = _fmt(times["bare"])
             print(f"\n{label} (n={n}): median / p90 ms per command, ratio of medians to bare")
             print(f"  {'bare':6} {bare[0]:7.2f} / {bare[1]:7.2f}   1.00x")
-            for name, box in boxes.items():
-                m = _fmt(await _measure(via(box), argv, n))
+            for name in boxes:
+                m = _fmt(times[name])
                 print(f"  {name:6} {m[0]:7.2f} / {m[1]:7.2f}   {m[0] / bare[0]:.2f}x "
                       f"(+{m[0] - bare[0]:.1f} ms)")  # fmt: skip
 

@@ -40,11 +40,19 @@ def build_program(sample: Sample, candidate: str) -> str:
 
 
 def run_tests(
-    sample: Sample, candidate: str, *, timeout_s: float = 10.0, memory_mb: int = 512
+    sample: Sample,
+    candidate: str,
+    *,
+    timeout_s: float = 10.0,
+    memory_mb: int = 512,
+    sandbox: Any = None,
 ) -> Score:
-    """Run the candidate against the sample's tests (blocking)."""
+    """Run the candidate against the sample's tests (blocking) in the OS sandbox
+    (`sandbox`: the project's `sandbox:` config; default bubblewrap)."""
     program = build_program(sample, candidate)
-    r = run_python(program, timeout_s=timeout_s, memory_mb=memory_mb, files=sample.files)
+    r = run_python(
+        program, timeout_s=timeout_s, memory_mb=memory_mb, files=sample.files, sandbox=sandbox
+    )
     if r.timed_out:
         return Score(
             scorer="code",
@@ -81,4 +89,7 @@ async def code(
     memory_mb: int = 512,
 ) -> Score:
     """1 when the answer's code passes the task's unit tests in the sandbox."""
-    return await to_thread(run_tests, sample, answer.text, timeout_s=timeout_s, memory_mb=memory_mb)
+    config = getattr(getattr(getattr(ctx, "gateway", None), "config", None), "sandbox", None)
+    return await to_thread(
+        run_tests, sample, answer.text, timeout_s=timeout_s, memory_mb=memory_mb, sandbox=config
+    )
