@@ -199,3 +199,23 @@ def test_registered_solver_type(config, write_suite, tmp_path: Path) -> None:
         suite, Gateway(config, source=ScriptedSource(adder)), out_dir=tmp_path / "o", progress=False
     )
     assert res.df["model_calls"].to_list()[0] == 3
+
+
+def test_secret_values_in_samples_never_reach_results_or_the_model(
+    config, write_suite, tmp_path: Path, monkeypatch
+) -> None:
+    secret = "sk-sample-SECRET-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    suite = write_suite(
+        samples=[{"id": "k", "input": f"repeat {secret}", "target": f"the key {secret}"}],
+        scorers=["exact"],
+    )
+    src = ScriptedSource(lambda r: r.messages[-1].content)  # echoes what it was sent
+    res = evaluate(suite, Gateway(config, source=src), out_dir=tmp_path / "o", progress=False)
+    assert secret not in src.requests[0].messages[-1].content  # redacted before sending
+    rows = res.df.to_dicts()
+    assert rows and all(secret not in json.dumps(r, default=str) for r in rows)
+    assert "[REDACTED]" in rows[0]["target"]
+    for f in (tmp_path / "o").rglob("*"):
+        if f.is_file():
+            assert secret.encode() not in f.read_bytes(), f
