@@ -11,7 +11,10 @@ source scripts/env.sh
 log=$(mktemp)
 .venv/bin/python -m forgekit.models.stub_server --port 0 --latency-ms 0 >"$log" 2>&1 &
 stub=$!
-trap 'kill $stub 2>/dev/null || true; rm -f "$log"' EXIT
+# notebooks write to the project store; here a throwaway folder
+FORGEKIT_HOME="$(mktemp -d -t forgekit-nbval-XXXXXX)"
+export FORGEKIT_HOME
+trap 'kill $stub 2>/dev/null || true; rm -f "$log"; rm -rf "$FORGEKIT_HOME"' EXIT
 for _ in $(seq 100); do grep -q READY "$log" && break; sleep 0.1; done
 url=$(sed -n 's/^READY //p' "$log")
 [ -n "$url" ] || { echo "stub server did not start:"; cat "$log"; exit 1; }
