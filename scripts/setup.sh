@@ -12,11 +12,6 @@ fi
 echo "[setup] creating .venv (first run: ~10 min, llama-cpp-python compiles from source)"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-# llama.cpp builds for the build machine's CPU by default (-march=native). On VMs whose CPU
-# advertises AMX that processes may not use, every generation then dies with SIGILL ("trap
-# invalid opcode ... tileloadd" in dmesg; the client sees "Connection error"). Build for
-# a portable AVX2 baseline instead; set CMAKE_ARGS yourself to override.
-export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON}"
 # torch first, pinned: any other torch requirement pulls several GB of CUDA wheels
 .venv/bin/pip install -q "torch==2.13.0"
 # llama-cpp-python compiles llama.cpp here. By default it builds for this CPU

@@ -33,6 +33,8 @@ def run_suite(
     mlflow: bool = True,
     progress: bool = True,
     stream: Any = None,
+    retry_errors: bool = False,
+    wait: bool = False,
 ) -> Any:
     """Run a suite end to end (evaluate, plot, report, MLflow) and print where things are.
 
@@ -49,7 +51,14 @@ def run_suite(
     try:
         spec = load_suite(suite)
         results = evaluate(
-            spec, gateway, out_dir=out_dir, models=models, limit=limit, progress=progress
+            spec,
+            gateway,
+            out_dir=out_dir,
+            models=models,
+            limit=limit,
+            progress=progress,
+            retry_errors=retry_errors,
+            wait=wait,
         )
     finally:
         if owns_gateway and hasattr(gateway, "close"):
@@ -88,6 +97,11 @@ def main_job(
     return run_suite(resolve_path(MAIN_SUITE), out_dir=out_dir, limit=limit, gateway=gateway)
 
 
+# exit codes of `forgekit eval` besides 0 (ok) and 2 (bad input / config)
+EXIT_ALL_FAILED = 1
+EXIT_STOPPED = 3  # stopped early by the budget: samples were not run
+
+
 def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         from forgekit.evals import plan
@@ -102,9 +116,26 @@ def run(args: argparse.Namespace) -> int:
         out_dir=args.out,
         mlflow=not args.no_mlflow,
         progress=not args.no_progress,
+        retry_errors=args.retry_errors,
+        wait=args.wait,
     )
+    if results.stopped:
+        print(f"stopped: {results.stopped}; {results.not_run} sample run(s) not started",
+              file=sys.stderr)
+        return EXIT_STOPPED
     failed = results.df.filter(results.df["status"] == "failed").height
-    return 1 if failed and failed == results.df.height else 0
+    return EXIT_ALL_FAILED if failed and failed == results.df.height else 0
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,10 +153,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ALIAS",
         help="run on this model alias instead of the suite's (repeatable)",
     )
-    p.add_argument("--limit", type=int, help="only the first N samples of the task set")
+    p.add_argument(
+        "--limit", type=positive_int, help="only the first N samples of the task set (N >= 1)"
+    )
     p.add_argument("--out", help="results directory (default: .forgekit/evals/<name>-<hash>)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="run again the samples that ended failed (errors, limits); transient provider "
+        "failures are retried without it",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another process is running this eval, wait for it instead of exiting",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",

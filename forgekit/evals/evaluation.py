@@ -29,6 +29,12 @@ def _is_suite_file(obj: Any) -> bool:
     return isinstance(obj, (str, os.PathLike)) and Path(obj).suffix.lower() in (".yaml", ".yml")
 
 
+def check_limit(limit: Any) -> None:
+    """`limit` is None or a whole number >= 1 (0 or -5 used to run nothing or 5)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}", key="limit")
+
+
 def plan_of(
     solvers: Any,
     tasks: Any = None,
@@ -46,6 +52,7 @@ def plan_of(
     default_model: str = "local",
 ) -> EvalPlan:
     """The `EvalPlan` that `evaluate` runs for these arguments (a suite is compiled)."""
+    check_limit(limit)
     if isinstance(solvers, EvalPlan):
         return solvers
     if isinstance(solvers, Suite) or (tasks is None and _is_suite_file(solvers)):
@@ -116,6 +123,7 @@ async def aevaluate(
     gateway: Any = None,
     progress: bool = True,
     retry_errors: bool = False,
+    wait: bool = False,
 ) -> Any:
     """Async form of `evaluate` (same arguments)."""
     from forgekit.evals.runner import Runner
@@ -133,7 +141,7 @@ async def aevaluate(
 
         gateway = Gateway()
     runner = Runner(plan, gateway, out_dir=out_dir, progress=progress,
-                    retry_errors=retry_errors)
+                    retry_errors=retry_errors, wait=wait)
     return await runner.run()
 
 
@@ -169,6 +177,7 @@ def evaluate(
     gateway: Any = None,
     progress: bool = True,
     retry_errors: bool = False,
+    wait: bool = False,
 ) -> Any:
     """Run solvers on tasks, score every answer, and return the `EvalResults` (one row
     per model x solver x sample x epoch; `summary()`, `compare()`). Works in scripts and
@@ -193,6 +202,10 @@ def evaluate(
         out_dir: where results go (default ``<project>/.forgekit/evals/<name>-<hash>``).
         limit: only the first `limit` samples. seed: the base seed of every sample.
         gateway: the `Gateway` (default: one from the project's forgekit.yaml).
+        retry_errors: run again the samples that ended failed (errors, limits);
+            transient provider failures are run again without it.
+        wait: when another process is running this evaluation (same folder), wait for
+            it instead of raising `EvalLocked`.
 
     Example:
         >>> res = evaluate(lambda s: "42", [{"id": "a", "input": "6*7?", "target": "42"}],
@@ -205,6 +218,6 @@ def evaluate(
             solvers, tasks, scorers=scorers, models=models, epochs=epochs, limits=limits,
             budget=budget, concurrency=concurrency, name=name, out_dir=out_dir, limit=limit,
             seed=seed, pass_threshold=pass_threshold, gateway=gateway, progress=progress,
-            retry_errors=retry_errors,
+            retry_errors=retry_errors, wait=wait,
         )
     )

@@ -14,6 +14,17 @@ log = logging.getLogger(__name__)
 
 # statuses that count as finished: a resume does not run them again
 FINISHED = ("completed", "failed")
+# failures that say nothing about the solver: a resume runs those samples again (a
+# provider that was down, rate limits, an alias since added to forgekit.yaml)
+TRANSIENT_ERRORS = ("ModelUnavailable:", "UnknownAlias:", "RateLimitError")
+
+
+def is_transient(rec: dict[str, Any]) -> bool:
+    """Whether a failed record failed for a passing reason (retried by a resume)."""
+    error = rec.get("error") or ""
+    return rec.get("status") == "failed" and (
+        error.startswith(TRANSIENT_ERRORS[:2]) or TRANSIENT_ERRORS[2] in error
+    )
 
 
 def record_key(rec: dict[str, Any]) -> tuple[str, str, str, int]:

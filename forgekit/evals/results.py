@@ -55,6 +55,23 @@ def result_schema() -> dict[str, Any]:
 
 # columns that differ between two runs of the same suite (timing, ids, file paths)
 VOLATILE = ("latency_s", "run_id", "trajectory", "finished_at")
+STOP_FILE = "stop.json"
+
+
+def write_stop(out_dir: Path, stopped: str | None, not_run: int, budget: Any = None) -> None:
+    """Record why the last run of an eval stopped early (or that it did not)."""
+    info: dict[str, Any] = {"stopped": stopped, "not_run": not_run if stopped else 0}
+    if budget is not None:
+        info.update(
+            budget_usd=budget.max_usd,
+            budget_tokens=budget.max_tokens,
+            spent_usd=budget.spent_usd,
+            spent_tokens=budget.spent_tokens,
+        )
+    path = Path(out_dir) / STOP_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    tmp.replace(path)
 
 
 class EvalResults(LiveDisplay):
@@ -74,6 +91,8 @@ class EvalResults(LiveDisplay):
         self.out_dir = Path(out_dir) if out_dir else None
         self.meta = meta or {}
         self.tracking: dict[str, Any] = {}  # filled by whoever logs it (MLflow run ids)
+        # how the last run ended: {"stopped": "budget: ..." | None, "not_run": N, ...}
+        self.run_state: dict[str, Any] = {}
         self._summaries: dict[tuple[float, int], tuple[Any, Any]] = {}
 
     @classmethod
@@ -83,7 +102,22 @@ class EvalResults(LiveDisplay):
         out = Path(out_dir)
         meta_path = out / "suite.json"
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-        return cls(pl.read_parquet(out / "results.parquet"), out, meta)
+        res = cls(pl.read_parquet(out / "results.parquet"), out, meta)
+        stop = out / STOP_FILE
+        if stop.exists():
+            res.run_state = json.loads(stop.read_text(encoding="utf-8"))
+        return res
+
+    @property
+    def stopped(self) -> str | None:
+        """Why the last run stopped before running every sample (e.g. "budget: ..."),
+        or None when it ran them all."""
+        return self.run_state.get("stopped")
+
+    @property
+    def not_run(self) -> int:
+        """Samples (x models x solvers x epochs) the last run did not start."""
+        return int(self.run_state.get("not_run") or 0)
 
     @property
     def eval_id(self) -> str:
@@ -282,6 +316,11 @@ class EvalResults(LiveDisplay):
                 f"{r['model']:<14}{r['solver']:<18}{r['samples']:>4}{r['errors']:>5}"
                 f"{r['accuracy']:>10.3f}{ci:>17}{r['cost_usd']:>10.4f}"
                 f"{r['tokens']:>9}{r['latency_s']:>7.2f}"
+            )
+        if self.stopped:
+            lines.append(
+                f"STOPPED ({self.stopped}): {self.not_run} sample run(s) not started; "
+                "raise the budget and run again to continue"
             )
         if len(self.cells()) > 1:
             lines.append("")

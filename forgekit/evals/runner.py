@@ -29,8 +29,9 @@ from forgekit.core.samples import Answer, Sample
 from forgekit.evals.identity import RESCORE, REUSE, input_hash, reuse_of, run_key, score_key
 from forgekit.evals.identity import sample_hash as content_hash
 from forgekit.evals.inputs import SolverEntry
+from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
-from forgekit.evals.resultlog import FINISHED, ResultLog, record_key
+from forgekit.evals.resultlog import FINISHED, ResultLog, is_transient, record_key
 from forgekit.evals.sinks import LimitExceeded, TallySink, Totals, dumps
 from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
@@ -115,7 +116,13 @@ class Runner:
         limit: int | None = None,
         progress: bool = True,
         retry_errors: bool = False,
+        wait: bool = False,
     ) -> None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 1):
+            from forgekit.core.errors import ConfigError
+
+            raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}", key="limit")
         if isinstance(suite, Suite):
             plan = suite.build(models=models, limit=limit)
         else:
@@ -146,13 +153,10 @@ class Runner:
         self.scorers = plan.scorers
         self.progress = progress
         self.retry_errors = retry_errors
+        self.wait = wait
         self.log = ResultLog(self.out_dir)
-        self.budget = None
-        if plan.budget.usd is not None or plan.budget.tokens is not None:
-            from forgekit.models.budget import Budget
-
-            # the gateway refuses calls beyond it, so in-flight samples stop too
-            self.budget = Budget(max_usd=plan.budget.usd, max_tokens=plan.budget.tokens)
+        self.budget = None  # the eval's budget, opened (with what was spent) by run()
+        self.stopped: str | None = None  # why the run stopped early ("budget: ...")
         # what keys a sample's results: computed once per sample
         self._sample_hash = {s.id: content_hash(s) for s in self.samples}
         self._input_hash = {s.id: input_hash(s) for s in self.samples}
@@ -209,7 +213,7 @@ class Runner:
                 if rec.get("run_key") is None:
                     legacy += rlog is self.log
                     continue
-                if rec["status"] in FINISHED:
+                if rec["status"] in FINISHED and not is_transient(rec):
                     out[(*record_key(rec), rec["run_key"])] = rec
         if legacy:
             log.warning(
@@ -222,10 +226,32 @@ class Runner:
 
     async def run(self) -> Any:
         """Run what is not finished yet, merge, and return the EvalResults."""
-        from forgekit.evals.results import EvalResults
+        lock = EvalLock(self.out_dir, self.eval_id)
+        await lock.acquire(wait=self.wait)  # one writer per eval
+        try:
+            return await self._run_locked()
+        finally:
+            if self.budget is not None:
+                self.budget.close()
+            lock.release()
+
+    def _open_budget(self) -> None:
+        b = self.suite.budget
+        if b.usd is not None or b.tokens is not None:
+            from forgekit.evals.spend import EvalBudget
+
+            # the gateway refuses calls beyond it, so in-flight samples stop too; it
+            # starts from what earlier runs of this eval spent
+            self.budget = EvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens)
+            reason = self.budget.stop_reason
+            self.stopped = f"budget: {reason}" if reason else None
+
+    async def _run_locked(self) -> Any:
+        from forgekit.evals.results import EvalResults, write_stop
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
+        self._open_budget()
         stored = self._stored()
         todo, rescore, kept = [], [], {}
         for g in self.grid():
@@ -255,9 +281,15 @@ class Runner:
             new[record_key(rec)] = rec
             live.update(rec)
 
+        not_run = 0
+
         async def one(item: tuple[str, SolverEntry, int, Sample, int]) -> None:
+            nonlocal not_run
             model, solver, index, sample, epoch = item
             async with sems[model]:
+                if self.stopped:  # the budget is spent: the rest is not started
+                    not_run += 1
+                    return
                 rec = await self._run_one(model, solver, index, sample, epoch, live)
             done(rec)
 
@@ -289,17 +321,10 @@ class Runner:
             if rec is not None:
                 records.append(rec)
         self.log.merge(records)
+        write_stop(self.out_dir, self.stopped, not_run, self.budget)
         return EvalResults.load(self.out_dir)
 
     # -- one sample -------------------------------------------------------------------
-
-    def _budget_left(self, live: _Live) -> str | None:
-        b = self.suite.budget
-        if b.usd is not None and live.cost_usd >= b.usd:
-            return f"budget of ${b.usd:g} spent (${live.cost_usd:.4f})"
-        if b.tokens is not None and live.tokens >= b.tokens:
-            return f"budget of {b.tokens} tokens spent ({live.tokens})"
-        return None
 
     def _base(
         self, model: str, solver: SolverEntry, index: int, sample: Sample, epoch: int
@@ -380,27 +405,6 @@ class Runner:
     ) -> dict[str, Any]:
         base = self._base(model, solver, index, sample, epoch)
         seed = base["seed"]
-        over = self._budget_left(live)
-        if over:
-            return {
-                **base,
-                "status": "budget-exceeded",
-                "error": over,
-                "answer": None,
-                "score": None,
-                "passed": None,
-                "scores": "[]",
-                "score_errors": 0,
-                "input_tokens": 0,
-                "output_tokens": 0,
-                "cost_usd": 0.0,
-                "latency_s": 0.0,
-                "model_calls": 0,
-                "steps": 0,
-                "run_id": None,
-                "trajectory": None,
-                "finished_at": time.time(),
-            }
         limits = self.suite.limits
         recorder = Recorder.start(
             self.runs_dir,
@@ -439,6 +443,7 @@ class Runner:
             status, error = "failed", str(e)
         except BudgetExceeded as e:
             status, error = "budget-exceeded", f"BudgetExceeded: {e}"
+            self.stopped = self.stopped or f"budget: {e}"
         except Exception as e:  # a failing sample is recorded and counted, never dropped
             status, error = "failed", redact_text(f"{type(e).__name__}: {e}")
         latency = time.perf_counter() - t0

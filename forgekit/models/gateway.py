@@ -22,7 +22,6 @@ from typing import Any
 from forgekit.core.config import AliasConfig, ProjectConfig, load_config
 from forgekit.core.context import EventSink
 from forgekit.core.errors import (
-    BudgetExceeded,
     ConfigError,
     ForgekitError,
     ModelError,
@@ -281,16 +280,15 @@ class Gateway:
         inp_rate, out_rate = rates_for(cfg)
         return prompt * inp_rate + out * out_rate, prompt + out
 
-    def _reserve(self, budget: Budget, cfg: AliasConfig, request: CompletionRequest) -> Reservation:
-        what = f"call to {request.alias!r}"
-        try:
-            return budget.reserve(*self._estimate(cfg, request), what=what)
-        except BudgetExceeded:
-            if not self._real:
-                raise
-        # the cheap estimate did not fit: decide on the exact prompt size
-        budget.refused -= 1
-        return budget.reserve(*self._estimate(cfg, request, exact=True), what=what)
+    async def _reserve(
+        self, budget: Budget, cfg: AliasConfig, request: CompletionRequest
+    ) -> Reservation:
+        """Hold the call's estimate; waits while only calls in flight stand in the way."""
+        est = self._estimate(cfg, request)
+        if self._real and not budget.fits(*est):
+            # the cheap estimate did not fit: decide on the exact prompt size
+            est = self._estimate(cfg, request, exact=True)
+        return await budget.areserve(*est, what=f"call to {request.alias!r}")
 
     async def _call_alias(
         self,
@@ -338,7 +336,7 @@ class Gateway:
                 return hit
         reservation: Reservation | None = None
         if budget is not None:
-            reservation = self._reserve(budget, cfg, request)
+            reservation = await self._reserve(budget, cfg, request)
         endpoint = endpoint_of(cfg, api_base)
         limit = cfg.concurrency
         adaptive = self._adaptive(alias, cfg) if cfg.max_concurrency else None

@@ -132,26 +132,38 @@ def test_limits_time_and_tokens(config, write_suite, tmp_path: Path) -> None:
     assert res.df["status"].to_list() == ["failed", "failed"]
 
 
-def test_budget_stops_the_run_and_resume_retries(config, write_suite, tmp_path: Path) -> None:
+def test_budget_stops_the_run_and_a_larger_one_continues(
+    config, write_suite, tmp_path: Path
+) -> None:
     from forgekit.core.config import Price
 
     config.models.aliases["m1"].price = Price(input_per_1k=1.0, output_per_1k=1.0)
-    suite = write_suite(
-        budget={"usd": 0.05},
-        concurrency=1,
-        samples=[{"id": f"s{i}", "input": "x", "target": "0"} for i in range(10)],
-    )
+    samples = [{"id": f"s{i}", "input": "x", "target": "0"} for i in range(10)]
+    suite = write_suite(budget={"usd": 0.05}, concurrency=1, samples=samples)
 
     class Src:
+        calls = 0
+
         async def complete(self, request):
+            Src.calls += 1
             return ModelResponse(text="0", usage=Usage(input_tokens=10, output_tokens=10))
 
     out = tmp_path / "o"
     res = evaluate(suite, Gateway(config, source=Src()), out_dir=out, progress=False)
-    status = res.df["status"].to_list()
-    assert status.count("completed") < 10 and "budget-exceeded" in status
-    assert res.df.height == 10  # nothing dropped
-    assert res.summary()["errors"][0] == status.count("budget-exceeded")
+    assert res.stopped and res.stopped.startswith("budget")
+    assert 0 < res.not_run < 10 and res.df.height + res.not_run == 10
+    assert "STOPPED (budget" in res.comparison_table()
+    # the same budget again: nothing left, no call made, the stop reported again
+    calls = Src.calls
+    again = evaluate(suite, Gateway(config, source=Src()), out_dir=out, progress=False)
+    assert Src.calls == calls and again.stopped
+    assert again.df.height + again.not_run == 10
+    # a larger budget continues the same eval: every sample done once
+    bigger = write_suite(budget={"usd": 1.0}, concurrency=1, samples=samples)
+    done = evaluate(bigger, Gateway(config, source=Src()), out_dir=out, progress=False)
+    assert done.stopped is None and done.not_run == 0
+    assert done.df["status"].to_list() == ["completed"] * 10
+    assert Src.calls == 10  # a refused call is never sent; no sample ran twice
 
 
 def test_evaluate_inside_a_running_loop(config, write_suite, tmp_path: Path) -> None:

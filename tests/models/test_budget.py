@@ -110,3 +110,22 @@ def test_cache_hits_cost_nothing_against_the_budget(stub, config_for, fast_retry
     second = gw.complete("same prompt", budget=budget, max_tokens=5)
     assert second.cached and second.cost_usd == 0.0 and first.cost_usd > 0
     assert budget.spent_usd == spent and stub.count == 1
+
+
+def test_a_call_blocked_only_by_calls_in_flight_waits_for_them():
+    async def main():
+        b = Budget(max_usd=1.0)
+        held = b.reserve(0.6, 0)
+        waiting = asyncio.create_task(b.areserve(0.5, 0))
+        for _ in range(3):
+            await asyncio.sleep(0)  # let it run up to its wait
+        assert not waiting.done() and b.waits == 1
+        b.settle(held, 0.3, 0)  # spent 0.3: the 0.5 now fits
+        r = await asyncio.wait_for(waiting, 5)
+        assert r.usd == 0.5 and b.refused == 0
+        # what is actually spent plus the call is over: refused at once, no wait
+        with pytest.raises(BudgetExceeded):
+            await b.areserve(0.8, 0)
+        assert b.refused == 1
+
+    asyncio.run(main())
