@@ -79,7 +79,9 @@ class SandboxConfig(BaseModel):
     file_size_mb: int = Field(default=256, ge=1)  # largest file it may write (RLIMIT_FSIZE)
     max_processes: int = Field(default=256, ge=4)
     tmp_mb: int = Field(default=256, ge=8)  # size of the private /tmp
-    hide: list[str] = Field(default_factory=lambda: ["~"])  # masked by an empty tmpfs
+    # masked by an empty tmpfs: the user's home (and root's), and /run, whose unix sockets
+    # (docker, dbus, systemd) a read-only mount does not stop a process from connecting to
+    hide: list[str] = Field(default_factory=lambda: ["~", "/root", "/run", "/var/run"])
     read_only: list[str] = Field(default_factory=list)  # shown again below a hidden path
 
     @model_validator(mode="before")
@@ -363,13 +365,15 @@ class Sandbox:
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--size", str(c.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp", "--dir", _HOME_IN]
         hidden = [h for h in (_expand(p) for p in c.hide) if h != Path("/") and h.exists()]
-        hidden = [h for h in hidden if not _inside(h, Path("/tmp"))]
+        hidden = list(dict.fromkeys(h for h in hidden if not _inside(h, Path("/tmp"))))
         later = [h for h in hidden if _inside(h, ws) and h != ws]  # masked after the bind
         for h in hidden:
             if h not in later and h != ws:
                 args += ["--tmpfs", str(h)]
         shown = [*self.read_only, *map(Path, c.read_only)]
         shown += [Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
+        if self.network:  # DNS: /etc/resolv.conf often links into /run
+            shown.append(Path(os.path.realpath("/etc/resolv.conf")))
         for r in shown:
             r = _expand(str(r))
             if r.exists() and any(_inside(r, h) for h in hidden) and not _inside(r, ws):

@@ -183,3 +183,21 @@ def test_config_short_form_round_trips() -> None:
     assert SandboxConfig.model_validate(c.model_dump()) == c
     with pytest.raises(ValueError):
         SandboxConfig.model_validate({"mode": "bwrap", "nope": 1})
+
+
+def test_host_unix_sockets_under_run_are_out_of_reach(box_dir: Path) -> None:
+    # a read-only mount does not stop connect() on a socket (docker.sock, dbus): /run is masked
+    path = Path("/run") / f"forgekit-test-{box_dir.name}.sock"
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(str(path))
+    srv.listen(1)
+    try:
+        code = f"import socket; s = socket.socket(socket.AF_UNIX); s.connect('{path}'); print('in')"
+        r = Sandbox(box_dir / "ws").run_sync(["python3", "-c", code], timeout_s=20)
+        unmasked = SandboxConfig(hide=["~"])  # what a read-only /run alone would allow
+        r2 = Sandbox(box_dir / "ws", config=unmasked).run_sync(["python3", "-c", code])
+    finally:
+        srv.close()
+        path.unlink()
+    assert r.returncode != 0 and "No such file" in r.output
+    assert r2.returncode == 0 and r2.output == "in\n"
