@@ -49,3 +49,35 @@ def test_python_runs_confined_with_limits(tmp_path: Path):
     assert "MemoryError" in out and "exit code 1" in out
     out = _call("python", {"code": "while True: pass"}, tmp_path, timeout_s=0.5)
     assert "timed out" in out
+
+
+def test_the_policy_grants_the_network_per_tool(tmp_path: Path, monkeypatch):
+    """A tool the policy names under `network:` gets a sandbox with the network; the others
+    do not (a listener on the host's loopback, reached or not, through the executor)."""
+    import socket
+    import threading
+
+    from forgekit.agents.execution import ToolExecutor
+    from forgekit.agents.feedback import HeadlessFeedback
+    from forgekit.agents.policy import resolve_policy
+    from forgekit.core import MemorySink, RunContext, ToolCall
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    threading.Thread(target=lambda: [srv.accept() for _ in range(8)], daemon=True).start()
+    code = f"import socket; socket.create_connection(('127.0.0.1', {port}), 2); print('up')"
+    python = load_bundle("python").tools[0]
+    out = {}
+    for grant in ([], ["run_python"]):
+        policy = resolve_policy({"preset": "trusted", "network": grant}, workspace=tmp_path)
+        assert policy.decide(python, {"code": code}).network is bool(grant)
+        ctx = RunContext(gateway=None, sink=MemorySink())
+        ex = ToolExecutor({"run_python": python}, policy, HeadlessFeedback(),
+                          ToolEnv(workspace=tmp_path, policy=policy, run=ctx), ctx)  # fmt: skip
+        out[bool(grant)] = asyncio.run(ex.run_one(ToolCall(id="c", name="run_python",
+                                                           arguments={"code": code})))[0]  # fmt: skip
+    srv.close()
+    assert out[True].startswith("exit code 0") and "up" in out[True]
+    assert out[False].startswith("exit code 1") and "up" not in out[False].split()
