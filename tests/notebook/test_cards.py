@@ -46,3 +46,17 @@ def test_strategy_result_renders_as_a_card_with_its_own_html() -> None:
     assert bundle["text/html"] == result._repr_html_()  # the stored output is unchanged
     card = result.view()
     assert card.state()["title"] == "best-of-3" and "votes" in card.html()
+
+
+def test_an_index_renders_as_the_explorer(tmp_path: Path) -> None:
+    """A real LanceDB index (a hash embedder: mechanics, not retrieval quality)."""
+    from forgekit.notebook.explorer import IndexExplorer
+    from forgekit.rag import Index
+    from tests.rag.hash_embedder import SlowHashEmbedder
+
+    idx = Index(["replay a recorded run", "budgets and caching"], name="docs",
+                project_dir=tmp_path, embedder=SlowHashEmbedder(), keywords={"enabled": False})
+    view = idx.view()
+    assert isinstance(view, IndexExplorer)
+    bundle = idx._repr_mimebundle_()
+    assert WIDGET in bundle and bundle["text/html"] == idx._repr_html_()
