@@ -112,6 +112,7 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         stop_word: str | None = None,
         name: str = "agent",
         params: dict[str, Any] | None = None,
+        mcp: Any = None,
     ) -> None:
         self.name = name
         self.model = model
@@ -143,12 +144,38 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         self.workspace = Path(workspace) if workspace is not None else None
         self.stop_word = stop_word
         self.params = dict(params or {})
+        # MCP servers' tools: an MCPHub, server names of the project's hub, or True for all
+        self.mcp = mcp
         self.last_sink: MemorySink | Any = None
 
     def __repr__(self) -> str:
         return (
             f"Agent(name={self.name!r}, model={self.model!r}, tools={[t.name for t in self.tools]})"
         )
+
+    def _mcp_hub(self) -> tuple[Any, list[str] | None]:
+        from forgekit.agents.mcp.hub import MCPHub, project_hub
+
+        if isinstance(self.mcp, MCPHub):
+            return self.mcp, None
+        return project_hub(), (None if self.mcp is True else list(self.mcp))
+
+    def _all_tools(self) -> list[Tool]:
+        """The native tools plus the MCP servers' current tools (listed at connect and
+        again on each server's tools/list_changed)."""
+        if not self.mcp:
+            return self.tools
+        hub, servers = self._mcp_hub()
+        tools = [*self.tools, *hub.tools(servers)]
+        names = [t.name for t in tools]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigError(
+                f"MCP tool names {', '.join(dupes)} collide with the agent's own tools; "
+                "set a prefix on the MCP server (mcp.servers.<name>.prefix)",
+                key="mcp",
+            )
+        return tools
 
     # -- set-up --------------------------------------------------------------------------
     def _use_text_tools(self, ctx: RunContext) -> bool:
@@ -198,7 +225,7 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         agent with tools works in a scratch folder that is removed afterwards (and
         recorded as ``"(temporary)"``, so replays of the run compare equal)."""
         workspace = self.workspace or ctx.workspace
-        if workspace is not None or not self.tools:
+        if workspace is not None or not (self.tools or self.mcp):
             return await self._solve(sample, ctx, Path(workspace) if workspace else None, False)
         scratch = Path(tempfile.mkdtemp(prefix="forgekit-ws-"))
         try:
@@ -220,10 +247,11 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         policy = self._policy(ctx, workspace)
         feedback = resolve_feedback(self.feedback, policy.config.ask_default)
         task = sample.input_text()
-        tools = self.tools
+        all_tools = self._all_tools()
+        tools = all_tools
         if self.recommend_k and len(tools) > self.recommend_k:
             tools = recommend_tools(task, tools, self.recommend_k)
-        by_name = {t.name: t for t in self.tools}
+        by_name = {t.name: t for t in all_tools}
         text_mode = self._use_text_tools(ctx)
         messages = [Message.system(self._system(tools, text_mode, workspace))]
         messages += (

@@ -99,6 +99,7 @@ class ToolExecutor:
                 decision=decision,  # type: ignore[arg-type]
                 decision_reason=reason,
                 duration_s=time.perf_counter() - t0,
+                server=getattr(tool, "server", None),
             )
         )
         await ctx.bus.publish("on_tool_call", event)

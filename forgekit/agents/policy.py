@@ -56,7 +56,7 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
-    tool: str = "*"  # glob on the tool name
+    tool: str = "*"  # glob on the tool name (an MCP tool also matches as server.tool)
     effect: Effect | list[Effect] | None = None
     risk: Risk | list[Risk] | None = None
     command: str | None = None  # regex searched in the command / code text
@@ -73,7 +73,8 @@ class Rule(BaseModel):
         return v
 
     def matches(self, tool: Tool, risk: CommandRisk | None, text: str | None) -> bool:
-        if not fnmatch.fnmatchcase(tool.name, self.tool):
+        names = (tool.name, getattr(tool, "qualified_name", tool.name))  # MCP: server.tool
+        if not any(fnmatch.fnmatchcase(n, self.tool) for n in names):
             return False
         if self.effect is not None:
             effects = [self.effect] if isinstance(self.effect, str) else self.effect

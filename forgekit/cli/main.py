@@ -12,7 +12,7 @@ import sys
 # modules that add subcommands, in the order `--help` lists them
 COMMAND_MODULES = [
     "version", "doctor", "prompts", "eval", "runs", "trajectory", "track", "ui", "rag",
-    "agent", "quality", "pipeline", "schedule",
+    "agent", "mcp", "quality", "pipeline", "schedule",
 ]
 
 

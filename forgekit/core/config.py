@@ -158,6 +158,8 @@ class ProjectConfig(BaseModel):
     policy: dict[str, Any] = Field(default_factory=dict)
     # the OS sandbox tool processes run in (`sandbox: none` turns it off, with a warning)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    # MCP servers (validated by forgekit.agents.mcp), kept as data here
+    mcp: dict[str, Any] = Field(default_factory=dict)
 
     # where the file was read from (not part of the file)
     root: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -69,6 +69,8 @@ class ToolCallEvent(_Event):
     decision: Literal["allow", "deny", "ask-approved", "ask-denied", "n/a"] = "n/a"
     decision_reason: str | None = None
     duration_s: float = 0.0
+    # the MCP server that ran the tool (None for native tools); `name` is the model's name
+    server: str | None = None
 
 
 class StepEvent(_Event):

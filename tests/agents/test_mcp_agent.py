@@ -1,0 +1,99 @@
+"""An agent using MCP tools: a scripted model drives the calls, a real SDK server runs
+them; the calls go through the same policy, recording and redaction as native tools."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("mcp", reason="the mcp extra is not installed")
+
+from forgekit.agents import Agent, FinalAnswer, MaxSteps, tool
+from forgekit.agents.mcp import MCPHub
+from forgekit.core import ModelResponse, ToolCall, Usage
+from forgekit.core.config import AliasConfig, Price, load_config
+from forgekit.core.errors import ConfigError
+from forgekit.models import Gateway, ScriptedSource
+from tests.agents.mcp_fixtures import stdio
+
+
+def reply(text: str = "", *calls: ToolCall) -> ModelResponse:
+    return ModelResponse(
+        text=text, tool_calls=list(calls), usage=Usage(input_tokens=5, output_tokens=5)
+    )
+
+
+def gateway(script) -> tuple[Gateway, ScriptedSource]:
+    cfg = load_config(env={})
+    cfg.models.aliases["m"] = AliasConfig(
+        model="openai/scripted", price=Price(input_per_1k=0.0, output_per_1k=0.0)
+    )
+    src = ScriptedSource(script)
+    return Gateway(cfg, source=src), src
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    h = MCPHub({"servers": {"calc": stdio()}}, log_dir=tmp_path_factory.mktemp("mcp")).start()
+    yield h
+    h.close()
+
+
+def test_agent_calls_mcp_tool_and_records_it(hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("MY_API_KEY", "sk-test-abcdefghijklmnop1234")
+    gw, src = gateway(
+        [
+            reply(
+                "",
+                ToolCall(id="c1", name="add", arguments={"a": 2, "b": 3}),
+                ToolCall(
+                    id="c2", name="echo_secret", arguments={"text": "sk-test-abcdefghijklmnop1234"}
+                ),
+                ToolCall(id="c3", name="crash", arguments={}),
+            ),
+            reply("It is 5."),
+        ]
+    )
+    agent = Agent(
+        model="m",
+        mcp=hub,
+        policy={"rules": [{"tool": "calc.crash", "action": "deny", "reason": "no crashing"}]},
+        termination=FinalAnswer() | MaxSteps(3),
+    )
+    answer = agent.run("2+3?", gw, workspace=tmp_path)
+    assert answer.text == "It is 5."
+    offered = {t["function"]["name"] for t in src.requests[0].tools}
+    assert {"add", "divide", "echo_secret", "crash"} <= offered
+    calls = {e.call_id: e for e in agent.last_sink.events if e.type == "tool_call"}
+    add, echo, crash = calls["c1"], calls["c2"], calls["c3"]
+    assert (add.server, add.name, add.arguments, add.result, add.decision) == (
+        "calc",
+        "add",
+        {"a": 2, "b": 3},
+        "5",
+        "allow",
+    )
+    assert add.duration_s > 0
+    assert "sk-test" not in echo.result and "[REDACTED]" in echo.result
+    assert echo.arguments == {"text": "[REDACTED]"}
+    assert crash.decision == "deny" and "no crashing" in crash.error
+    assert hub.connections["calc"].state == "ready"  # the denied call never reached it
+    assert agent.config()["mcp"] == ["calc"]
+
+
+def test_mcp_name_colliding_with_a_native_tool_is_a_clear_error(hub, tmp_path):
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    gw, _ = gateway([reply("done")])
+    agent = Agent(model="m", tools=[add], mcp=hub)
+    with pytest.raises(ConfigError, match="collide with the agent's own tools; set a prefix"):
+        agent.run("2+3?", gw, workspace=tmp_path)
+
+
+def test_recommender_ranks_mcp_tools(hub, tmp_path):
+    gw, src = gateway([reply("done")])
+    agent = Agent(model="m", mcp=hub, recommend_k=1)
+    agent.run("divide the numbers", gw, workspace=tmp_path)
+    assert [t["function"]["name"] for t in src.requests[0].tools] == ["divide"]
