@@ -186,3 +186,15 @@ def test_stdio_connect_disconnect_cycles_leave_no_process(tmp_path):
             errors.append(f"{i}: {type(e).__name__}: {e}")
     assert errors == []
     assert children() == before
+
+
+def test_hub_and_server_configs_round_trip_as_components(tmp_path):
+    from forgekit.core.component import build_component
+
+    hub = MCPHub({"servers": {"calc": stdio(prefix="c_")}}, log_dir=tmp_path)
+    data = hub.config()
+    assert data["type"] == "mcp_hub"
+    assert data["config"]["servers"]["calc"]["prefix"] == "c_"
+    again = build_component(data)
+    assert isinstance(again, MCPHub) and again is not hub
+    assert again.config() == data and not again.started

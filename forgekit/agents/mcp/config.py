@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from forgekit.core.component import register_component
 from forgekit.core.errors import ConfigError
 from forgekit.core.yamlfile import load_yaml, validate
 
@@ -135,6 +136,10 @@ class MCPConfig(BaseModel):
                     f"server name {name!r}: start with a letter; letters, digits, _ and -"
                 )
         return self
+
+
+register_component(MCPServerConfig, type="mcp_server", kind="mcp")
+register_component(MCPConfig, type="mcp_config", kind="mcp")
 
 
 def parse_mcp_config(

@@ -30,6 +30,7 @@ from forgekit.agents.mcp.config import MCPConfig, parse_mcp_config
 from forgekit.agents.mcp.connection import MCPConnection
 from forgekit.agents.mcp.tool import MCPTool
 from forgekit.agents.tools import ToolError
+from forgekit.core.component import Component
 from forgekit.core.errors import ConfigError
 
 _LIVE: weakref.WeakSet[MCPHub] = weakref.WeakSet()
@@ -51,7 +52,7 @@ class ServerStatus(BaseModel):
     ping_s: float | None = None
 
 
-class MCPHub:
+class MCPHub(Component, type="mcp_hub", kind="mcp"):
     """The MCP servers of a project and their tools (see the module docstring).
 
     Args:
@@ -74,12 +75,12 @@ class MCPHub:
             project = load_config()
             config, source = project.mcp, project.source
             log_dir = log_dir or project.path(".forgekit/mcp")
-        self.config = parse_mcp_config(config, source=source)
+        self.settings = parse_mcp_config(config, source=source)
         self.source = source
         self.log_dir = Path(log_dir) if log_dir else Path.cwd() / ".forgekit" / "mcp"
         self.connections = {
             name: MCPConnection(name, cfg, log_dir=self.log_dir)
-            for name, cfg in self.config.servers.items()
+            for name, cfg in self.settings.servers.items()
         }
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -90,6 +91,10 @@ class MCPHub:
     def __repr__(self) -> str:
         states = {n: c.state for n, c in self.connections.items()}
         return f"MCPHub({states})"
+
+    # a hub owns live connections: two hubs with one config are still two hubs
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
