@@ -20,10 +20,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def http_server():
-    """calc_server.py over streamable HTTP; yields its URL; stopped by process id."""
-    port = _free_port()
+def start_http_server(port: int) -> subprocess.Popen:
+    """calc_server.py over streamable HTTP on `port`, once it listens."""
     proc = subprocess.Popen(
         [sys.executable, CALC, "http", str(port)],
         stdout=subprocess.DEVNULL,
@@ -42,10 +40,39 @@ def http_server():
     else:
         proc.kill()
         raise RuntimeError("the HTTP MCP test server did not listen within 60 s")
-    yield f"http://127.0.0.1:{port}/mcp"
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    """calc_server.py over streamable HTTP; yields its URL; stopped by process id."""
+    port = _free_port()
+    proc = start_http_server(port)
+    yield f"http://127.0.0.1:{port}/mcp"
+    stop(proc)
+
+
+@pytest.fixture
+def http_server_control():
+    """(start, stop, port): an HTTP server the test kills and restarts on one port."""
+    port = _free_port()
+    procs: list[subprocess.Popen] = []
+
+    def start() -> None:
+        procs.append(start_http_server(port))
+
+    def kill() -> None:
+        stop(procs.pop())
+
+    yield start, kill, port
+    for p in procs:
+        stop(p)

@@ -134,6 +134,27 @@ def test_http_server_tools(http_server, tmp_path):
         assert asyncio.run(add.call({"a": 20, "b": 22})) == "42"
 
 
+def test_http_server_restart_reconnects(http_server_control, tmp_path):
+    start, kill, port = http_server_control
+    start()
+    cfg = {
+        "url": f"http://127.0.0.1:{port}/mcp",
+        "health_interval_s": 0.5,
+        "reconnect_initial_s": 0.05,
+        "reconnect_max_s": 0.2,
+        "connect_timeout_s": 3,
+    }
+    with MCPHub({"servers": {"web": cfg}}, log_dir=tmp_path) as hub:
+        assert hub.call("web", "add", {"a": 1, "b": 2}).content[0].text == "3"
+        kill()
+        with pytest.raises(ToolError, match="MCP server 'web' (went down|is down)"):
+            hub.call("web", "add", {"a": 1, "b": 2})
+        start()
+        assert hub.wait_ready("web", 30)
+        assert hub.call("web", "add", {"a": 1, "b": 2}).content[0].text == "3"
+        assert hub.connections["web"].connects == 2
+
+
 def test_http_server_down_is_a_clear_error(tmp_path):
     cfg = {"url": "http://127.0.0.1:9/mcp", "connect_timeout_s": 2, "reconnect_initial_s": 0.05}
     with MCPHub({"servers": {"gone": cfg}}, log_dir=tmp_path) as hub:

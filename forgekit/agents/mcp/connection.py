@@ -74,7 +74,8 @@ class MCPConnection:
             except Exception as e:  # anything the transport or the server did
                 if not self._closing:
                     self.last_error = _describe(e)
-                    log.warning("mcp server %r: %s", self.name, self.last_error)
+                    level = logging.WARNING if self.failures == 0 else logging.DEBUG
+                    log.log(level, "mcp server %r: %s", self.name, self.last_error)
             self.session = None
             if self._closing:
                 break
@@ -99,14 +100,20 @@ class MCPConnection:
         await self._signal.wait()
         self._signal.clear()
 
-    def _transport(self, cfg: MCPServerConfig, stack: AsyncExitStack) -> Any:
+    async def _transport(self, cfg: MCPServerConfig, stack: AsyncExitStack) -> Any:
+        """The transport's context manager; what it needs (an HTTP client, a log file) is
+        entered into `stack`, so the same task closes it."""
         if cfg.transport == "http":
             import httpx2
             from mcp.client.streamable_http import streamable_http_client
 
-            client = httpx2.AsyncClient(
-                headers=cfg.headers or None,
-                timeout=httpx2.Timeout(cfg.connect_timeout_s, read=max(300.0, cfg.call_timeout_s)),
+            client = await stack.enter_async_context(
+                httpx2.AsyncClient(
+                    headers=cfg.headers or None,
+                    timeout=httpx2.Timeout(
+                        cfg.connect_timeout_s, read=max(300.0, cfg.call_timeout_s)
+                    ),
+                )
             )
             return streamable_http_client(cfg.url, http_client=client)  # type: ignore[arg-type]
         from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -150,7 +157,7 @@ class MCPConnection:
 
         cfg = self.config.resolved()
         async with AsyncExitStack() as stack:
-            read, write = await stack.enter_async_context(self._transport(cfg, stack))
+            read, write = await stack.enter_async_context(await self._transport(cfg, stack))
             session = await stack.enter_async_context(
                 ClientSession(read, write, message_handler=self._on_message)
             )
@@ -243,16 +250,18 @@ class MCPConnection:
             pass
 
     def down_message(self) -> str:
-        retry = ""
-        if self.next_retry_at is not None:
-            retry = f"; retrying in {max(0.0, self.next_retry_at - time.monotonic()):.1f}s"
         tail = self.stderr_tail(3)
         tail = f"; server stderr: {tail}" if tail else ""
-        state = "connecting" if self.state == "connecting" else self.state
-        return (
-            f"MCP server {self.name!r} is {state}"
-            f" ({self.last_error or 'not connected yet'}{retry}){tail}"
-        )
+        if self.state == "closed":
+            return f"MCP server {self.name!r} is closed{tail}"
+        if self.state == "connecting" and self.connects == 0 and self.failures == 0:
+            return f"MCP server {self.name!r} is not connected yet{tail}"
+        retry = "reconnecting now"
+        if self.state == "down" and self.next_retry_at is not None:
+            wait = max(0.0, self.next_retry_at - time.monotonic())
+            retry = f"next reconnect in {wait:.1f}s"
+        why = self.last_error or "connection lost"
+        return f"MCP server {self.name!r} is down ({why}; {retry}){tail}"
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> Any:
         """Call a tool on the live session; a ToolError when the server is down, the call
