@@ -2,6 +2,7 @@
 comparisons with confidence intervals, and reports."""
 
 from forgekit.evals.evaluation import aevaluate, evaluate
+from forgekit.evals.experience import experience_summary
 from forgekit.evals.inputs import FunctionSolver
 from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.plan import Plan, plan
@@ -30,6 +31,7 @@ __all__ = [
     "build_scorer",
     "build_solver",
     "evaluate",
+    "experience_summary",
     "load_samples",
     "load_suite",
     "mean_se",

@@ -451,6 +451,13 @@ class Runner:
         if status == "completed":
             sink.max_tokens = None  # judge calls do not count against the solver's limit
             scores = await self._score(sample, answer, ctx)
+            pool = getattr(solver, "solver", solver)
+            if callable(getattr(pool, "record_outcome", None)):  # an experience pool
+                try:
+                    primary = scores[0].as_float if scores else None
+                    await pool.record_outcome(sample, answer, primary, ctx)
+                except Exception as e:  # the result counts even if the pool could not store it
+                    log.warning("could not store the outcome of %s: %s", sample.id, e)
         try:
             sink.finish(
                 status=status,

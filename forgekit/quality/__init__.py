@@ -15,6 +15,7 @@ Example:
 from forgekit.quality.best_of_n import AskColleagues, BestOfN
 from forgekit.quality.debate import Debate
 from forgekit.quality.direct import Direct
+from forgekit.quality.experience import ExperiencePool
 from forgekit.quality.frontier import (
     frontier_table,
     markdown_table,
@@ -44,6 +45,7 @@ __all__ = [
     "BestOfN",
     "Debate",
     "Direct",
+    "ExperiencePool",
     "Guardrail",
     "LLMValidator",
     "Meter",

@@ -23,6 +23,7 @@ from forgekit.rag.embedding import (
 from forgekit.rag.evaluation import RetrievalReport, evaluate_retrieval
 from forgekit.rag.index import Document, Index, IndexConfig, UpdateReport
 from forgekit.rag.keywords import KeywordConfig
+from forgekit.rag.memory import MemoryConfig, MemoryHit, MemoryRecord, MemoryScope, MemoryStore
 from forgekit.rag.metrics import average_precision, mrr, ndcg_at_k, recall_at_k
 from forgekit.rag.pii import PIIConfig, PIIFilter, PIIPattern
 from forgekit.rag.repomap import repo_map
@@ -41,6 +42,11 @@ __all__ = [
     "IndexConfig",
     "KeywordConfig",
     "LiteLLMEmbedder",
+    "MemoryConfig",
+    "MemoryHit",
+    "MemoryRecord",
+    "MemoryScope",
+    "MemoryStore",
     "PIIConfig",
     "PIIFilter",
     "PIIPattern",
