@@ -76,6 +76,8 @@ COMPONENT_MODULES: tuple[str, ...] = (
     "forgekit.core.prompt_solver",
     "forgekit.rag.solver",
     "forgekit.agents",
+    "forgekit.agents.mcp",
+    "forgekit.agents.memory",
     "forgekit.agents.graph",
     "forgekit.agents.workflow",
     "forgekit.agents.checks",

@@ -79,6 +79,10 @@ def _bundle(spec: str | Path | Bundle | dict[str, Any]) -> Bundle:
     return load_bundle(spec)
 
 
+def _provides_tools(obj: Any) -> bool:
+    return not isinstance(obj, (Tool, str)) and callable(getattr(obj, "tools", None))
+
+
 class Agent(Component, LiveDisplay, type="agent", kind="solver"):
     """A ReAct-style tool-using agent (see the module docstring).
 
@@ -117,7 +121,12 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         self.name = name
         self.model = model
         self.bundles = [_bundle(b) for b in bundles]
-        self.tools: list[Tool] = [as_tool(t) for t in tools]
+        # a tool provider (an object with .tools(), e.g. a Memory) gives several tools
+        self.tools: list[Tool] = [
+            tool
+            for t in tools
+            for tool in (t.tools() if _provides_tools(t) else [as_tool(t)])
+        ]
         for b in self.bundles:
             self.tools.extend(b.tools)
         names = [t.name for t in self.tools]

@@ -1,7 +1,7 @@
 """Memory for agents: `remember` and `recall` tools over a `forgekit.rag.MemoryStore`.
 
     memory = Memory("notes", agent="planner")             # project "default"
-    agent = Agent(model="local", tools=memory.tools())    # remember(text, importance?, level?)
+    agent = Agent(model="local", tools=[memory])          # remember(text, importance?)
                                                           # recall(query, k?)
     await memory.remember(ctx, "The user prefers metric units", importance=0.9)
     hits = await memory.recall(ctx, "units?", deep=True)  # sub-queries from the model
@@ -247,9 +247,22 @@ class Memory(Component, type="memory", kind="tool_bundle"):
             )
 
         return [
-            Tool.from_function(remember, effect="write"),
-            Tool.from_function(recall, effect="read"),
+            _MemoryTool.from_function(remember, effect="write"),
+            _MemoryTool.from_function(recall, effect="read"),
         ]
+
+
+class _MemoryTool(Tool):
+    """A tool bound to one Memory: configs record the Memory, not the tool."""
+
+    def __component_config__(self) -> Any:
+        from forgekit.core.errors import ConfigError
+
+        raise ConfigError(
+            f"the memory tool {self.name!r} is bound to its Memory: pass the Memory itself "
+            "(Agent(tools=[memory])) so the agent's config can record and rebuild it",
+            key=f"tools.{self.name}",
+        )
 
 
 def _ctx(env: ToolEnv | None) -> RunContext:

@@ -77,7 +77,9 @@ def test_agent_calls_mcp_tool_and_records_it(hub, tmp_path, monkeypatch):
     assert echo.arguments == {"text": "[REDACTED]"}
     assert crash.decision == "deny" and "no crashing" in crash.error
     assert hub.connections["calc"].state == "ready"  # the denied call never reached it
-    assert agent.config()["mcp"] == ["calc"]
+    assert agent.config()["mcp"]["type"] == "mcp_hub"
+    with pytest.raises(ConfigError, match=r"give the agent the hub \(Agent\(mcp=hub\)\)"):
+        Agent(model="m", tools=hub.tools()).config()
 
 
 def test_mcp_name_colliding_with_a_native_tool_is_a_clear_error(hub, tmp_path):

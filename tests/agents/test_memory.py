@@ -62,7 +62,7 @@ def test_agent_remembers_then_recalls_with_tools(tmp_path, embedder):
             reply("Metric."),
         ]
     )
-    agent = Agent(model="m", tools=memory.tools(), termination=FinalAnswer() | MaxSteps(4))
+    agent = Agent(model="m", tools=[memory], termination=FinalAnswer() | MaxSteps(4))
     answer = agent.run("Remember my units, then recall them.", gw, workspace=tmp_path)
     assert answer.text == "Metric."
     (write,) = notes(agent.last_sink, "memory_write")
@@ -80,7 +80,8 @@ def test_agent_remembers_then_recalls_with_tools(tmp_path, embedder):
     gw2, _ = gateway(
         [reply("", ToolCall(id="r3", name="recall", arguments={"query": "units"})), reply("ok")]
     )
-    agent2 = Agent(model="m", tools=memory.tools(), termination=FinalAnswer() | MaxSteps(3))
+    agent2 = Agent.from_config(agent.config())  # the memory is in the agent's config
+    assert agent2.config() == agent.config()
     agent2.run("Recall.", gw2, workspace=tmp_path)
     assert len(notes(agent2.last_sink, "memory_recall")[0]["hits"]) == 1
 

@@ -55,6 +55,15 @@ class MCPTool(Tool):
     def _unused(**kwargs: Any) -> None:  # Tool wants a function; calls go to the server
         raise NotImplementedError
 
+    def __component_config__(self) -> Any:
+        from forgekit.core.errors import ConfigError
+
+        raise ConfigError(
+            f"the MCP tool {self.qualified_name!r} lives in its hub: give the agent the hub "
+            "(Agent(mcp=hub)) so its config records the servers",
+            key=f"tools.{self.name}",
+        )
+
     @property
     def qualified_name(self) -> str:
         """`server.tool`, the name in records, listings and policy rules."""
