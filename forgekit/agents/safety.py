@@ -370,6 +370,13 @@ def _simple(args: list[str], op: str, prev_cmd: str, judge: _Judge, cwd: str, de
                 judge.flag("high", f"reads secrets ({a})")
     if base in t["writers"]:
         _writer(base, rest, judge, cwd)
+    else:  # any other program told where to write its output (`-o FILE`, `--output=FILE`)
+        for k, a in enumerate(rest):
+            key, eq, val = a.partition("=")
+            if key in {"-o", "--output", "--out", "--outfile", "--output-file", "--log-file"}:
+                target = val if eq else (rest[k + 1] if k + 1 < len(rest) else "")
+                if target:
+                    _write_target(target, judge, cwd, f"{base} writes its output to")
     return cwd
 
 
@@ -450,6 +457,9 @@ def _interpreter(
     k = 0
     while k < len(rest):
         a = rest[k]
+        if lang == "python" and a == "-m" and k + 1 < len(rest):  # python -m pip install ...
+            _sub(" ".join(rest[k + 1 :]), judge, depth, f"{base} -m runs")
+            return
         if lang == "awk" and a in {"-f", "-v", "-F"} and k + 1 < len(rest):
             if a == "-f":
                 script = rest[k + 1]

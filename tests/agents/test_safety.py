@@ -72,3 +72,62 @@ def test_levels_for_data_and_workspace_paths(tmp_path: Path):
     assert assess_command(f"rm -r {ws}/../other", ws).level == "high"
     assert assess_command("vim x").level == "medium"
     assert "interactive" in assess_command("vim x").reason
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/bin/r? -rf /",
+        '"$(echo r)m" -rf /',
+        'set -- -rf /; rm "$@"',
+        "bash <<< 'rm -rf ~'",
+        "sh <<EOF\nrm -rf ~\nEOF",
+        "echo 'rm -rf ~' > x.sh && sh x.sh",
+        "timeout -s KILL 5 rm -rf /",
+        "env -S 'rm -rf /'",
+        "exec -a x rm -rf /",
+        "strace -o /dev/null rm -rf /",
+        "nice -n 5 rm -rf /",
+        "perl -e 'unlink glob \"/etc/*\"'",
+        "awk 'BEGIN{system(\"rm -rf /\")}'",
+        "node -e \"require('fs').rmSync('/home',{recursive:true})\"",
+        "ruby -e 'FileUtils.rm_rf(\"/\")'",
+        "sed -i '1d' /etc/passwd",
+        "tar -C / -xf a.tar",
+        "unzip a.zip -d /etc",
+        "setfacl -m u:x:rwx /etc/shadow",
+        "echo x | tee -a /etc/hosts",
+        "ln -s ~/.ssh k && cat id.pub >> k/authorized_keys",
+        "git -c core.fsmonitor='rm -rf ~; false' status",
+        "echo 'rm -rf ~' > .git/hooks/post-checkout",
+        "git config core.hooksPath /tmp/h",
+        "git -C .. reset --hard",
+        "r\\\nm -rf /",
+        "tr '\\0' '\\n' < /proc/$PPID/environ",
+        "gcc -o /usr/local/bin/ls x.c",
+    ],
+)
+def test_the_issues_blind_spots_are_rated_high(command):
+    assert assess_command(command, "/work/ws").level == "high", assess_command(command).findings
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "dd if=a of=b",
+        "base64 -d a > b",
+        "git push --dry-run",
+        "cat <<EOF > notes.md\nrm -rf / is bad\nEOF",
+        "python3 -c \"print('rm -rf /')\"",
+        "sed -i 's/a/b/' notes.txt",
+        "tar -C out -xf a.tar",
+        "ln -s a.txt b.txt",
+        "git -c color.ui=never log",
+        "timeout -s KILL 5 make test",
+        "find . -name '*.pyc' -delete",
+        "python -m pytest -q",
+        "[ -f x ] && echo yes",
+    ],
+)
+def test_workspace_only_look_alikes_stay_low(command):
+    assert assess_command(command, "/work/ws").level == "low", assess_command(command).findings
