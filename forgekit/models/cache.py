@@ -8,8 +8,9 @@ crash never leaves half an entry, and several processes may share the cache (WAL
 SQLite rather than a file per entry: creating files costs far more than the ~20 µs of an
 insert, and the cache sits on every call's hot path.
 
-A hit comes back with ``cached=True`` and ``cost_usd=0.0`` (a re-run costs nothing);
-the original cost stays in the entry and is summed in ``stats()["saved_usd"]``.
+A hit comes back with ``cached=True`` and the cost and tokens of the call that produced
+it, so a resumed evaluation records the same numbers as an uninterrupted one. It spends
+nothing: no budget is charged for it, and ``stats()["saved_usd"]`` sums what hits saved.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class ResponseCache:
         return db
 
     def get(self, key: str) -> ModelResponse | None:
-        """The cached response for `key` (marked cached, cost 0), or None."""
+        """The cached response for `key` (marked cached, with its original cost), or None."""
         if not self.enabled:
             return None
         with self._lock:
@@ -121,7 +122,7 @@ class ResponseCache:
             self.hits += 1
             self.saved_usd += float(row[1] or 0.0)
         response.cached = True
-        response.cost_usd = 0.0
+        response.cost_usd = float(row[1] or 0.0)  # what producing it cost (not spent again)
         response.retries = 0
         return response
 

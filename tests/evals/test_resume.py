@@ -145,3 +145,77 @@ def test_another_config_in_the_same_out_dir_reruns_and_returns_nothing_stale(
     assert res.eval_id != first.eval_id and res.df.height == 2
     assert set(res.df["eval_id"].to_list()) == {res.eval_id}
     assert set(res.df["seed"].to_list()).isdisjoint(first.df["seed"].to_list())
+
+
+JUDGED = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from conftest import make_config
+    from test_resume import judged_source
+    from forgekit.evals import evaluate
+    from forgekit.models import Gateway
+    from forgekit.models.cache import ResponseCache
+    cache = ResponseCache({root!r} + "/cache")
+    gw = Gateway(make_config({root!r}), source=judged_source(0.2), cache=cache)
+    evaluate({suite!r}, gw, out_dir={out!r}, progress=False)
+""")
+
+
+def judged_source(judge_delay_s: float = 0.0):
+    """Answers the questions and grades them (the judge alias is m2, slow in the killed
+    run, so samples in flight have their answer cached and their grade pending); usage
+    depends on the text, so a cached reply must bring back its own tokens and cost."""
+    import asyncio
+
+    from forgekit.core.messages import ModelResponse, Usage
+
+    class Judged:
+        async def complete(self, request):
+            if request.alias == "m2":
+                await asyncio.sleep(judge_delay_s)
+                graded = "Submitted answer:\n1" in request.messages[-1].content
+                text = "GRADE: C" if graded else "looks wrong\nGRADE: I"
+            else:
+                text = answer(request)
+            words = sum(len(m.content.split()) for m in request.messages)
+            return ModelResponse(text=text,
+                                 usage=Usage(input_tokens=words, output_tokens=len(text)))
+
+    return Judged()
+
+
+def test_sigkill_then_resume_from_cache_records_the_same_costs(
+    config, write_suite, tmp_path: Path
+) -> None:
+    from forgekit.core.config import Price
+
+    suite = write_suite(samples=SAMPLES, concurrency=2,
+                        scorers=[{"type": "judge", "model": "m2"}, "numeric"])
+    out = tmp_path / "killed"
+    script = tmp_path / "judged.py"
+    script.write_text(JUDGED.format(tests=str(Path(__file__).parent), root=str(tmp_path),
+                                    suite=str(suite), out=str(out)))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = out / "results.jsonl"
+    deadline = time.monotonic() + 60
+    while _lines(log) < 8 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 8 <= _lines(log) < 30, proc.stdout.read().decode()[-2000:]
+    # the resume gets the replies of samples that were in flight from the cache
+    from forgekit.models.cache import ResponseCache
+
+    resumed_gw = Gateway(config, source=judged_source(), cache=ResponseCache(tmp_path / "cache"))
+    resumed = evaluate(suite, resumed_gw, out_dir=out, progress=False)
+    assert resumed_gw.cache.stats()["hits"] > 0
+    from tests.evals.conftest import make_config
+
+    (tmp_path / "clean-project").mkdir()
+    clean_cfg = make_config(tmp_path / "clean-project")
+    clean = evaluate(suite, Gateway(clean_cfg, source=judged_source(), cache=False),
+                     out_dir=tmp_path / "clean", progress=False)
+    assert config.models.aliases["m2"].price == Price(input_per_1k=0.01, output_per_1k=0.02)
+    assert resumed.df["cost_usd"].sum() > 0
+    assert resumed.stable_table().equals(clean.stable_table())
