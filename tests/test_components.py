@@ -150,6 +150,9 @@ def _examples() -> dict[str, list[object]]:
         "head_and_tail": [HeadAndTail()],
         **_orchestration_examples(prompt),
         "policy": [PolicyConfig(preset="plan-readonly")],
+        "task": [fk.Task([{"id": "a", "input": "6*7?", "target": "42"}], scorers=["exact"],
+                         epochs=2, name="tiny"),
+                 fk.Task("datasets/arithmetic/arithmetic.jsonl", limit=3, limits={"steps": 4})],
         "rag": [RagSolver("docs", k=2, mode="vector", params={"max_tokens": 64})],
         **{name: [build_scorer({"type": name, **params})] for name, params in {
             "exact": {}, "includes": {"name": "has-it"}, "regex": {"pattern": "[0-9]+"},

@@ -224,23 +224,33 @@ def _check_references(cfg: ProjectConfig, doc_error) -> None:
 PROJECT_DIR = ".forgekit"
 
 
+def _not_projects() -> set[Path]:
+    """Folders whose `.forgekit/` never makes them a project: one there (a stray run in
+    the home folder or in /tmp) would otherwise swallow every project below it."""
+    import tempfile
+
+    out = {Path("/"), Path(tempfile.gettempdir()).resolve()}
+    try:
+        out.add(Path.home().resolve())
+    except RuntimeError:  # no home directory in this environment
+        pass
+    return out
+
+
 def project_root(env: dict[str, str] | None = None, *, start: str | Path | None = None
                  ) -> Path:
     """The project every run lands in (its store is ``<root>/.forgekit/``):
     ``FORGEKIT_HOME`` if set; else the nearest folder from `start` (default: the cwd)
-    upward that holds ``forgekit.yaml`` or a ``.forgekit/`` folder (the home directory
-    itself does not count); else the cwd. So a notebook in ``notebooks/`` and the CLI at
-    the top of the checkout write to the same store."""
+    upward that holds ``forgekit.yaml`` or a ``.forgekit/`` folder (the home folder, the
+    system temp folder and ``/`` do not count); else the cwd. So a notebook in
+    ``notebooks/`` and the CLI at the top of the checkout write to the same store."""
     env = dict(os.environ) if env is None else env
     if env.get("FORGEKIT_HOME"):
         return Path(env["FORGEKIT_HOME"]).resolve()
     base = Path(start or Path.cwd()).resolve()
-    try:
-        home = Path.home().resolve()
-    except RuntimeError:  # no home directory in this environment
-        home = None
+    skip = _not_projects()
     for d in [base, *base.parents]:
-        if d == home:
+        if d in skip:
             continue
         if (d / CONFIG_FILE).is_file() or (d / PROJECT_DIR).is_dir():
             return d

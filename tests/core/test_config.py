@@ -123,3 +123,21 @@ def test_validation_errors_never_echo_a_key_fields_value(tmp_path) -> None:
     assert "sk-live-abcdefghijklmnop0123" not in str(e.value)
     assert "api_key_env" in str(e.value) and "not shown" in str(e.value)
     assert e.value.line == 5
+
+
+def test_project_root_is_found_from_anywhere_in_the_project(tmp_path, monkeypatch):
+    from forgekit.core.config import project_root
+
+    monkeypatch.delenv("FORGEKIT_HOME", raising=False)
+    proj = tmp_path / "proj"
+    deep = proj / "notebooks" / "sub"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert project_root() == deep  # no marker anywhere: the cwd
+    (proj / ".forgekit").mkdir()
+    assert project_root() == proj  # the nearest folder up with a store
+    (proj / "notebooks" / "forgekit.yaml").write_text("schema_version: 1\n")
+    assert project_root() == proj / "notebooks"  # or with a forgekit.yaml
+    assert load_config().root == proj / "notebooks"
+    assert project_root({"FORGEKIT_HOME": str(tmp_path)}) == tmp_path  # the variable wins
+    assert load_config(env={"FORGEKIT_HOME": str(tmp_path)}).root == tmp_path
