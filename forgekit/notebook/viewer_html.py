@@ -6,15 +6,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-_STYLE = (
-    "<style>.fk-sv{font-family:system-ui,sans-serif;font-size:13px}"
-    ".fk-sv table{border-collapse:collapse;margin:4px 0 10px}"
-    ".fk-sv th,.fk-sv td{border:1px solid #ddd;padding:2px 6px;text-align:left;"
-    "vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere;max-width:420px}"
-    ".fk-sv td.fk-n{text-align:right;white-space:nowrap}"
-    ".fk-sv .fk-pass{color:#2e7d32}.fk-sv .fk-fail{color:#c62828}"
-    ".fk-sv .fk-reading{margin:2px 0 8px;max-width:900px}</style>"
-)
+# inline styles: notebook front ends right-align table cells and GitHub drops <style>
+_CELL = "border:1px solid #ddd;padding:2px 6px;vertical-align:top;"
+_TD = _CELL + "text-align:left;white-space:pre-wrap;overflow-wrap:anywhere;max-width:420px"
+_NUM = _CELL + "text-align:right;white-space:nowrap"
+_TH = _CELL + "text-align:left;background:#f3f3f3"
+_TABLE = "border-collapse:collapse;margin:4px 0 10px;font-size:13px"
+_PASS, _FAIL = "color:#2e7d32", "color:#c62828"
 _CLIP = 600  # characters of a long text shown in the static table (the rest is counted)
 
 
@@ -32,31 +30,35 @@ def _text(v: Any) -> str:
 def score_html(cell: dict[str, Any], threshold: float) -> str:
     v = cell.get("score")
     if cell.get("status") != "completed":
-        return f'<span class="fk-fail">{escape(str(cell.get("status")))}</span>'
-    cls = "fk-pass" if v is not None and v >= threshold else "fk-fail"
-    return f'<span class="{cls}">{_fmt(v, ".2f")}</span>'
+        return f'<span style="{_FAIL}">{escape(str(cell.get("status")))}</span>'
+    style = _PASS if v is not None and v >= threshold else _FAIL
+    return f'<span style="{style}">{_fmt(v, ".2f")}</span>'
 
 
 def static_html(header: dict[str, Any], rows: list[dict[str, Any]], counts: dict[str, int]) -> str:
     cells = header["cells"]
+    th = "".join(
+        f"<th style='{_TH}'>{h}</th>"
+        for h in ("model/solver", "samples", "errors", "accuracy", "95% CI (bootstrap)", "cost")
+    )
     parts = [
-        _STYLE,
-        '<div class="fk-sv fk-static-viewer">',
+        '<div class="fk-static-viewer" style="font-family:system-ui,sans-serif;font-size:13px">',
         f"<b>evaluation {escape(str(header['title']))}</b>",
-        "<table><tr><th>model/solver</th><th>samples</th><th>errors</th><th>accuracy</th>"
-        "<th>95% CI (bootstrap)</th><th>cost</th></tr>",
+        f"<table style='{_TABLE}'><tr>{th}</tr>",
     ]
     for c in cells:
         parts.append(
-            f"<tr><td>{escape(c['label'])}</td><td class='fk-n'>{c['samples']}</td>"
-            f"<td class='fk-n'>{c['errors']}</td><td class='fk-n'>{_fmt(c['accuracy'])}</td>"
-            f"<td class='fk-n'>[{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}]</td>"
-            f"<td class='fk-n'>${c['cost_usd']:.4f}</td></tr>"
+            f"<tr><td style='{_TD}'>{escape(c['label'])}</td>"
+            f"<td style='{_NUM}'>{c['samples']}</td><td style='{_NUM}'>{c['errors']}</td>"
+            f"<td style='{_NUM}'>{_fmt(c['accuracy'])}</td>"
+            f"<td style='{_NUM}'>[{_fmt(c['ci_low'])}, {_fmt(c['ci_high'])}]</td>"
+            f"<td style='{_NUM}'>${c['cost_usd']:.4f}</td></tr>"
         )
     parts.append("</table>")
     for comp in header["comparisons"]:
         parts.append(
-            f"<div class='fk-reading'><b>{escape(comp['name'])} vs {escape(comp['baseline'])}"
+            f"<div style='margin:2px 0 8px;max-width:900px;text-align:left'>"
+            f"<b>{escape(comp['name'])} vs {escape(comp['baseline'])}"
             f"</b>: difference {_fmt(comp['diff'], '+.3f')}, 95% CI "
             f"[{_fmt(comp['ci_low'], '+.3f')}, {_fmt(comp['ci_high'], '+.3f')}], "
             f"p = {_fmt(comp['p_value'])} (won {comp['won']}, lost {comp['lost']}, "
@@ -68,17 +70,21 @@ def static_html(header: dict[str, Any], rows: list[dict[str, Any]], counts: dict
         f"{counts['failed']} with a failure — the first {shown}, disagreements first "
         "(the live viewer filters, searches and opens transcripts):</div>"
     )
-    head = "".join(f"<th>{escape(c['label'])}</th>" for c in cells)
-    parts.append(f"<table><tr><th>sample</th><th>input</th><th>target</th>{head}</tr>")
+    head = "".join(f"<th style='{_TH}'>{escape(c['label'])}</th>" for c in cells)
+    parts.append(
+        f"<table style='{_TABLE}'><tr><th style='{_TH}'>sample</th><th style='{_TH}'>input</th>"
+        f"<th style='{_TH}'>target</th>{head}</tr>"
+    )
     for r in rows:
         tds = "".join(
-            f"<td>{score_html(c, r['threshold'])} {_text(c.get('answer') or c.get('error'))}"
-            "</td>"
+            f"<td style='{_TD}'>{score_html(c, r['threshold'])} "
+            f"{_text(c.get('answer') or c.get('error'))}</td>"
             for c in r["cells"]
         )
         parts.append(
-            f"<tr><td>{escape(str(r['id']))}</td><td>{_text(r['input'])}</td>"
-            f"<td>{_text(r['target'])}</td>{tds}</tr>"
+            f"<tr><td style='{_TD}'>{escape(str(r['id']))}</td>"
+            f"<td style='{_TD}'>{_text(r['input'])}</td>"
+            f"<td style='{_TD}'>{_text(r['target'])}</td>{tds}</tr>"
         )
     parts.append("</table></div>")
     return "".join(parts)

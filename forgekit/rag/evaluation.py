@@ -125,7 +125,11 @@ def evaluate_queries(
     cfg: SearchConfig,
     k_values: list[int],
     query_vectors: Mapping[str, Any],
+    *,
+    progress: Any = None,
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Mean metrics and per-query metrics of one search config (`progress.update(1)` per
+    query when a progress bar is given)."""
     depth = max(k_values)
     cfg = cfg.model_copy(
         update={"k": depth, "group_by_doc": True, "candidates": max(cfg.candidates, depth)}
@@ -134,6 +138,8 @@ def evaluate_queries(
     for qid, rel in dataset.qrels.items():
         text = dataset.queries[qid]
         hits = index.search(text, config=cfg, vector=query_vectors.get(qid))
+        if progress is not None:
+            progress.update(1)
         ranked = [h.doc_id for h in hits]
         m: dict[str, float] = {}
         for k in k_values:
@@ -206,8 +212,7 @@ def evaluate_retrieval(
     for name, cfg in chosen.items():
         t0 = time.perf_counter()
         bar.set_description(f"queries evaluated ({name})")
-        mean, per_q = evaluate_queries(index, ds, cfg, list(k_values), qv)
-        bar.update(len(qids))
+        mean, per_q = evaluate_queries(index, ds, cfg, list(k_values), qv, progress=bar)
         results.append(
             ConfigResult(
                 name=name,

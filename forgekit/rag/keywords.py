@@ -76,12 +76,17 @@ class KeywordExtractor:
         found = cache.get_keywords(key, hashes) if cache is not None else {}
         todo = [i for i, h in enumerate(hashes) if h not in found]
         new: dict[str, str] = {}
-        for s in range(0, len(todo), self.cfg.batch_size):
-            idx = todo[s : s + self.cfg.batch_size]
-            vecs = None if vectors is None else vectors[idx]
-            kws = self._run([texts[i] for i in idx], vecs, cache)
-            for i, k in zip(idx, kws, strict=True):
-                new[hashes[i]] = "\n".join(k)
+        from forgekit.core.progress import Progress
+
+        # ~150 ms per chunk: a few hundred chunks are minutes, say so once it lasts
+        with Progress("keywords", total=len(todo), unit="chunk", delay_s=2.0) as bar:
+            for s in range(0, len(todo), self.cfg.batch_size):
+                idx = todo[s : s + self.cfg.batch_size]
+                vecs = None if vectors is None else vectors[idx]
+                kws = self._run([texts[i] for i in idx], vecs, cache)
+                for i, k in zip(idx, kws, strict=True):
+                    new[hashes[i]] = "\n".join(k)
+                bar.update(len(idx))
         if cache is not None and new:
             cache.put_keywords(key, new)
         found.update(new)
