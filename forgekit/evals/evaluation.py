@@ -18,7 +18,7 @@ from forgekit.core.sync import run_sync
 from forgekit.evals.inputs import ACCEPTED_SOLVERS
 from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.suite import Suite, load_suite
-from forgekit.evals.task import ACCEPTED_TASKS
+from forgekit.evals.task import ACCEPTED_TASKS, looks_like_suite
 
 
 def _is_gateway(obj: Any) -> bool:
@@ -65,6 +65,13 @@ def plan_of(
                 f"{', '.join(extra)}: set these in the suite file when running a suite "
                 "(evaluate(suite) takes models= and limit=), or pass solvers and tasks",
                 key=next(iter(extra)),
+            )
+        if not isinstance(solvers, Suite) and not looks_like_suite(Path(solvers)):
+            raise ConfigError(
+                f"{os.fspath(solvers)!r} is a task set, not an eval suite (it has no "
+                "'solvers:'): pass the solvers first: evaluate(solver, "
+                f"{os.fspath(solvers)!r}, scorers=[...])",
+                key="solvers",
             )
         suite = solvers if isinstance(solvers, Suite) else load_suite(solvers)
         model_list = [models] if isinstance(models, str) else models

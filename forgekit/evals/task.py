@@ -143,7 +143,7 @@ def _from_file(path: str | os.PathLike) -> tuple[list[Sample], str]:
     from forgekit.evals.tasksets import load_samples, resolve_path
 
     p = resolve_path(path)
-    if p.suffix.lower() in (".yaml", ".yml") and p.is_file() and _looks_like_suite(p):
+    if p.suffix.lower() in (".yaml", ".yml") and p.is_file() and _is_suite(p):
         raise ConfigError(
             f"{p} is an eval suite, not a task set: run it with evaluate({str(path)!r}) "
             "(no solvers argument), or pass its task set file here",
@@ -152,7 +152,7 @@ def _from_file(path: str | os.PathLike) -> tuple[list[Sample], str]:
     return load_samples(p), str(p)
 
 
-def _looks_like_suite(path: Path) -> bool:
+def _is_suite(path: Path) -> bool:
     import yaml
 
     try:
@@ -160,6 +160,21 @@ def _looks_like_suite(path: Path) -> bool:
     except Exception:  # noqa: BLE001 - the task set loader reports a broken file
         return False
     return isinstance(data, dict) and "solvers" in data
+
+
+def looks_like_suite(path: Path) -> bool:
+    """Whether a YAML file is an eval suite (a mapping with `solvers`) rather than a task
+    set; a file that cannot be read counts as a suite (its loader reports why)."""
+    import yaml
+
+    from forgekit.evals.tasksets import resolve_path
+
+    try:
+        data = yaml.safe_load(resolve_path(path).read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - the loader of whichever it is reports a broken file
+        return True
+    return not isinstance(data, (list, type(None))) and not (
+        isinstance(data, dict) and "samples" in data and "solvers" not in data)
 
 
 def _clean(value: Any) -> Any:

@@ -148,3 +148,14 @@ def test_a_suite_file_compiles_to_the_same_objects(config, write_suite, project)
 def test_a_suite_rejects_settings_it_holds_itself(write_suite) -> None:
     with pytest.raises(ConfigError, match="set these in the suite file"):
         evaluate(str(write_suite()), scorers=["exact"], progress=False)
+
+
+def test_a_yaml_task_set_alone_is_not_taken_for_a_suite(project: Path) -> None:
+    import yaml
+
+    path = project / "tasks.yaml"
+    path.write_text(yaml.safe_dump(ROWS))
+    with pytest.raises(ConfigError, match="is a task set, not an eval suite"):
+        evaluate(str(path), progress=False)
+    res = evaluate(lambda s: s.target, path, scorers=["exact"], progress=False)
+    assert res.df.height == 4 and res.eval_id.startswith("tasks-")
