@@ -343,6 +343,9 @@ class Sandbox:
             TERM="dumb",
             GIT_CEILING_DIRECTORIES=str(self.workspace.parent),
             GIT_TERMINAL_PROMPT="0",
+            # no __pycache__ in the workspace: an agent that rewrites a module within the
+            # same second at the same size would otherwise import the stale bytecode
+            PYTHONDONTWRITEBYTECODE="1",
         )
         env.update(self.extra_env)
         return env
