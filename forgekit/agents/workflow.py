@@ -95,6 +95,9 @@ class WorkflowRun:
         self.reviews: list[Review] = []
         self.stop_reason: str | None = None
 
+    def __repr__(self) -> str:
+        return f"WorkflowRun({self.stages})"
+
     def _repr_html_(self) -> str:
         import html
 
