@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -51,18 +52,29 @@ class Checks(Component, type="checks", kind="solver"):
                       stop_reason=f"checks: exit code {code}")
 
 
+def _drop_bytecode(workspace: Path) -> None:
+    # a file rewritten within the same second at the same size (a one-character fix) keeps
+    # its stale .pyc valid for Python's mtime+size check: the review would test old code
+    for cache in workspace.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 async def run_check(command: str, workspace: Path, timeout_s: float) -> tuple[int | None, str]:
-    """(exit code or None on timeout, combined output) of `bash -c command` in `workspace`."""
+    """(exit code or None on timeout, combined output) of `bash -c command` in `workspace`,
+    without Python bytecode caches (see `_drop_bytecode`)."""
+    _drop_bytecode(workspace)
     try:
         from forgekit.core.sandbox import Sandbox  # the OS sandbox, when this forgekit has it
     except ImportError:
         Sandbox = None  # noqa: N806
     if Sandbox is not None:
-        r = await Sandbox(workspace).run(["bash", "-c", command], timeout_s=timeout_s)
+        r = await Sandbox(workspace, env={"PYTHONDONTWRITEBYTECODE": "1"}).run(
+            ["bash", "-c", command], timeout_s=timeout_s)
         out = r.output + (f"\n(timed out after {timeout_s:g}s)" if r.timed_out else "")
         return (None if r.timed_out else r.returncode), out
     env = {k: v for k, v in os.environ.items()
            if not any(s in k.upper() for s in ("KEY", "TOKEN", "SECRET", "PASSWORD"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     proc = await asyncio.create_subprocess_exec(
         "bash", "-c", command, cwd=str(workspace), env=env, start_new_session=True,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,

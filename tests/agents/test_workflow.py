@@ -111,6 +111,7 @@ def test_review_by_running_the_workspace_tests(tmp_path: Path):
         if request.messages[-1].role == "tool":
             return "done"
         calls["n"] += 1
+        # the same length as the fix: a stale .pyc of it would hide the fix from the review
         content = "def add(a, b):\n    return a - b\n" if calls["n"] == 1 else FILES["code"][1]
         return reply("", call("write_file", {"path": "add.py", "content": content}))
 
