@@ -18,7 +18,7 @@ def _hub(args: argparse.Namespace):
     cfg = load_config()
     if not cfg.mcp.get("servers"):
         return None
-    hub = MCPHub(cfg.mcp, source=cfg.source, log_dir=cfg.path(".forgekit/mcp"))
+    hub = MCPHub(cfg.mcp, source=cfg.source, log_dir=cfg.path(".forgekit/mcp"), sandbox=cfg.sandbox)
     if args.timeout is not None:
         for conn in hub.connections.values():
             conn.config = conn.config.model_copy(update={"connect_timeout_s": args.timeout})
@@ -37,7 +37,10 @@ def _show(args: argparse.Namespace, *, ping: bool) -> int:
         else:
             for r in rows:
                 ping_txt = f", ping {r.ping_s * 1000:.1f} ms" if r.ping_s is not None else ""
-                print(f"{r.name} [{r.transport}] {r.state}{ping_txt}")
+                box = {True: ", sandboxed", False: ", NOT sandboxed", None: ""}[r.sandboxed]
+                print(f"{r.name} [{r.transport}] {r.state}{box}{ping_txt}")
+                if r.sandboxed is False and r.unsandboxed_because:
+                    print(f"  not sandboxed: {r.unsandboxed_because}")
                 if r.last_error:
                     print(f"  error: {r.last_error}")
                 if not ping:

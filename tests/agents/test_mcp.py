@@ -59,6 +59,33 @@ def test_stdio_tools_are_listed_with_schemas_and_called(calc_hub):
         asyncio.run(tools["divide"].call({"a": 1, "b": 0}))
 
 
+def test_stdio_server_runs_in_the_sandbox(calc_hub, tmp_path, monkeypatch):
+    from forgekit.core.sandbox import sandbox_status
+
+    if not sandbox_status().available:
+        pytest.skip("no bubblewrap here: the server runs unsandboxed (tested below)")
+    (row,) = calc_hub.status()
+    assert row.sandboxed is True and row.unsandboxed_because is None
+    monkeypatch.setenv("MY_SECRET_TOKEN", "sk-should-never-leak-123")  # set after start
+    assert calc_hub.call("calc", "env_var", {"name": "PATH"}).content[0].text != "(unset)"
+    assert calc_hub.call("calc", "env_var", {"name": "OPENAI_API_KEY"}).content[0].text == "(unset)"
+    outside = tmp_path / "outside.txt"
+    out = calc_hub.call("calc", "write_file", {"path": str(outside), "text": "x"})
+    assert out.content[0].text.startswith("refused") and not outside.exists()
+
+
+def test_sandbox_can_be_turned_off_per_server(tmp_path):
+    with MCPHub({"servers": {"calc": stdio(sandbox=False)}}, log_dir=tmp_path) as hub:
+        (row,) = hub.status()
+        assert row.sandboxed is False and "sandbox is false" in row.unsandboxed_because
+        target = tmp_path / "written.txt"
+        assert (
+            hub.call("calc", "write_file", {"path": str(target), "text": "x"}).content[0].text
+            == "written"
+        )
+        assert target.read_text() == "x"
+
+
 def test_slow_tool_times_out_and_the_connection_survives(tmp_path):
     with MCPHub({"servers": {"calc": stdio(call_timeout_s=0.3)}}, log_dir=tmp_path) as hub:
         slow = next(t for t in hub.tools() if t.name == "slow")

@@ -49,6 +49,7 @@ class MCPServerConfig(BaseModel):
         deny: glob patterns of tool names never offered (applied after `allow`).
         effect: what the server's tools may do, for the policy presets; default: "read"
             for tools annotated read-only, else "write".
+        sandbox: start a stdio server in the tool sandbox when one is available.
         network: a stdio server started in the tool sandbox gets the network only if true.
         connect_timeout_s: the connect + initialize + list_tools deadline.
         call_timeout_s: the deadline of one tool call.
@@ -68,6 +69,7 @@ class MCPServerConfig(BaseModel):
     allow: list[str] = Field(default_factory=lambda: ["*"])
     deny: list[str] = Field(default_factory=list)
     effect: Literal["read", "write", "exec", "none"] | None = None
+    sandbox: bool = True
     network: bool = False
     connect_timeout_s: float = Field(default=30.0, gt=0)
     call_timeout_s: float = Field(default=120.0, gt=0)

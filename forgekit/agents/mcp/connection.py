@@ -40,10 +40,20 @@ def _describe(e: BaseException) -> str:
 class MCPConnection:
     """The connection to one server (see the module docstring). Lives on one event loop."""
 
-    def __init__(self, name: str, config: MCPServerConfig, *, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: MCPServerConfig,
+        *,
+        log_dir: Path | None = None,
+        sandbox: Any = None,
+    ) -> None:
         self.name = name
         self.config = config
         self.log_dir = log_dir
+        self.sandbox = sandbox  # the project's SandboxConfig (None: the default)
+        self.sandboxed: bool | None = None  # known once a stdio server has been started
+        self.unsandboxed_because: str | None = None
         self.state: State = "idle"
         self.tools: list[Any] = []  # mcp.types.Tool of the last listing
         self.tools_version = 0  # bumped on every listing (at connect and on list_changed)
@@ -73,7 +83,8 @@ class MCPConnection:
                 await self._serve_once()
             except Exception as e:  # anything the transport or the server did
                 if not self._closing:
-                    self.last_error = _describe(e)
+                    tail = self.stderr_tail(3)
+                    self.last_error = _describe(e) + (f"; server stderr: {tail}" if tail else "")
                     level = logging.WARNING if self.failures == 0 else logging.DEBUG
                     log.log(level, "mcp server %r: %s", self.name, self.last_error)
             self.session = None
@@ -116,12 +127,16 @@ class MCPConnection:
                 )
             )
             return streamable_http_client(cfg.url, http_client=client)  # type: ignore[arg-type]
-        from mcp.client.stdio import StdioServerParameters, stdio_client
+        from mcp.client.stdio import stdio_client
 
-        from forgekit.agents.mcp.launch import stdio_parameters
+        from forgekit.agents.mcp.launch import stdio_launch
 
-        params: StdioServerParameters = stdio_parameters(self.name, cfg)
-        return stdio_client(params, errlog=stack.enter_context(self._errlog()))
+        workspace = self.log_dir / self.name if self.log_dir else None
+        launch = stdio_launch(self.name, cfg, sandbox=self.sandbox, workspace=workspace)
+        stack.callback(launch.close)  # after the transport has stopped the process
+        self.sandboxed = launch.sandboxed
+        self.unsandboxed_because = launch.unsandboxed_because
+        return stdio_client(launch.params, errlog=stack.enter_context(self._errlog()))
 
     def _errlog(self) -> Any:
         """Where a stdio server's stderr goes: a log file per server (its tail is shown in
@@ -251,7 +266,7 @@ class MCPConnection:
 
     def down_message(self) -> str:
         tail = self.stderr_tail(3)
-        tail = f"; server stderr: {tail}" if tail else ""
+        tail = f"; server stderr: {tail}" if tail and tail not in (self.last_error or "") else ""
         if self.state == "closed":
             return f"MCP server {self.name!r} is closed{tail}"
         if self.state == "connecting" and self.connects == 0 and self.failures == 0:

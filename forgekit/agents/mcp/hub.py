@@ -48,6 +48,8 @@ class ServerStatus(BaseModel):
     hidden: list[str] = Field(default_factory=list)  # tools allow/deny keeps from the model
     server_info: dict[str, Any] = Field(default_factory=dict)
     connects: int = 0
+    sandboxed: bool | None = None  # stdio: started in the tool sandbox; None for HTTP
+    unsandboxed_because: str | None = None
     last_error: str | None = None
     ping_s: float | None = None
 
@@ -58,8 +60,12 @@ class MCPHub(Component, type="mcp_hub", kind="mcp"):
     Args:
         config: an MCPConfig, the `mcp:` dict (`{"servers": {...}}`), or None for the
             project's `forgekit.yaml` section.
-        log_dir: where stdio servers' stderr logs go (default `<project>/.forgekit/mcp`).
+        log_dir: where stdio servers' stderr logs (and default workspaces) go (default
+            `<project>/.forgekit/mcp`).
         source: the file the config came from (for error messages).
+        sandbox: the tool sandbox's config for stdio servers (a SandboxConfig, its dict,
+            or "none"; default: the project's `sandbox:` section when the config comes
+            from forgekit.yaml, else bubblewrap with its defaults).
     """
 
     def __init__(
@@ -68,6 +74,7 @@ class MCPHub(Component, type="mcp_hub", kind="mcp"):
         *,
         log_dir: str | Path | None = None,
         source: str | None = None,
+        sandbox: Any = None,
     ) -> None:
         if config is None:
             from forgekit.core.config import load_config
@@ -75,11 +82,12 @@ class MCPHub(Component, type="mcp_hub", kind="mcp"):
             project = load_config()
             config, source = project.mcp, project.source
             log_dir = log_dir or project.path(".forgekit/mcp")
+            sandbox = sandbox if sandbox is not None else project.sandbox
         self.settings = parse_mcp_config(config, source=source)
         self.source = source
         self.log_dir = Path(log_dir) if log_dir else Path.cwd() / ".forgekit" / "mcp"
         self.connections = {
-            name: MCPConnection(name, cfg, log_dir=self.log_dir)
+            name: MCPConnection(name, cfg, log_dir=self.log_dir, sandbox=sandbox)
             for name, cfg in self.settings.servers.items()
         }
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -253,6 +261,8 @@ class MCPHub(Component, type="mcp_hub", kind="mcp"):
                     hidden=[t.name for t in conn.tools if not conn.config.offers(t.name)],
                     server_info=conn.server_info,
                     connects=conn.connects,
+                    sandboxed=conn.sandboxed,
+                    unsandboxed_because=conn.unsandboxed_because,
                     last_error=conn.last_error,
                     ping_s=ping_s,
                 )
@@ -294,7 +304,10 @@ def project_hub() -> MCPHub:
         hub = _PROJECT.get(key)
         if hub is None or not hub.started:
             hub = _PROJECT[key] = MCPHub(
-                project.mcp, source=project.source, log_dir=project.path(".forgekit/mcp")
+                project.mcp,
+                source=project.source,
+                log_dir=project.path(".forgekit/mcp"),
+                sandbox=project.sandbox,
             )
             hub.start()
     return hub

@@ -1,19 +1,82 @@
-"""How a stdio MCP server process is started: its command, arguments, working folder and
-environment (only what the config gives, over the SDK's minimal safe default: no API keys
-of forgekit's own environment reach the server)."""
+"""How a stdio MCP server process is started: inside the tool sandbox (bubblewrap) when it
+is available, else as a plain child process.
+
+In the sandbox the server sees the host read-only, writes only to its workspace (the
+server's `cwd`, else `.forgekit/mcp/<server>/`), has no network unless `network: true`,
+and gets only the sandbox's minimal environment plus the server's `env`: never forgekit's
+own environment or API keys. Without a sandbox (none installed, `sandbox: none` in
+forgekit.yaml, or `sandbox: false` on the server) it gets the SDK's minimal safe
+environment plus `env`, and the connection says it is not sandboxed.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from forgekit.agents.mcp.config import MCPServerConfig
 
+log = logging.getLogger("forgekit.mcp")
 
-def stdio_parameters(name: str, cfg: MCPServerConfig) -> Any:
-    """The SDK's `StdioServerParameters` for a (resolved) stdio server config."""
+
+@dataclass
+class Launch:
+    """What starts one server: the SDK's parameters, the sandbox command to release after
+    the process exits (None when not sandboxed), and why it is not sandboxed."""
+
+    params: Any  # mcp.client.stdio.StdioServerParameters
+    command: Any = None  # forgekit.core.sandbox.SandboxCommand
+    unsandboxed_because: str | None = None
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.command is not None and bool(getattr(self.command, "sandboxed", False))
+
+    def close(self) -> None:
+        if self.command is not None:
+            self.command.close()
+
+
+def stdio_launch(
+    name: str, cfg: MCPServerConfig, *, sandbox: Any = None, workspace: Path | None = None
+) -> Launch:
+    """The launch of a (resolved) stdio server config; `sandbox` is the project's
+    SandboxConfig (None: the default, bubblewrap)."""
     from mcp.client.stdio import StdioServerParameters
 
+    from forgekit.core.sandbox import Sandbox, SandboxConfig, SandboxUnavailable
+
     assert cfg.command is not None, f"server {name!r} is not a stdio server"
-    return StdioServerParameters(
+    import shutil
+
+    if shutil.which(cfg.command, path=None) is None and not (
+        cfg.cwd and shutil.which(str(Path(cfg.cwd) / cfg.command))
+    ):
+        raise FileNotFoundError(
+            f"command not found: {cfg.command!r} (mcp.servers.{name}.command; "
+            "give a full path or a program on PATH)"
+        )
+    argv = [cfg.command, *cfg.args]
+    plain = StdioServerParameters(
         command=cfg.command, args=list(cfg.args), env=dict(cfg.env) or None, cwd=cfg.cwd
     )
+    sandbox = (
+        sandbox
+        if isinstance(sandbox, SandboxConfig)
+        else SandboxConfig.model_validate(sandbox or {})
+    )
+    if not cfg.sandbox:
+        return Launch(plain, unsandboxed_because=f"mcp.servers.{name}.sandbox is false")
+    if sandbox.mode == "none":
+        return Launch(plain, unsandboxed_because="forgekit.yaml says sandbox: none")
+    ws = Path(cfg.cwd) if cfg.cwd else (workspace or Path.cwd() / ".forgekit" / "mcp" / name)
+    try:
+        sb = Sandbox(ws, config=sandbox, network=cfg.network, env=cfg.env)
+        cmd = sb.command(argv)
+    except SandboxUnavailable as e:
+        log.warning("mcp server %r runs without the sandbox: %s", name, e)
+        return Launch(plain, unsandboxed_because=str(e))
+    params = StdioServerParameters(command=cmd.argv[0], args=cmd.argv[1:], env=cmd.env, cwd=cmd.cwd)
+    return Launch(params, command=cmd)

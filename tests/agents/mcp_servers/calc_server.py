@@ -35,6 +35,23 @@ def echo_secret(text: str) -> str:
 
 
 @server.tool()
+def env_var(name: str) -> str:
+    """The value of an environment variable the server sees."""
+    return os.environ.get(name, "(unset)")
+
+
+@server.tool()
+def write_file(path: str, text: str) -> str:
+    """Write a file (the sandbox decides where that is allowed)."""
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as e:
+        return f"refused: {e.strerror}"
+    return "written"
+
+
+@server.tool()
 def crash() -> str:
     """Exit the server process in the middle of the call."""
     print("calc_server: crashing on purpose", file=sys.stderr, flush=True)
