@@ -35,6 +35,9 @@ def run_suite(
     stream: Any = None,
     retry_errors: bool = False,
     wait: bool = False,
+    workers: int = 1,
+    executor: str | None = None,
+    address: str | None = None,
 ) -> Any:
     """Run a suite end to end (evaluate, plot, report, MLflow) and print where things are.
 
@@ -59,6 +62,9 @@ def run_suite(
             progress=progress,
             retry_errors=retry_errors,
             wait=wait,
+            workers=workers,
+            executor=executor,
+            address=address,
         )
     finally:
         if owns_gateway and hasattr(gateway, "close"):
@@ -118,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         retry_errors=args.retry_errors,
         wait=args.wait,
+        workers=args.workers,
+        executor=args.executor,
+        address=args.address,
     )
     if results.stopped:
         print(f"stopped: {results.stopped}; {results.not_run} sample run(s) not started",
@@ -170,6 +179,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="if another process is running this eval, wait for it instead of exiting",
     )
+    p.add_argument(
+        "--workers", type=positive_int, default=1, metavar="N",
+        help="run the samples in N processes on this machine (with --executor ray: N actors)",
+    )
+    p.add_argument(
+        "--executor", choices=["local", "processes", "ray"], default=None,
+        help="where samples run: this process (the default), worker processes, or Ray "
+        "actors (needs forgekit[ray])",
+    )
+    p.add_argument("--address", help="with --executor ray: an existing cluster's address")
     p.add_argument(
         "--dry-run",
         action="store_true",

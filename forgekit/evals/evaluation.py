@@ -131,6 +131,9 @@ async def aevaluate(
     progress: bool = True,
     retry_errors: bool = False,
     wait: bool = False,
+    workers: int = 1,
+    executor: Any = None,
+    address: str | None = None,
 ) -> Any:
     """Async form of `evaluate` (same arguments)."""
     from forgekit.evals.runner import Runner
@@ -148,7 +151,8 @@ async def aevaluate(
 
         gateway = Gateway()
     runner = Runner(plan, gateway, out_dir=out_dir, progress=progress,
-                    retry_errors=retry_errors, wait=wait)
+                    retry_errors=retry_errors, wait=wait, workers=workers,
+                    executor=executor, address=address)
     return await runner.run()
 
 
@@ -185,6 +189,9 @@ def evaluate(
     progress: bool = True,
     retry_errors: bool = False,
     wait: bool = False,
+    workers: int = 1,
+    executor: Any = None,
+    address: str | None = None,
 ) -> Any:
     """Run solvers on tasks, score every answer, and return the `EvalResults` (one row
     per model x solver x sample x epoch; `summary()`, `compare()`). Works in scripts and
@@ -213,6 +220,10 @@ def evaluate(
             transient provider failures are run again without it.
         wait: when another process is running this evaluation (same folder), wait for
             it instead of raising `EvalLocked`.
+        workers: run the samples in this many processes on this machine (the results
+            are those of one process; `forgekit.evals.executors`).
+        executor: ``"processes"``, ``"ray"`` (Ray actors; `address`: an existing
+            cluster) or an executor object; default: this process.
 
     Example:
         >>> res = evaluate(lambda s: "42", [{"id": "a", "input": "6*7?", "target": "42"}],
@@ -225,6 +236,7 @@ def evaluate(
             solvers, tasks, scorers=scorers, models=models, epochs=epochs, limits=limits,
             budget=budget, concurrency=concurrency, name=name, out_dir=out_dir, limit=limit,
             seed=seed, pass_threshold=pass_threshold, gateway=gateway, progress=progress,
-            retry_errors=retry_errors, wait=wait,
+            retry_errors=retry_errors, wait=wait, workers=workers, executor=executor,
+            address=address,
         )
     )

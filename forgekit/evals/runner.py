@@ -117,7 +117,12 @@ class Runner:
         progress: bool = True,
         retry_errors: bool = False,
         wait: bool = False,
+        workers: int = 1,
+        executor: Any = None,
+        address: str | None = None,
     ) -> None:
+        from forgekit.evals.executor_choice import make_executor
+
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                                   or limit < 1):
             from forgekit.core.errors import ConfigError
@@ -154,6 +159,11 @@ class Runner:
         self.progress = progress
         self.retry_errors = retry_errors
         self.wait = wait
+        # where samples run (this process, worker processes, Ray) and how many at once
+        self.executor = make_executor(executor, workers=workers, address=address)
+        self.concurrency = plan.concurrency
+        self.not_run = 0  # samples not started because the budget stopped the run
+        self.live: _Live | None = None
         self.log = ResultLog(self.out_dir)
         self.budget = None  # the eval's budget, opened (with what was spent) by run()
         self.stopped: str | None = None  # why the run stopped early ("budget: ...")
@@ -277,21 +287,16 @@ class Runner:
         new: dict[tuple, dict[str, Any]] = {}
 
         def done(rec: dict[str, Any]) -> None:
-            self.log.append(rec)
-            new[record_key(rec)] = rec
+            key = record_key(rec)
+            if key in new:  # a resubmitted sample finished twice: the first one stands
+                return
+            self.log.append(rec)  # this process is the results log's only writer
+            new[key] = rec
             live.update(rec)
 
-        not_run = 0
-
-        async def one(item: tuple[str, SolverEntry, int, Sample, int]) -> None:
-            nonlocal not_run
-            model, solver, index, sample, epoch = item
-            async with sems[model]:
-                if self.stopped:  # the budget is spent: the rest is not started
-                    not_run += 1
-                    return
-                rec = await self._run_one(model, solver, index, sample, epoch, live)
-            done(rec)
+        self.live = live
+        index_of = {(g[0], g[1].label, g[3].id, g[4]): i for i, g in enumerate(self.grid())}
+        items = [index_of[(g[0], g[1].label, g[3].id, g[4])] for g in todo]
 
         async def again(item: tuple[str, SolverEntry, int, Sample, int], old: dict) -> None:
             model, _solver, index, sample, epoch = item
@@ -306,7 +311,8 @@ class Runner:
                     self.log.append(kept[key])
             with _frozen_heap():
                 await asyncio.gather(
-                    *(one(g) for g in todo), *(again(g, rec) for g, rec in rescore)
+                    self.executor.execute(self, items, done),
+                    *(again(g, rec) for g, rec in rescore),
                 )
         finally:
             self.log.close()
@@ -321,7 +327,7 @@ class Runner:
             if rec is not None:
                 records.append(rec)
         self.log.merge(records)
-        write_stop(self.out_dir, self.stopped, not_run, self.budget)
+        write_stop(self.out_dir, self.stopped, self.not_run, self.budget)
         return EvalResults.load(self.out_dir)
 
     # -- one sample -------------------------------------------------------------------
@@ -398,6 +404,18 @@ class Runner:
         )
         scores = await self._score(sample, Answer(text=old["answer"] or ""), ctx)
         return {**rec, **self._scored("completed", scores)}
+
+    async def run_item(self, i: int, live: _Live) -> dict[str, Any] | None:
+        """Grid item `i` (an index into `grid()`), as executors run it; None when the
+        budget stopped the run before it started."""
+        if self.stopped:  # the budget is spent: the rest is not started
+            self.not_run += 1
+            return None
+        grid = self.__dict__.get("_grid")
+        if grid is None:
+            grid = self._grid = self.grid()
+        model, solver, index, sample, epoch = grid[i]
+        return await self._run_one(model, solver, index, sample, epoch, live)
 
     async def _run_one(
         self, model: str, solver: SolverEntry, index: int, sample: Sample, epoch: int,

@@ -1,0 +1,123 @@
+"""Where an evaluation's samples run: this process (`LocalExecutor`), N worker processes
+on this machine (`ProcessExecutor`, `--workers N`), or Ray actors on a cluster
+(`RayExecutor`, `--executor ray`, in `forgekit.evals.ray_executor`); `workers.py` holds
+the process executor and `executor_choice.py` picks one from the CLI's words.
+
+Whatever the executor, the parent process alone writes the results log (one writer,
+records deduplicated by key), workers write their samples' trajectories under the
+eval's `runs/`, and results, statistics and resume behave as in one process. A worker
+that dies loses only its unfinished samples: they are run again (by a fresh worker),
+and a record that arrives twice is kept once.
+
+A worker rebuilds the runner from the suite (with its models and limit applied) and the
+gateway from its project config — or, for a gateway given a source (a scripted source in
+tests), from that source if it pickles. The suite's `concurrency` (samples in flight
+per model) is shared among the workers. A run budget is not yet shared across processes:
+an evaluation with a budget runs in one process (asking for workers is an error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+from forgekit.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# (model, solver, sample index, sample, epoch) -> its record, delivered to the runner
+OnRecord = Callable[[dict[str, Any]], None]
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs grid items (indices into `runner.grid()`) and hands each record to
+    `on_record` in the parent process, as soon as it is finished."""
+
+    async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None: ...
+
+
+async def run_items(runner: Any, items: list[int], on_record: OnRecord, live: Any = None) -> None:
+    """Run grid items in this process, `runner.concurrency` at once per model."""
+    if live is None:  # a worker: its own running totals
+        live = runner.live_cls(total=len(items))
+        deliver = on_record
+
+        def on_record(rec: dict[str, Any]) -> None:
+            live.update(rec)
+            deliver(rec)
+
+    grid = runner.grid()
+    sems = {m: asyncio.Semaphore(runner.concurrency) for m in runner.suite.models}
+
+    async def one(i: int) -> None:
+        async with sems[grid[i][0]]:
+            rec = await runner.run_item(i, live)
+        if rec is not None:
+            on_record(rec)
+
+    await asyncio.gather(*(one(i) for i in items))
+
+
+class LocalExecutor:
+    """Every sample in this process, on its event loop (the default)."""
+
+    async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None:
+        await run_items(runner, items, on_record, getattr(runner, "live", None))
+
+
+# -- worker processes --------------------------------------------------------------------
+
+
+def worker_payload(runner: Any, workers: int) -> bytes:
+    """What a worker needs to rebuild the runner and its gateway, pickled; a clear
+    error when the gateway cannot travel to another process."""
+    gateway = runner.gateway
+    config = getattr(gateway, "config", None)
+    if config is None:
+        raise ConfigError(
+            "worker processes rebuild the gateway from its project config; this gateway "
+            f"({type(gateway).__name__}) has none: run with one process (workers=1)"
+        )
+    budget = runner.suite.budget
+    if budget.usd is not None or budget.tokens is not None:
+        raise ConfigError(
+            "an evaluation with a budget runs in one process for now (its spend ledger is "
+            "not shared across workers): drop workers/--executor, or the budget",
+            key="budget",
+        )
+    source = None if getattr(gateway, "_auto", True) else gateway.source
+    state = {
+        "runner_cls": type(runner),  # pickled by reference: no import of the runner here
+        "live_cls": type(runner.live),
+        "suite": runner.suite,
+        "config": config,
+        "source": source,
+        "cache": bool(getattr(getattr(gateway, "cache", None), "enabled", False)),
+        "out_dir": str(runner.out_dir),
+        "concurrency": max(1, -(-runner.concurrency // workers)),
+    }
+    try:
+        return pickle.dumps(state)
+    except Exception as e:
+        raise ConfigError(
+            f"worker processes need a gateway and solvers that can be rebuilt in another "
+            f"process; this one cannot be pickled ({type(e).__name__}: {e}). Use the "
+            "default source, or run with one process (workers=1)"
+        ) from None
+
+
+def build_worker_runner(payload: bytes) -> Any:
+    """The runner a worker process uses (the inverse of `worker_payload`)."""
+    from forgekit.models import Gateway
+
+    state = pickle.loads(payload)
+    gateway = Gateway(state["config"], source=state["source"], cache=state["cache"])
+    runner = state["runner_cls"](state["suite"], gateway, out_dir=state["out_dir"],
+                                 progress=False)
+    runner.concurrency = state["concurrency"]
+    runner.live_cls = state["live_cls"]
+    return runner

@@ -1,0 +1,96 @@
+"""Worker processes: the same results table as one process, one writer, and a worker
+killed mid-run loses nothing (its unfinished samples go to a fresh worker). Real HTTP
+to the stub server, real spawned processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from forgekit.core.config import AliasConfig, Price, ProjectConfig
+from forgekit.evals import Suite, evaluate
+from forgekit.evals.executor_choice import make_executor
+from forgekit.evals.executors import LocalExecutor
+from forgekit.evals.workers import ProcessExecutor
+from forgekit.models import Gateway, ScriptedSource
+from forgekit.models.stub_server import StubServer
+
+COLUMNS = ["model", "solver", "sample_id", "epoch", "status", "answer", "score",
+           "input_tokens", "output_tokens", "cost_usd", "model_calls"]
+
+
+def _setup(tmp_path, url, n=24):
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(
+        json.dumps({"id": f"s{i}", "input": f"q{i}", "target": f"stub: q{i}" if i % 3 else "x"})
+        + "\n" for i in range(n)
+    ))
+    cfg = ProjectConfig(root=tmp_path)
+    cfg.models.aliases["stub"] = AliasConfig(  # priced: no litellm import in the workers
+        model="openai/stub", api_base=url, max_retries=1,
+        price=Price(input_per_1k=0.5, output_per_1k=1.0),
+    )
+    cfg.models.default = "stub"
+    cfg.cache.enabled = False
+    suite = Suite(name="w", taskset={"path": str(tasks)}, models=["stub"],
+                  solvers=[{"name": "p", "template": "{input}"}], scorers=["exact"],
+                  concurrency=2)
+    return cfg, suite
+
+
+def test_make_executor_reads_the_cli_words():
+    assert isinstance(make_executor(None), LocalExecutor)
+    assert make_executor(None, workers=3).workers == 3
+    with pytest.raises(Exception, match="unknown executor"):
+        make_executor("threads")
+
+
+def test_workers_give_the_same_table_and_survive_a_killed_worker(tmp_path):
+    with StubServer(latency_ms=150) as stub:
+        cfg, suite = _setup(tmp_path, stub.url)
+        one = evaluate(suite, Gateway(cfg), out_dir=tmp_path / "one", progress=False)
+
+        executor = ProcessExecutor(2)
+        out = tmp_path / "two"
+        box: dict = {}
+
+        def run() -> None:
+            try:
+                box["res"] = evaluate(suite, Gateway(cfg), out_dir=out, progress=False,
+                                      executor=executor)
+            except BaseException as e:  # reported below
+                box["err"] = e
+
+        t = threading.Thread(target=run)
+        t.start()
+        log = out / "results.jsonl"
+        deadline = time.monotonic() + 120
+        while not (log.exists() and len(log.read_text().splitlines()) >= 4):
+            assert time.monotonic() < deadline and t.is_alive(), box
+            time.sleep(0.05)
+        victim = executor.processes[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        t.join(180)
+        assert "err" not in box, box.get("err")
+        two = box["res"]
+    assert executor.restarts >= 1
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    keys = [(r["sample_id"], r["epoch"]) for r in lines]
+    assert len(keys) == len(set(keys)) == 24  # one writer, each sample once
+    assert two.df.select(COLUMNS).sort("sample_id").equals(
+        one.df.select(COLUMNS).sort("sample_id")
+    )
+    assert two.df["status"].unique().to_list() == ["completed"]
+    assert len(list((out / "runs").rglob("*.jsonl"))) >= 24  # workers wrote trajectories
+
+
+def test_a_gateway_that_cannot_travel_is_a_clear_error(tmp_path):
+    cfg, suite = _setup(tmp_path, "http://127.0.0.1:9/v1", n=2)
+    gw = Gateway(cfg, source=ScriptedSource(lambda req: "x"))  # a lambda does not pickle
+    with pytest.raises(Exception, match="cannot be pickled"):
+        evaluate(suite, gw, out_dir=tmp_path / "o", progress=False, workers=2)
