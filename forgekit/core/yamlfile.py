@@ -15,9 +15,21 @@ M = TypeVar("M", bound=BaseModel)
 KeyPath = tuple[str | int, ...]
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int, first: int) -> None:
+        self.key, self.line, self.first = key, line, first
+
+
 def _index_lines(node: yaml.Node, path: KeyPath, out: dict[KeyPath, int]) -> None:
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:  # YAML says keys are unique; PyYAML keeps the last
+            if isinstance(key_node, yaml.ScalarNode):
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen and key_node.tag != "tag:yaml.org,2002:merge":
+                    raise _DuplicateKey(key_node.value, line, seen[key_node.value])
+                seen[key_node.value] = line
         for key_node, value_node in node.value:
             key = key_node.value
             out[path + (key,)] = key_node.start_mark.line + 1
@@ -57,9 +69,19 @@ def load_yaml(path: str | Path, text: str | None = None) -> YamlDoc:
     path = Path(path)
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError as e:
             raise ConfigError("file not found", file=path) from e
+        try:
+            text = data.decode("utf-8-sig")  # a leading BOM is fine
+        except UnicodeDecodeError as e:
+            offset = e.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+            raise ConfigError(
+                f"not UTF-8: byte 0x{data[offset]:02x} at offset {offset}; save the file as "
+                "UTF-8",
+                file=path,
+                line=data.count(b"\n", 0, offset) + 1,
+            ) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -70,7 +92,16 @@ def load_yaml(path: str | Path, text: str | None = None) -> YamlDoc:
         raise ConfigError(f"invalid YAML: {problem}", file=path, line=line) from e
     lines: dict[KeyPath, int] = {}
     if node is not None:
-        _index_lines(node, (), lines)
+        try:
+            _index_lines(node, (), lines)
+        except _DuplicateKey as d:
+            raise ConfigError(
+                f"duplicate key {d.key!r} (first at line {d.first}); YAML keys must be "
+                "unique, and the last one would silently win",
+                file=path, line=d.line, key=d.key,
+            ) from None
+    else:
+        lines[()] = 1  # an empty file: its errors point at line 1, not "line None"
     return YamlDoc(data, lines, str(path))
 
 

@@ -257,8 +257,10 @@ class Runner:
             self.stopped = f"budget: {reason}" if reason else None
 
     async def _run_locked(self) -> Any:
+        from forgekit.evals.preflight import preflight
         from forgekit.evals.results import EvalResults, write_stop
 
+        preflight(self.plan, self.gateway)  # config mistakes fail before any model call
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         self._open_budget()

@@ -138,4 +138,12 @@ def load_suite(path: str | Path) -> Suite:
             build_scorer(spec)
         except ConfigError as e:
             raise doc.error(e.detail, ("scorers", i)) from None
+    # and the solvers (in order: a strategy may wrap one defined before it)
+    built: dict[str, Any] = {}
+    for i, solver in enumerate(suite.solvers):
+        try:
+            built[solver.name] = solver.build(built)
+        except ConfigError as e:
+            where = ("solvers", i, "type") if "type" in e.detail else ("solvers", i)
+            raise doc.error(e.detail, where) from None
     return suite

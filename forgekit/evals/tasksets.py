@@ -4,6 +4,7 @@ reports every bad row (file and line), never dropping one silently."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,26 @@ FORMATS = {
     ".yml": "yaml",
 }
 _SAMPLE_FIELDS = set(Sample.model_fields)
+# a sample (one row of a task set) larger than this is an error naming it
+MAX_SAMPLE_BYTES = 1_000_000
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_text(path: Path) -> str:
+    """A file's text as UTF-8 (a leading BOM is accepted); anything else is a DataError
+    naming the byte offset, line and column of the first bad byte."""
+    data = path.read_bytes()
+    body = data[len(_BOM):] if data.startswith(_BOM) else data
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = e.start + (len(data) - len(body))
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        raise DataError(
+            f"{path}:{line}: not UTF-8: byte 0x{data[offset]:02x} at offset {offset} "
+            f"(line {line}, column {column}); save the file as UTF-8"
+        ) from None
 
 
 def repo_root() -> Path:
@@ -71,14 +92,17 @@ def _to_sample(row: Any, where: str, problems: list[str]) -> Sample | None:
 
 def _read_jsonl(path: Path, problems: list[str]) -> list[tuple[str, Any]]:
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((f"{path}:{n}", json.loads(line)))
-            except json.JSONDecodeError as e:
-                problems.append(f"{path}:{n}: invalid JSON: {e.msg} (column {e.colno})")
+    # split on newlines only: a JSON string may hold U+2028 and friends unescaped
+    for n, line in enumerate(read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        if len(line) * 4 > MAX_SAMPLE_BYTES and len(line.encode()) > MAX_SAMPLE_BYTES:
+            problems.append(_too_big(f"{path}:{n}", len(line.encode())))
+            continue
+        try:
+            rows.append((f"{path}:{n}", json.loads(line)))
+        except json.JSONDecodeError as e:
+            problems.append(f"{path}:{n}: invalid JSON: {e.msg} (column {e.colno})")
     return rows
 
 
@@ -94,21 +118,32 @@ def _csv_cell(key: str, value: str) -> Any:
     return value
 
 
+def _too_big(where: str, size: int) -> str:
+    return (f"{where}: sample is {size:,} bytes, over the limit of {MAX_SAMPLE_BYTES:,} "
+            "(forgekit.evals.tasksets.MAX_SAMPLE_BYTES)")
+
+
 def _read_csv(path: Path, problems: list[str]) -> list[tuple[str, Any]]:
     rows = []
-    with path.open(encoding="utf-8", newline="") as f:
+    with io.StringIO(read_text(path), newline="") as f:
         reader = csv.DictReader(f)
+        width = len(reader.fieldnames or [])
         line = reader.line_num + 1
         for raw in reader:
             where = f"{path}:{line}"
             line = reader.line_num + 1
             row: dict[str, Any] = {}
             extra: dict[str, Any] = {}
+            if None in raw.values() or None in raw:  # a ragged row: cells shifted or lost
+                cells = sum(v is not None for k, v in raw.items() if k is not None) + len(
+                    raw.get(None) or [])
+                problems.append(
+                    f"{where}: {cells} cell(s) but the header has {width} column(s) "
+                    f"({', '.join(reader.fieldnames or [])}); quote cells that hold commas"
+                )
+                continue
             try:
                 for key, value in raw.items():
-                    if key is None:
-                        problems.append(f"{where}: more cells than header columns")
-                        continue
                     cell = _csv_cell(key, value or "")
                     if key in _SAMPLE_FIELDS:
                         if cell is not None:
@@ -127,7 +162,11 @@ def _read_csv(path: Path, problems: list[str]) -> list[tuple[str, Any]]:
 def _read_parquet(path: Path, problems: list[str]) -> list[tuple[str, Any]]:
     import polars as pl
 
-    df = pl.read_parquet(path)
+    try:
+        df = pl.read_parquet(path)
+    except Exception as e:  # polars raises ComputeError/OSError/... on a damaged file
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"{path}: not a readable Parquet file ({first})") from None
     rows = []
     for i, raw in enumerate(df.iter_rows(named=True), start=1):
         row = {k: v for k, v in raw.items() if v is not None}
@@ -183,6 +222,9 @@ def load_samples(
     samples: list[Sample] = []
     seen: dict[str, str] = {}
     for where, row in rows:
+        if fmt != "jsonl" and len(json.dumps(row, default=str)) > MAX_SAMPLE_BYTES:
+            problems.append(_too_big(where, len(json.dumps(row, default=str).encode())))
+            continue
         s = _to_sample(row, where, problems)
         if s is None:
             continue
@@ -196,3 +238,19 @@ def load_samples(
     if not samples:
         raise DataError(f"{p}: task set is empty")
     return samples[:limit] if limit is not None else samples
+
+
+def locate_sample(path: str | Path, sample_id: str) -> str | None:
+    """'file:line' (or 'file: row N') where the sample with this id is, or None."""
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt is None or not p.exists():
+        return None
+    try:
+        rows = _READERS[fmt](p, [])
+    except Exception:  # noqa: BLE001 - only a locator for an error message
+        return None
+    for where, row in rows:
+        if isinstance(row, dict) and str(row.get("id")) == str(sample_id):
+            return where
+    return None
