@@ -90,6 +90,10 @@ async def code(
 ) -> Score:
     """1 when the answer's code passes the task's unit tests in the sandbox."""
     config = getattr(getattr(getattr(ctx, "gateway", None), "config", None), "sandbox", None)
+    if config is None:
+        from forgekit.core.sandbox import project_sandbox_config
+
+        config = project_sandbox_config()
     return await to_thread(
         run_tests, sample, answer.text, timeout_s=timeout_s, memory_mb=memory_mb, sandbox=config
     )

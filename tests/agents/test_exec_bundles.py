@@ -66,7 +66,7 @@ def test_the_policy_grants_the_network_per_tool(tmp_path: Path, monkeypatch):
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)
     port = srv.getsockname()[1]
-    threading.Thread(target=lambda: [srv.accept() for _ in range(8)], daemon=True).start()
+    threading.Thread(target=_serve, args=(srv,), daemon=True).start()
     code = f"import socket; socket.create_connection(('127.0.0.1', {port}), 2); print('up')"
     python = load_bundle("python").tools[0]
     out = {}
@@ -81,3 +81,37 @@ def test_the_policy_grants_the_network_per_tool(tmp_path: Path, monkeypatch):
     srv.close()
     assert out[True].startswith("exit code 0") and "up" in out[True]
     assert out[False].startswith("exit code 1") and "up" not in out[False].split()
+
+
+def test_a_secret_in_tool_output_never_reaches_the_model(tmp_path: Path, monkeypatch):
+    """The issue's leak: a tool printed a key and the tool message took it to the provider.
+    Here the key is in a workspace file (the sandbox hides forgekit's environment)."""
+    from forgekit.agents import Agent, FinalAnswer, MaxSteps
+    from forgekit.core import ModelResponse, ToolCall
+    from forgekit.core.config import AliasConfig, Price, load_config
+    from forgekit.models import Gateway, ScriptedSource
+
+    secret = "sk-proj-LEAKED0123456789abcdefXYZ"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    (tmp_path / "key.txt").write_text(secret + "\n")
+    cfg = load_config(env={})
+    cfg.models.aliases["m"] = AliasConfig(
+        model="openai/scripted", price=Price(input_per_1k=0, output_per_1k=0)
+    )
+    call = ToolCall(id="c1", name="run_command", arguments={"command": "cat key.txt; env"})
+    src = ScriptedSource([ModelResponse(tool_calls=[call]), "done"])
+    agent = Agent(model="m", bundles=["shell"], termination=FinalAnswer() | MaxSteps(3))
+    agent.run("show the key", Gateway(cfg, source=src), workspace=tmp_path)
+    sent = src.requests[1].messages[-1]
+    assert sent.role == "tool" and "exit code 0" in sent.content
+    assert secret not in sent.content and "[REDACTED]" in sent.content
+
+
+def _serve(srv) -> None:
+    """Accept and close connections until the listener is closed."""
+    while True:
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        conn.close()

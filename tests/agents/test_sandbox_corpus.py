@@ -86,7 +86,7 @@ def test_every_command_runs_in_the_sandbox_and_harms_nothing(base: Path) -> None
     srv.bind(("127.0.0.1", 0))
     srv.listen(16)
     port = srv.getsockname()[1]
-    threading.Thread(target=lambda: [srv.accept() for _ in range(16)], daemon=True).start()
+    threading.Thread(target=_serve, args=(srv,), daemon=True).start()
     before, system_before = _snapshot(base, "ws-"), _system_state()
 
     shell = load_bundle("shell").tools[0]
@@ -150,3 +150,13 @@ def _ws(tmp: Path) -> Path:
     ws.parent.mkdir(parents=True)
     make_workspace(ws)
     return ws
+
+
+def _serve(srv) -> None:
+    """Accept and close connections until the listener is closed."""
+    while True:
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        conn.close()

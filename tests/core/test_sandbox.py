@@ -79,7 +79,7 @@ def _listener() -> tuple[socket.socket, int]:
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(4)
-    threading.Thread(target=lambda: srv.accept(), daemon=True).start()
+    threading.Thread(target=_serve, args=(srv,), daemon=True).start()
     return srv, srv.getsockname()[1]
 
 
@@ -201,3 +201,13 @@ def test_host_unix_sockets_under_run_are_out_of_reach(box_dir: Path) -> None:
         path.unlink()
     assert r.returncode != 0 and "No such file" in r.output
     assert r2.returncode == 0 and r2.output == "in\n"
+
+
+def _serve(srv) -> None:
+    """Accept and close connections until the listener is closed."""
+    while True:
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        conn.close()

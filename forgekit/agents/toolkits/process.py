@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.core.redact import redact_text
-from forgekit.core.sandbox import Sandbox, SandboxConfig
+from forgekit.core.sandbox import Sandbox, SandboxConfig, project_sandbox_config
 
 
 def clip(text: str, limit: int) -> str:
@@ -23,7 +23,7 @@ def clip(text: str, limit: int) -> str:
 def tool_sandbox(env: Any, *, read_only: Sequence[str | Path] = (), **overrides: Any) -> Sandbox:
     """The sandbox a tool call runs in: the run's `sandbox:` config (ToolEnv.sandbox), the
     bundle's options (`memory_mb`, ...) and the policy's network grant (options `network`)."""
-    base = getattr(env, "sandbox", None) or SandboxConfig()
+    base = getattr(env, "sandbox", None) or project_sandbox_config()
     if not isinstance(base, SandboxConfig):
         base = SandboxConfig.model_validate(base)
     options = getattr(env, "options", {}) or {}
