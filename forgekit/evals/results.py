@@ -93,7 +93,8 @@ class EvalResults(LiveDisplay):
         self.tracking: dict[str, Any] = {}  # filled by whoever logs it (MLflow run ids)
         # how the last run ended: {"stopped": "budget: ..." | None, "not_run": N, ...}
         self.run_state: dict[str, Any] = {}
-        self._summaries: dict[tuple[float, int], tuple[Any, Any]] = {}
+        # cached statistics: (confidence, seed) -> summary; ("comparisons", ...) -> rows
+        self._summaries: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     @classmethod
     def load(cls, out_dir: str | Path) -> EvalResults:
@@ -244,11 +245,24 @@ class EvalResults(LiveDisplay):
         """`compare()` as plain rows, each with the samples won and lost against the
         baseline and a one-line plain-language `reading` (which also explains a
         bootstrap CI and a sign-flip p-value that disagree)."""
-        from forgekit.evals.reading import reading
-
         if len(self.cells()) < 2:
             return []
         base = baseline or self.cells()[0]
+        # the viewer, the report and the tracker all ask: the permutation tests run once
+        key = ("comparisons", *base, confidence, seed)
+        hit = self._summaries.get(key)
+        if hit is None or hit[0] is not self.df:
+            hit = self._summaries[key] = (
+                self.df,
+                self._comparisons(base, confidence, seed),
+            )
+        return [dict(r) for r in hit[1]]
+
+    def _comparisons(
+        self, base: tuple[str, str], confidence: float, seed: int
+    ) -> list[dict[str, Any]]:
+        from forgekit.evals.reading import reading
+
         a = self.per_sample(*base)
         out = []
         for r in self.compare(base, confidence=confidence, seed=seed).iter_rows(named=True):

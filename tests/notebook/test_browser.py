@@ -1,5 +1,6 @@
 """Browser check: JupyterLab on loopback in headless Chromium renders the inspector widget.
 
+Screenshots go to $FORGEKIT_TEST_ARTIFACTS (.ci/run: test-artifacts/) or the test's tmp dir.
 Needs Debian's `chromium` (`apt-get install -y chromium`) and the `playwright` Python
 package (dev extra; its own browsers are never downloaded: we point it at
 /usr/bin/chromium). Skips with the reason when either is missing.
