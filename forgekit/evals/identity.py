@@ -22,19 +22,27 @@ REUSE = "reuse"
 RESCORE = "rescore"
 
 
+def sample_hashes(sample: Sample) -> tuple[str, str]:
+    """(`sample_hash`, `input_hash`) from one dump of the sample."""
+    data = sample.model_dump(mode="json")
+    target = data.pop("target", None)
+    inp = stable_hash(data)
+    return stable_hash([inp, target]), inp
+
+
 def sample_hash(sample: Sample) -> str:
     """Hash of everything in a sample (input, target, choices, metadata, files, ...)."""
-    return stable_hash(sample.model_dump(mode="json"))
+    return sample_hashes(sample)[0]
 
 
 def input_hash(sample: Sample) -> str:
     """Hash of what a solver sees of a sample: all of it except the target."""
-    return stable_hash(sample.model_dump(mode="json", exclude={"target"}))
+    return sample_hashes(sample)[1]
 
 
-def taskset_hash(samples: list[Sample]) -> str:
-    """Hash of a task set's contents, in order."""
-    return stable_hash([sample_hash(s) for s in samples])
+def taskset_hash(samples: list[Sample], hashes: list[str] | None = None) -> str:
+    """Hash of a task set's contents, in order (from their `sample_hash`es if known)."""
+    return stable_hash(hashes if hashes is not None else [sample_hash(s) for s in samples])
 
 
 def run_key(solver_hash: str, input_hash: str, seed: int, limits: dict[str, Any]) -> str:
@@ -43,8 +51,10 @@ def run_key(solver_hash: str, input_hash: str, seed: int, limits: dict[str, Any]
     return stable_hash([solver_hash, input_hash, seed, limits])
 
 
-def score_key(sample: Sample, scorers_hash: str, pass_threshold: float) -> str:
-    return stable_hash([sample_hash(sample), scorers_hash, pass_threshold])
+def score_key(sample_hash: str, scorers_hash: str, pass_threshold: float) -> str:
+    """What a score depends on besides the answer: the whole sample (its `sample_hash`),
+    the scorers' configs and the pass threshold."""
+    return stable_hash([sample_hash, scorers_hash, pass_threshold])
 
 
 def reuse_of(rec: dict[str, Any], run: str, score: str) -> str | None:
@@ -62,7 +72,7 @@ def eval_identity(
     *,
     solvers: list[tuple[str, str]],
     scorers: list[dict[str, Any]],
-    samples: list[Sample],
+    taskset: str,
     models: list[str],
     epochs: int,
     limits: dict[str, Any],
@@ -74,7 +84,7 @@ def eval_identity(
         {
             "solvers": [[label, h] for label, h in solvers],
             "scorers": scorers,
-            "taskset": taskset_hash(samples),
+            "taskset": taskset,
             "models": list(models),
             "epochs": epochs,
             "limits": limits,

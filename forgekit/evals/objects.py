@@ -12,7 +12,7 @@ from typing import Any
 from forgekit.core.errors import ConfigError
 from forgekit.core.hashing import stable_hash
 from forgekit.core.samples import Sample
-from forgekit.evals.identity import eval_identity, taskset_hash
+from forgekit.evals.identity import eval_identity, sample_hashes, taskset_hash
 from forgekit.evals.inputs import SolverEntry, as_scorers, as_solvers, scorer_identity
 from forgekit.evals.limits import BudgetSpec, Limits
 from forgekit.evals.task import Task, as_limits, as_samples
@@ -48,6 +48,11 @@ class EvalPlan:
         self.scorer_configs = [scorer_identity(s) for s in self.scorers]
         self.scorers_hash = stable_hash(self.scorer_configs)
         self.limits_data = self.limits.model_dump(exclude_none=True)
+        # (sample hash, input hash) per sample id: the identity and every record's keys
+        self.sample_hashes = {s.id: sample_hashes(s) for s in self.samples}
+        self.taskset_hash = taskset_hash(
+            self.samples, [self.sample_hashes[s.id][0] for s in self.samples]
+        )
 
     def config_hash(self) -> str:
         """The evaluation's identity (see `forgekit.evals.identity`)."""
@@ -55,7 +60,7 @@ class EvalPlan:
             self._hash = eval_identity(
                 solvers=[(e.label, e.hash) for e in self.solvers],
                 scorers=self.scorer_configs,
-                samples=self.samples,
+                taskset=self.taskset_hash,
                 models=self.models,
                 epochs=self.epochs,
                 limits=self.limits_data,
@@ -79,7 +84,7 @@ class EvalPlan:
             "taskset": {
                 "path": self.taskset or "(in memory)",
                 "samples": len(self.samples),
-                "hash": taskset_hash(self.samples),
+                "hash": self.taskset_hash,
             },
             "epochs": self.epochs,
             "limits": self.limits_data,

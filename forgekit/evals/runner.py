@@ -26,8 +26,13 @@ from forgekit.core.hashing import stable_hash
 from forgekit.core.messages import Usage
 from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
-from forgekit.evals.identity import RESCORE, REUSE, input_hash, reuse_of, run_key, score_key
-from forgekit.evals.identity import sample_hash as content_hash
+from forgekit.evals.identity import (
+    RESCORE,
+    REUSE,
+    reuse_of,
+    run_key,
+    score_key,
+)
 from forgekit.evals.inputs import SolverEntry
 from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
@@ -168,15 +173,24 @@ class Runner:
         self.budget = None  # the eval's budget, opened (with what was spent) by run()
         self.stopped: str | None = None  # why the run stopped early ("budget: ...")
         # what keys a sample's results: computed once per sample
-        self._sample_hash = {s.id: content_hash(s) for s in self.samples}
-        self._input_hash = {s.id: input_hash(s) for s in self.samples}
+        self._sample_hash: dict[str, str] = {}
+        self._input_hash: dict[str, str] = {}
+        for sid, (full, inp) in plan.sample_hashes.items():
+            self._sample_hash[sid], self._input_hash[sid] = full, inp
         self._score_key = {
-            s.id: score_key(s, plan.scorers_hash, plan.pass_threshold) for s in self.samples
+            sid: score_key(h, plan.scorers_hash, plan.pass_threshold)
+            for sid, h in self._sample_hash.items()
         }
+        self._run_keys: dict[tuple[str, str, int], str] = {}
 
     def run_key(self, solver: SolverEntry, sample: Sample, epoch: int) -> str:
-        seed = sample_seed(self.suite.seed, sample.id, epoch)
-        return run_key(solver.hash, self._input_hash[sample.id], seed, self.plan.limits_data)
+        key = (solver.label, sample.id, epoch)
+        if key not in self._run_keys:
+            seed = sample_seed(self.suite.seed, sample.id, epoch)
+            self._run_keys[key] = run_key(
+                solver.hash, self._input_hash[sample.id], seed, self.plan.limits_data
+            )
+        return self._run_keys[key]
 
     # -- the grid ---------------------------------------------------------------------
 
@@ -351,8 +365,7 @@ class Runner:
             "input": redact_text(sample.input_text()),
             "solver_hash": solver.hash,
             "sample_hash": self._sample_hash[sample.id],
-            "run_key": run_key(solver.hash, self._input_hash[sample.id], seed,
-                               self.plan.limits_data),
+            "run_key": self.run_key(solver, sample, epoch),
             "score_key": self._score_key[sample.id],
         }
 
