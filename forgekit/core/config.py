@@ -303,3 +303,12 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
     _apply_env(cfg, env)
     _check_references(cfg, doc_error)
     return cfg
+
+
+def project_sandbox_config() -> SandboxConfig:
+    """The `sandbox:` section of the project's forgekit.yaml (the default when there is
+    none or it does not load): what tools called outside an agent run use."""
+    try:
+        return load_config().sandbox
+    except ConfigError:
+        return SandboxConfig()

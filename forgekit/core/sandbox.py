@@ -179,17 +179,6 @@ def _status() -> SandboxStatus:
     return SandboxStatus(True, exe, f"bubblewrap at {exe}", "", cap)
 
 
-def project_sandbox_config() -> SandboxConfig:
-    """The `sandbox:` section of the project's forgekit.yaml (the default when there is
-    none or it does not load): what tools called outside an agent run use."""
-    from forgekit.core.config import load_config
-
-    try:
-        return load_config().sandbox
-    except ForgekitError:
-        return SandboxConfig()
-
-
 def sandbox_status(refresh: bool = False) -> SandboxStatus:
     """Probe (once per process) whether bwrap runs here."""
     if refresh:

@@ -91,7 +91,7 @@ async def code(
     """1 when the answer's code passes the task's unit tests in the sandbox."""
     config = getattr(getattr(getattr(ctx, "gateway", None), "config", None), "sandbox", None)
     if config is None:
-        from forgekit.core.sandbox import project_sandbox_config
+        from forgekit.core.config import project_sandbox_config
 
         config = project_sandbox_config()
     return await to_thread(

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from forgekit.core.config import project_sandbox_config
 from forgekit.core.redact import redact_text
-from forgekit.core.sandbox import Sandbox, SandboxConfig, project_sandbox_config
+from forgekit.core.sandbox import Sandbox, SandboxConfig
 
 
 def clip(text: str, limit: int) -> str:
