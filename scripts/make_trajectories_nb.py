@@ -23,15 +23,18 @@ a few runs on the embedded local model, queries them with DuckDB, diffs two, rep
 **zero** model calls, and logs it to MLflow. See `docs/trajectories.md`.""")
 code('''model = "local"
 max_tokens = 24
-project_dir = None     # None = a temp dir''', tags=["parameters"])
-code('''import os, tempfile
+project_dir = None     # None = this project (FORGEKIT_HOME, or the checkout)''', tags=["parameters"])
+code('''import os
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-project = Path(project_dir or tempfile.mkdtemp(prefix="forgekit-trajectories-"))
-os.environ["FORGEKIT_HOME"] = str(project)
-runs_dir = project / ".forgekit" / "runs"''')
+if project_dir:
+    os.environ["FORGEKIT_HOME"] = str(project_dir)
+from forgekit.core.config import load_config
+
+config = load_config()
+runs_dir = config.path(config.runs_dir)   # the project's runs: forgekit runs list shows them''')
 md("## Record three runs\n\nA tiny solver: ask the model, then ask it to check its answer. "
    "Both calls go through `ctx`, so both land in the run's trajectory.")
 code('''from forgekit.core import RunContext, Sample
@@ -71,8 +74,9 @@ code('''from forgekit.trajectory import TrajectoryStore
 store = TrajectoryStore(runs_dir)
 store.runs().select("sample_id", "status", "model_calls", "total_tokens").sort("sample_id")''',
      tags=["nbval-ignore-output"])
-code('''calls = store.query("select count(*) as calls, sum(output_tokens) > 0 as counted "
-                    "from model_calls")
+code('''ours = ", ".join(f"'{Path(p).stem}'" for p in paths)   # the store holds other runs too
+calls = store.query("select count(*) as calls, sum(output_tokens) > 0 as counted "
+                    f"from model_calls where run_id in ({ours})")
 print(calls.to_dicts())''')
 md("## Diff two runs\n\nTwo different questions: the diff names the first event where the "
    "runs part ways and shows their steps side by side.")
