@@ -43,6 +43,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             model=args.model,
             top_level=not args.all,
             limit=args.limit,
+            superseded=args.superseded,
         ).select([*RUN_SUMMARY_COLUMNS, "started_at"])
         for st in stores
     ]
@@ -146,6 +147,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--status")
     q.add_argument("--model")
     q.add_argument("--all", action="store_true", help="include child runs")
+    q.add_argument(
+        "--superseded",
+        action="store_true",
+        help="include runs a crash interrupted and a resume ran again",
+    )
     q.add_argument("--limit", type=int, default=50)
     q.set_defaults(func=cmd_list)
 

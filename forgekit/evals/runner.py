@@ -278,6 +278,10 @@ class Runner:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         self._open_budget()
+        from forgekit.trajectory.leftovers import close_interrupted
+
+        # runs a crash left open end as interrupted: their samples run again
+        close_interrupted(self.runs_dir, f"eval {self.eval_id} resumed; the sample ran again")
         stored = self._stored()
         todo, rescore, kept = [], [], {}
         for g in self.grid():

@@ -98,7 +98,8 @@ class Recorder:
     """
 
     def __init__(
-        self, path: Path, run_id: str, parent: Recorder | None = None, fsync: bool = False
+        self, path: Path, run_id: str, parent: Recorder | None = None, fsync: bool = False,
+        *, _first: Event | None = None,
     ) -> None:
         self.path = path if isinstance(path, Path) else Path(path)
         self.run_id = run_id
@@ -112,7 +113,18 @@ class Recorder:
         self._encoder = LineEncoder()
         self._totals = _Totals()
         self._t0 = time.monotonic()
-        self._fd: int | None = _open_append(self.path)
+        self._fd: int | None = None
+        if _first is not None:
+            # the file appears with its first event in it (written beside it, renamed
+            # into place): a crash never leaves an empty run file behind
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            fd = _open_append(tmp)
+            try:
+                self._write(fd, self._stamp(_first))
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        self._fd = _open_append(self.path)
 
     @classmethod
     def start(
@@ -149,25 +161,25 @@ class Recorder:
         """
         run_id = run_id or new_run_id()
         runs_dir = runs_dir if isinstance(runs_dir, Path) else Path(runs_dir)
-        rec = cls(runs_dir / f"{run_id}.jsonl", run_id, parent=_parent, fsync=fsync)
+        parent = _parent.run_id if _parent is not None else parent_run_id
+        config = dict(config or {})
+        start = RunStart(
+            parent_run_id=parent,
+            solver=solver,
+            config_hash=config_hash or stable_hash(config),
+            config=config,
+            models=list(models or []),
+            seed=seed,
+            sample_id=sample_id,
+            epoch=epoch,
+            versions=package_versions() if versions is None else dict(versions),
+            params=dict(params or {}),
+            tags=dict(tags or {}),
+        )
+        rec = cls(runs_dir / f"{run_id}.jsonl", run_id, parent=_parent, fsync=fsync,
+                  _first=start)
         if parent_run_id is not None and _parent is None:
             rec.parent_run_id = parent_run_id
-        config = dict(config or {})
-        rec.emit(
-            RunStart(
-                parent_run_id=rec.parent_run_id,
-                solver=solver,
-                config_hash=config_hash or stable_hash(config),
-                config=config,
-                models=list(models or []),
-                seed=seed,
-                sample_id=sample_id,
-                epoch=epoch,
-                versions=package_versions() if versions is None else dict(versions),
-                params=dict(params or {}),
-                tags=dict(tags or {}),
-            )
-        )
         return rec
 
     @property
@@ -178,21 +190,28 @@ class Recorder:
     def closed(self) -> bool:
         return self._fd is None
 
+    def _stamp(self, event: Event) -> bytes:
+        """Stamp an event (run id, next seq), count it, and encode it (redacted)."""
+        event.run_id = self.run_id
+        event.seq = next(self._seq)
+        data = self._encoder.encode(event).encode("utf-8")
+        self._totals.add_event(event)
+        return data
+
+    def _write(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        if self._fsync:
+            os.fsync(fd)
+
     def emit(self, event: Event) -> Event:
         """Stamp, redact and append one event; returns it (stamped)."""
         with self._lock:
             if self._fd is None:
                 raise RuntimeError(f"run {self.run_id} is finished; cannot record {event.type}")
-            event.run_id = self.run_id
-            event.seq = next(self._seq)
-            data = self._encoder.encode(event).encode("utf-8")
-            view = memoryview(data)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
-            if self._fsync:
-                os.fsync(self._fd)
-            self._totals.add_event(event)
+            self._write(self._fd, self._stamp(event))
         if self.parent is not None:
             self.parent._add_from_child(event)
         return event

@@ -69,6 +69,7 @@ class TrajectoryStore:
         top_level: bool = False,
         tags: dict[str, str] | None = None,
         limit: int | None = None,
+        superseded: bool = True,
     ) -> Any:
         """The runs table (a polars DataFrame, newest first), filtered.
 
@@ -77,6 +78,8 @@ class TrajectoryStore:
             top_level: only runs without a parent.
             tags: keep runs whose tags include all of these.
             limit: at most this many rows.
+            superseded: keep runs a crash interrupted and a resume ran again
+                (`forgekit.trajectory.leftovers`).
         """
         import polars as pl
 
@@ -92,6 +95,10 @@ class TrajectoryStore:
                 df = df.filter(pl.col(col) == val)
         if top_level:
             df = df.filter(pl.col("parent_run_id").is_null())
+        if not superseded:
+            from forgekit.trajectory.leftovers import SUPERSEDED
+
+            df = df.filter(~pl.col("stop_reason").fill_null("").str.starts_with(SUPERSEDED))
         if tags:
             import json
 

@@ -94,6 +94,10 @@ def test_sigkill_then_resume_gives_the_same_table(config, write_suite, tmp_path:
     assert resumed.summary().drop("latency_s").equals(clean.summary().drop("latency_s"))
     # the log is kept, the merged table is complete, no temp file is left behind
     assert _lines(log) >= 60 and not list(out.glob("*.tmp"))
+    # runs the kill left open were closed as interrupted (superseded) by the resume
+    from forgekit.trajectory.leftovers import is_open
+
+    assert not any(is_open(p) for p in (out / "runs").glob("*.jsonl"))
     assert EvalResults.load(out).df.height == 60
 
 
