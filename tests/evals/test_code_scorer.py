@@ -87,3 +87,27 @@ def test_no_network_and_a_private_temp_dir() -> None:
 def test_files_cannot_escape_the_sandbox() -> None:
     with pytest.raises(ValueError, match="escapes"):
         run_python("print(1)", files={"../x.txt": "no"})
+
+
+def test_a_fork_bomb_is_contained_and_killed() -> None:
+    from forgekit.core.sandbox import sandbox_status
+
+    if sandbox_status().process_cap == "none":
+        pytest.skip("root without a pids cgroup: a bomb would reach the host's process table")
+    t0 = time.monotonic()
+    s = _run(
+        {"type": "code", "timeout_s": 2},
+        TASKS[0],
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    )
+    assert s.value == 0.0 and s.metadata.get("timed_out")
+    assert time.monotonic() - t0 < 15
+
+
+def test_the_code_runs_in_the_os_sandbox() -> None:
+    r = run_python(
+        "import os\nprint(sorted(os.environ))\nprint(os.getpid())\n"
+        "open('/etc/forgekit-scorer', 'w')\n"
+    )
+    assert "PermissionError" in r.stderr or "Read-only" in r.stderr
+    assert "OPENAI_API_KEY" not in r.stdout and r.stdout.splitlines()[1] in {"1", "2", "3"}
