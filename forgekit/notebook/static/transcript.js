@@ -29,6 +29,10 @@ function transcriptView(run) {
     }
     box.append(det);
   }
+  const kids = run.children || [];  // a strategy's sub-runs, a reviewer, debate turns
+  if (kids.length) box.append(h("div", { class: "fk-children fk-muted" }, "child runs: ",
+    kids.map((c) => `${c.solver || c.run_id} [${c.status}] ${usd(c.cost)}`).join(" · "),
+    " (open the run in TrajectoryInspector to step into them)"));
   return box;
 }
 
