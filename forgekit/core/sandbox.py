@@ -213,6 +213,7 @@ def _pids_root() -> Path | None:
 
 _seq = itertools.count()
 _pool: list[Path] = []  # empty cgroups kept for reuse: mkdir/rmdir cost ~10 ms a command
+_created: set[Path] = set()  # every cgroup this process made, removed at exit
 _pool_lock = threading.Lock()
 
 
@@ -237,6 +238,7 @@ def _new_cgroup(max_processes: int) -> Path | None:
     d = root / f"forgekit-{os.getpid()}-{first}"
     try:
         d.mkdir()
+        _created.add(d)
         (d / "pids.max").write_text(str(max_processes))
         return d
     except OSError:
@@ -260,10 +262,13 @@ def _rmdir(d: Path) -> None:
 
 
 def _drain_pool() -> None:
+    """At exit: remove every cgroup this process made (one still in use stays, and the
+    next forgekit process removes it once its owner is gone)."""
     with _pool_lock:
-        for d in _pool:
+        for d in {*_pool, *_created}:
             _rmdir(d)
         _pool.clear()
+        _created.clear()
 
 
 def _remove_stale(root: Path) -> None:
