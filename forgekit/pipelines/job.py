@@ -90,7 +90,7 @@ class JobSpec(BaseModel):
     description: str = ""
     notebook: str
     parameters: dict[str, Any] = Field(default_factory=dict)
-    output_dir: str = "runs/pipelines"
+    output_dir: str = ".forgekit/pipelines"  # in the project store, beside its runs and evals
     kernel: str = "python3"
     timeout_s: float | None = Field(default=3600.0, gt=0)
     retries: RetryPolicy = Field(default_factory=RetryPolicy)

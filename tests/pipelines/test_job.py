@@ -30,7 +30,7 @@ def test_job_in_pipelines_folder_resolves_from_project_root(proj: Path) -> None:
     job = load_job(f)
     assert job.name == "nightly"
     assert job.notebook_path() == proj / "notebooks" / "params.ipynb"
-    assert job.job_dir() == proj / "runs" / "pipelines" / "nightly"
+    assert job.job_dir() == proj / ".forgekit" / "pipelines" / "nightly"
     assert job.schedule is not None and job.schedule.overlap == "skip"
     assert [j.name for j in load_jobs(proj / "pipelines")] == ["nightly"]
 

@@ -41,7 +41,7 @@ def test_cli_run_with_parameter_override_keeps_notebook_logs_and_tracks(
     rc = main(["pipeline", "run", str(f), "-p", "n=5", "-p", "greeting=hey"])
     out = capsys.readouterr().out
     assert rc == 0, out
-    runs = read_runs(tmp_path / "runs" / "pipelines" / "runs.jsonl")
+    runs = read_runs(tmp_path / ".forgekit" / "pipelines" / "runs.jsonl")
     assert len(runs) == 1
     run = runs[0]
     assert run.status == "completed" and run.trigger == "manual"

@@ -205,7 +205,7 @@ def test_sigterm_to_forgekit_schedule(tmp_path: Path, grace: str, status: str) -
     assert "SIGTERM: stopping" in out and "scheduler stopped" in out
     runs = [
         r
-        for r in read_runs(tmp_path / "runs" / "pipelines" / "runs.jsonl")
+        for r in read_runs(tmp_path / ".forgekit" / "pipelines" / "runs.jsonl")
         if r.status != "skipped"
     ]
     assert [r.status for r in runs] == [status]

@@ -406,7 +406,7 @@ def test_forgekit_schedule_webhook_chain_and_sigterm(proj: Path) -> None:
     )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    log = proj / "runs" / "pipelines" / "runs.jsonl"
+    log = proj / ".forgekit" / "pipelines" / "runs.jsonl"
 
     def runs() -> dict[str, list]:
         out: dict[str, list] = {}
