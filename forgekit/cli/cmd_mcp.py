@@ -61,6 +61,7 @@ def _show(args: argparse.Namespace, *, ping: bool) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mcp", help="MCP servers: list their tools, check their health")
+    p.set_defaults(func=lambda a: p.print_help() or 0)
     mcp_sub = p.add_subparsers(dest="mcp_command", metavar="ACTION")
     for name, ping, text in [
         ("list", False, "show each server's state and the tools the model sees"),

@@ -99,3 +99,28 @@ def test_recommender_ranks_mcp_tools(hub, tmp_path):
     agent = Agent(model="m", mcp=hub, recommend_k=1)
     agent.run("divide the numbers", gw, workspace=tmp_path)
     assert [t["function"]["name"] for t in src.requests[0].tools] == ["divide"]
+
+
+def test_agent_uses_the_project_hub_from_forgekit_yaml(project, tmp_path):
+    import sys
+
+    import yaml
+
+    from forgekit.agents.mcp.hub import project_hub
+    from tests.agents.mcp_fixtures import CALC
+
+    servers = {"calc": {"command": sys.executable, "args": [CALC], "allow": ["add"]}}
+    (project / "forgekit.yaml").write_text(yaml.safe_dump({"mcp": {"servers": servers}}))
+    gw, src = gateway(
+        [reply("", ToolCall(id="c1", name="add", arguments={"a": 40, "b": 2})), reply("42")]
+    )
+    agent = Agent(model="m", mcp=["calc"], termination=FinalAnswer() | MaxSteps(3))
+    try:
+        assert agent.run("40+2?", gw, workspace=tmp_path / "ws").text == "42"
+        (call,) = [e for e in agent.last_sink.events if e.type == "tool_call"]
+        assert (call.server, call.result) == ("calc", "42")
+        assert [t["function"]["name"] for t in src.requests[0].tools] == ["add"]
+        assert agent.config()["mcp"] == ["calc"]
+        assert project_hub() is project_hub()  # one hub per project and process
+    finally:
+        project_hub().close()
