@@ -163,18 +163,24 @@ def plan(
     suite: Any,
     gateway: Any = None,
     *,
+    tasks: Any = None,
+    scorers: Any = None,
     models: list[str] | None = None,
     limit: int | None = None,
     out_dir: str | Path | None = None,
+    **options: Any,
 ) -> Plan:
-    """The plan of an evaluation: what `evaluate(suite, ...)` would run and cost."""
+    """The plan of an evaluation: what `evaluate(...)` would run and cost. `suite` is a
+    suite (path or `Suite`), or solvers as `evaluate` takes them with `tasks` and
+    `scorers` (``plan({"best": best}, "tasks.jsonl", scorers=["exact"])`` works too: a
+    second positional argument that is not a gateway is the tasks)."""
+    from forgekit.evals.evaluation import plan_of
     from forgekit.evals.judge import DEFAULT_RUBRIC
     from forgekit.evals.runner import Runner
-    from forgekit.evals.suite import Suite, load_suite
     from forgekit.models.pricing import rates_for
 
-    if not isinstance(suite, Suite):
-        suite = load_suite(suite)
+    if gateway is not None and not hasattr(gateway, "config") and tasks is None:
+        gateway, tasks = None, gateway  # plan(solvers, tasks, ...)
     if gateway is None:
         from forgekit.core.config import load_config
 
@@ -182,7 +188,9 @@ def plan(
             config = load_config()
 
         gateway = _ConfigOnly()
-    runner = Runner(suite, gateway, out_dir=out_dir, models=models, limit=limit, progress=False)
+    suite = plan_of(suite, tasks, scorers=scorers, models=models, limit=limit,
+                    default_model=gateway.config.models.default, **options)
+    runner = Runner(suite, gateway, out_dir=out_dir, progress=False)
     done = runner.log.load()
     if not any(runner.out_dir.iterdir()):
         runner.out_dir.rmdir()  # a plan leaves nothing behind

@@ -159,3 +159,14 @@ def test_a_yaml_task_set_alone_is_not_taken_for_a_suite(project: Path) -> None:
         evaluate(str(path), progress=False)
     res = evaluate(lambda s: s.target, path, scorers=["exact"], progress=False)
     assert res.df.height == 4 and res.eval_id.startswith("tasks-")
+
+
+def test_plan_takes_the_same_objects(config, project: Path) -> None:
+    from forgekit.evals import PromptSolver
+    from forgekit.quality import BestOfN
+
+    p = fk.plan({"plain": PromptSolver("{input}"), "best": BestOfN(PromptSolver("{input}"), n=3)},
+                tasks=ROWS, scorers=["exact"], models=["m1"], gateway=Gateway(config))
+    rows = {r.solver: r for r in p.rows}
+    assert (rows["plain"].calls, rows["best"].calls) == (4, 12)
+    assert not list((project / ".forgekit" / "evals").glob("*"))  # a plan leaves nothing
