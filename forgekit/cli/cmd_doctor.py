@@ -10,11 +10,30 @@ def run(args: argparse.Namespace) -> int:
     from forgekit.models.doctor import diagnose
 
     report = diagnose(start_local=not args.no_start)
+    _check_store(report)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(report.render())
     return 0 if report.ok else 1
+
+
+def _check_store(report) -> None:  # noqa: ANN001
+    """The MLflow store: broken by an interrupted set-up or migration?"""
+    try:
+        from forgekit.core.config import load_config
+        from forgekit.tracking.schema import store_problem
+        from forgekit.tracking.uri import resolve_tracking_uri
+
+        uri = resolve_tracking_uri(load_config())
+        problem = store_problem(uri)
+    except Exception as e:  # noqa: BLE001 - the doctor reports, it does not fail
+        report.add("mlflow store", "warn", f"not checked: {e}")
+        return
+    if problem is None:
+        report.add("mlflow store", "ok", uri)
+    else:
+        report.add("mlflow store", "error", problem[0], hint=problem[1])
 
 
 def register(sub: argparse._SubParsersAction) -> None:

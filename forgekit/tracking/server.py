@@ -191,6 +191,9 @@ def start_ui(
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
         log_dir = db.resolve().parent
+        from forgekit.tracking.schema import ensure_store
+
+        ensure_store(uri)  # the server finds the tables ready: no second migration
     else:
         log_dir = Path.cwd()
     port = port or free_port(host)

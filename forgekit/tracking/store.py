@@ -111,7 +111,10 @@ def mlflow_session(uri: str) -> Iterator[Any]:
     from mlflow.tracking._tracking_service import utils as tracking_utils
 
     check_reachable(uri)
+    from forgekit.tracking.schema import ensure_store
+
     with _LOCK:
+        ensure_store(uri)  # tables created/migrated by one process at a time
         previous = tracking_utils._tracking_uri
         previous_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", *_SESSION_ENV)}
         os.environ.update(_SESSION_ENV)
