@@ -347,6 +347,13 @@ class EvalResults(LiveDisplay):
                 )
         return "\n".join(lines)
 
+    def experience(self) -> Any:
+        """How the experience pools among the solvers did: hit rate, and the accuracy of
+        hits against misses, per model x solver (empty when no solver used a pool)."""
+        from forgekit.evals.experience import experience_summary
+
+        return experience_summary(self)
+
     def plot(self, path: str | Path | None = None) -> Path:
         """Accuracy (with 95% CI) against cost, one point per model x solver; a PNG."""
         from forgekit.evals.report import accuracy_cost_png

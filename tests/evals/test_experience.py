@@ -66,6 +66,7 @@ def test_reuse_mode(config, write_suite, tmp_path: Path, monkeypatch) -> None:
     pool = res.df.filter(res.df["solver"] == "pool").sort("sample_index")
     assert pool["model_calls"].to_list() == [1, 1, 0, 1]  # a2 reused a's answer
     assert pool["score"].to_list() == [1.0, 0.0, 1.0, 1.0]
+    assert res.experience().equals(experience_summary(res))
     summary = experience_summary(res).row(0, named=True)
     assert (summary["samples"], summary["hits"], summary["hit_rate"]) == (4, 1, 0.25)
     assert summary["accuracy_hits"] == 1.0 and summary["accuracy_misses"] == pytest.approx(2 / 3)
