@@ -176,7 +176,8 @@ def compile_suite(suite: Any, *, models: list[str] | None = None,
     from forgekit.evals.tasksets import load_samples, resolve_path
 
     path = resolve_path(suite.taskset.path, base=suite.base_dir())
-    samples = load_samples(path, limit=limit or suite.taskset.limit)
+    samples = load_samples(path, limit=limit or suite.taskset.limit,
+                           max_sample_bytes=suite.taskset.max_sample_bytes)
     built: dict[str, Any] = {}
     for spec in suite.solvers:  # in order: a strategy may wrap a solver defined before it
         built[spec.name] = spec.build(built)

@@ -20,6 +20,8 @@ class TaskSetRef(BaseModel):
 
     path: str
     limit: int | None = Field(default=None, ge=1)
+    # a sample larger than this (bytes of its JSON) is an error naming it
+    max_sample_bytes: int = Field(default=1_000_000, ge=1)
 
 
 class SolverSpec(BaseModel):

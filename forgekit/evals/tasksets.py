@@ -23,7 +23,8 @@ FORMATS = {
     ".yml": "yaml",
 }
 _SAMPLE_FIELDS = set(Sample.model_fields)
-# a sample (one row of a task set) larger than this is an error naming it
+# a sample (one row of a task set) larger than this is an error naming it (the default
+# of `load_samples(max_sample_bytes=...)` and of a suite's `taskset.max_sample_bytes`)
 MAX_SAMPLE_BYTES = 1_000_000
 _BOM = b"\xef\xbb\xbf"
 
@@ -90,14 +91,17 @@ def _to_sample(row: Any, where: str, problems: list[str]) -> Sample | None:
         return None
 
 
-def _read_jsonl(path: Path, problems: list[str]) -> list[tuple[str, Any]]:
+def _read_jsonl(
+    path: Path, problems: list[str], max_bytes: int | None = None
+) -> list[tuple[str, Any]]:
     rows = []
+    max_bytes = max_bytes or MAX_SAMPLE_BYTES
     # split on newlines only: a JSON string may hold U+2028 and friends unescaped
     for n, line in enumerate(read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
-        if len(line) * 4 > MAX_SAMPLE_BYTES and len(line.encode()) > MAX_SAMPLE_BYTES:
-            problems.append(_too_big(f"{path}:{n}", len(line.encode())))
+        if len(line) * 4 > max_bytes and len(line.encode()) > max_bytes:
+            problems.append(_too_big(f"{path}:{n}", len(line.encode()), max_bytes))
             continue
         try:
             rows.append((f"{path}:{n}", json.loads(line)))
@@ -118,9 +122,9 @@ def _csv_cell(key: str, value: str) -> Any:
     return value
 
 
-def _too_big(where: str, size: int) -> str:
-    return (f"{where}: sample is {size:,} bytes, over the limit of {MAX_SAMPLE_BYTES:,} "
-            "(forgekit.evals.tasksets.MAX_SAMPLE_BYTES)")
+def _too_big(where: str, size: int, limit: int) -> str:
+    return (f"{where}: sample is {size:,} bytes, over the limit of {limit:,} "
+            "(taskset.max_sample_bytes in a suite; load_samples(max_sample_bytes=...))")
 
 
 def _read_csv(path: Path, problems: list[str]) -> list[tuple[str, Any]]:
@@ -197,7 +201,11 @@ _READERS = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet, "y
 
 
 def load_samples(
-    path: str | Path, *, limit: int | None = None, base: Path | None = None
+    path: str | Path,
+    *,
+    limit: int | None = None,
+    base: Path | None = None,
+    max_sample_bytes: int | None = None,
 ) -> list[Sample]:
     """Load a task set file into samples.
 
@@ -218,12 +226,17 @@ def load_samples(
     if not p.exists():
         raise DataError(f"{p}: task set file not found")
     problems: list[str] = []
-    rows = _READERS[fmt](p, problems)
+    max_bytes = max_sample_bytes or MAX_SAMPLE_BYTES
+    if fmt == "jsonl":
+        rows = _read_jsonl(p, problems, max_bytes)
+    else:
+        rows = _READERS[fmt](p, problems)
     samples: list[Sample] = []
     seen: dict[str, str] = {}
     for where, row in rows:
-        if fmt != "jsonl" and len(json.dumps(row, default=str)) > MAX_SAMPLE_BYTES:
-            problems.append(_too_big(where, len(json.dumps(row, default=str).encode())))
+        if fmt != "jsonl" and len(json.dumps(row, default=str)) > max_bytes:
+            problems.append(_too_big(where, len(json.dumps(row, default=str).encode()),
+                                     max_bytes))
             continue
         s = _to_sample(row, where, problems)
         if s is None:

@@ -64,6 +64,10 @@ def test_an_oversized_sample_is_named(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(DataError) as info:
         load_samples(p)
     assert "t.jsonl:2: sample is 5,026 bytes, over the limit of 1,000" in info.value.problems[0]
+    monkeypatch.undo()
+    with pytest.raises(DataError, match="over the limit of 100"):  # or per call / suite
+        load_samples(p, max_sample_bytes=100)
+    assert len(load_samples(p)) == 2  # 5 kB is well under the 1 MB default
 
 
 def test_duplicate_yaml_keys_are_errors(write_suite, tmp_path: Path) -> None:
