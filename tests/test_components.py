@@ -3,7 +3,10 @@ YAML and JSON, for every type forgekit ships (a new type without an example fail
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
 
 import pytest
 import yaml
@@ -76,6 +79,10 @@ def _orchestration_examples(prompt: object) -> dict[str, list[object]]:
     }
 
 
+SCRATCH = tempfile.mkdtemp(prefix="forgekit-components-")
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+
+
 def _examples() -> dict[str, list[object]]:
     from forgekit.agents import (
         Agent,
@@ -96,6 +103,9 @@ def _examples() -> dict[str, list[object]]:
         TokenBudget,
         tool,
     )
+    from forgekit.agents.mcp.config import MCPConfig, MCPServerConfig
+    from forgekit.agents.mcp.hub import MCPHub
+    from forgekit.agents.memory import Memory
     from forgekit.agents.termination import AllOf, AnyOf
     from forgekit.evals import build_scorer
     from forgekit.quality import (
@@ -107,6 +117,7 @@ def _examples() -> dict[str, list[object]]:
         Pairwise,
         ReviewerRetry,
     )
+    from forgekit.quality.experience import ExperiencePool
     from forgekit.quality.guardrail import LLMValidator, SchemaValidator
     from forgekit.rag.solver import RagSolver
 
@@ -154,6 +165,12 @@ def _examples() -> dict[str, list[object]]:
                          epochs=2, name="tiny"),
                  fk.Task("datasets/arithmetic/arithmetic.jsonl", limit=3, limits={"steps": 4})],
         "rag": [RagSolver("docs", k=2, mode="vector", params={"max_tokens": 64})],
+        "experience_pool": [ExperiencePool(prompt, mode="hint", threshold=0.8,
+                                           project_dir=SCRATCH)],
+        "memory": [Memory("notes", agent="a", k=3, deep=True, project_dir=SCRATCH)],
+        "mcp_server": [MCPServerConfig(command="python", args=["-m", "srv"], allow=["get_*"])],
+        "mcp_config": [MCPConfig(servers={"s": MCPServerConfig(url="http://127.0.0.1:9/mcp")})],
+        "mcp_hub": [MCPHub({"servers": {"s": {"command": "python"}}}, log_dir=SCRATCH)],
         **{name: [build_scorer({"type": name, **params})] for name, params in {
             "exact": {}, "includes": {"name": "has-it"}, "regex": {"pattern": "[0-9]+"},
             "numeric": {"tolerance": 0.01}, "choice": {}, "f1": {},

@@ -291,6 +291,8 @@ def to_data(value: Any, *, where: str = "config") -> Any:
     config = getattr(value, "config", None)
     if callable(config):
         return to_data(config(), where=where)
+    if _LENIENT.get():  # identity only: an opaque object counts by its class
+        return {TYPE_KEY: "object", "class": _qualified(type(value))}
     raise ConfigError(
         f"cannot record a {type(value).__name__} as configuration; pass data, a "
         f"component, a pydantic model, or an importable function or class",
@@ -373,7 +375,7 @@ def build_component(data: dict[str, Any], *, kind: str | None = None,
         _load_builtin_layers()
     if isinstance(tname, str) and tname not in _REGISTRY and tname in _ALIASES:
         tname = _ALIASES[tname]
-    if tname in ("function", "callable"):
+    if tname in ("function", "callable", "object"):
         raise ConfigError(
             f"{data.get('name') or data.get('class')!r} is a function defined in a notebook "
             "cell or a lambda: it cannot be rebuilt from a config; define it in a module",

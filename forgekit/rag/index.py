@@ -288,6 +288,10 @@ class Index(LiveDisplay):
         if build and source is not None:
             self.update()
 
+    def __component_config__(self) -> str:
+        """A config names an index (its documents and vectors live in the project)."""
+        return self.name
+
     # -- storage ---------------------------------------------------------------------
 
     @property

@@ -5,7 +5,7 @@ turns it into a search function when that exists) or a `search` function taking
 ``(query: str, k: int = 5) -> str`` (any such function works, e.g. the one
 `forgekit.rag.retrieval_tool(index)` returns)::
 
-    load_bundle("retrieval", index=my_index)
+    load_bundle("retrieval", index=my_index)          # or index="docs": the project's index
     load_bundle("retrieval", search=my_search_docs)
 """
 
@@ -29,6 +29,10 @@ def _search_fn(options: dict[str, Any]) -> Any:
         )
     from forgekit.rag.tool import retrieval_tool
 
+    if isinstance(index, str):  # an index named in a config: the project's index of that name
+        from forgekit.rag.index import Index
+
+        index = Index(name=index, build=False)
     if not hasattr(index, "search"):
         raise ToolError(f"cannot search {type(index).__name__}: no search() method")
     return retrieval_tool(index)
