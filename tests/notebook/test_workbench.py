@@ -25,7 +25,7 @@ def project(tmp_path: Path, recorded_run: Path) -> Path:
     (proj / "nb.ipynb").write_text("{}")
     (proj / "pipelines" / "nightly.yaml").write_text("notebook: nb.ipynb\n")
     append_run(
-        proj / "runs" / "pipelines" / "runs.jsonl",
+        proj / ".forgekit" / "pipelines" / "runs.jsonl",
         PipelineRun(
             job="nightly",
             run_id="20261121T000000_000000Z",
