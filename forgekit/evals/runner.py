@@ -405,16 +405,18 @@ class Runner:
         self, old: dict[str, Any], model: str, index: int, sample: Sample, epoch: int
     ) -> dict[str, Any]:
         """A finished record whose target or scorers changed, scored again from its
-        stored answer: no solver runs. (Judge calls of the new scoring are made, but
-        not added to the record's cost; the trajectory keeps the old score events.)"""
+        stored answer: no solver runs. Model calls of the new scoring (a judge) are
+        added to the record's calls, tokens and cost; the trajectory keeps the score
+        events of the first scoring."""
         solver = next(e for e in self.solvers if e.label == old["solver"])
         rec = {**old, **self._base(model, solver, index, sample, epoch)}
         rec["finished_at"] = time.time()
         if old["status"] != "completed":
             return {**rec, **self._scored(old["status"], [])}
+        sink = MemorySink()
         ctx = RunContext(
             gateway=self.gateway,
-            sink=MemorySink(),
+            sink=sink,
             model=model,
             sample=sample,
             epoch=epoch,
@@ -422,6 +424,14 @@ class Runner:
             budget=self.budget,
         )
         scores = await self._score(sample, Answer(text=old["answer"] or ""), ctx)
+        calls = [e for e in sink.events if e.type == "model_call"]
+        if calls:
+            rec["model_calls"] = (rec.get("model_calls") or 0) + len(calls)
+            rec["cost_usd"] = (rec.get("cost_usd") or 0.0) + sum(e.cost_usd for e in calls)
+            rec["input_tokens"] = (rec.get("input_tokens") or 0) + sum(
+                e.usage.input_tokens for e in calls)
+            rec["output_tokens"] = (rec.get("output_tokens") or 0) + sum(
+                e.usage.output_tokens for e in calls)
         return {**rec, **self._scored("completed", scores)}
 
     async def run_item(self, i: int, live: _Live) -> dict[str, Any] | None:

@@ -175,3 +175,16 @@ def test_results_of_an_older_forgekit_run_again_and_still_load(config, project,
     res, src = run(config, PromptSolver("{input}"), out_dir=tmp_path / "o")
     assert len(src.requests) == 4 and "older forgekit" in caplog.text
     assert EvalResults.load(tmp_path / "o").df.height == 4 == res.df.height
+
+
+def test_a_judge_rescoring_adds_its_calls_to_the_row(config, project) -> None:
+    first, _ = run(config, PromptSolver("{input}"), scorers=["numeric"])
+    src = ScriptedSource(lambda req: "GRADE: C" if "GRADE" in req.messages[0].content
+                         or "GRADE" in req.messages[-1].content else doubler(req))
+    res = evaluate(PromptSolver("{input}"), ROWS, models=["m1"], name="ident",
+                   scorers=[{"type": "judge", "model": "m2"}],
+                   gateway=Gateway(config, source=src), progress=False)
+    assert len(src.requests) == 4 and all(r.alias == "m2" for r in src.requests)  # judges only
+    assert res.df["score"].to_list() == [1.0] * 4
+    assert (res.df["model_calls"] - first.df["model_calls"]).to_list() == [1] * 4
+    assert (res.df["cost_usd"] > first.df["cost_usd"]).all()
