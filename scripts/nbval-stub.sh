@@ -14,6 +14,7 @@ stub=$!
 # notebooks write to the project store; here a throwaway folder
 FORGEKIT_HOME="$(mktemp -d -t forgekit-nbval-XXXXXX)"
 export FORGEKIT_HOME
+export FORGEKIT_PROGRESS=0  # as scripts/test.sh: no speed-dependent progress output
 trap 'kill $stub 2>/dev/null || true; rm -f "$log"; rm -rf "$FORGEKIT_HOME"' EXIT
 for _ in $(seq 100); do grep -q READY "$log" && break; sleep 0.1; done
 url=$(sed -n 's/^READY //p' "$log")

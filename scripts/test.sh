@@ -12,6 +12,9 @@ if [ ${#notebooks[@]} -gt 0 ]; then
   # notebooks write to the project store; under test that is a throwaway folder
   FORGEKIT_HOME="$(mktemp -d -t forgekit-nbval-XXXXXX)"
   export FORGEKIT_HOME
+  # progress bars appear only when a wait is long (starting the local model): output
+  # that depends on the machine's speed has no place in a compared cell
+  export FORGEKIT_PROGRESS=0
   trap 'rm -rf "$FORGEKIT_HOME"' EXIT
   .venv/bin/pytest --nbval -p no:cacheprovider --sanitize-with notebooks/sanitize.cfg \
     "${notebooks[@]}" -q

@@ -81,7 +81,8 @@ class EvalBudget(Budget):
         super().__init__(max_usd=max_usd, max_tokens=max_tokens)
         self.path = Path(out_dir) / LEDGER
         usd, tokens = spent_so_far(out_dir)
-        _, _, self.largest_usd, self.largest_tokens, _ = _read_ledger(self.path)
+        _, _, self.largest_usd, self.largest_tokens, found = _read_ledger(self.path)
+        self._settled_one = found and (self.largest_usd > 0 or self.largest_tokens > 0)
         self.prior_usd, self.prior_tokens = usd, tokens
         self._spent_usd, self._spent_tokens = usd, tokens
         self._fd: int | None = None
@@ -98,12 +99,13 @@ class EvalBudget(Budget):
         return max(est_usd, self.largest_usd), max(est_tokens, self.largest_tokens)
 
     def _first_alone(self) -> bool:
-        return self.largest_usd == 0 and self.largest_tokens == 0
+        return not self._settled_one
 
     def settle(self, reservation, usd: float, tokens: int) -> None:  # noqa: ANN001
         with self._lock:
             self.largest_usd = max(self.largest_usd, usd)
             self.largest_tokens = max(self.largest_tokens, tokens)
+            self._settled_one = True
         super().settle(reservation, usd, tokens)
         if usd or tokens:
             self._write({"usd": usd, "tokens": tokens, "t": round(time.time(), 3)})
