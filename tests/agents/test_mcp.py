@@ -122,6 +122,19 @@ def test_server_that_cannot_start_is_down_with_its_error(tmp_path):
             hub.call("bad", "add", {})
 
 
+def test_server_that_never_answers_hits_the_connect_timeout(tmp_path):
+    before = children()
+    mute = {"command": "/bin/sleep", "args": ["60"], "connect_timeout_s": 1}
+    with MCPHub(
+        {"servers": {"mute": {**mute, "reconnect_initial_s": 30}}}, log_dir=tmp_path
+    ) as hub:
+        (row,) = hub.status()
+        assert row.state == "down" and "no answer within connect_timeout_s=1" in row.last_error
+        with pytest.raises(ToolError, match="MCP server 'mute' is down .*connect_timeout_s=1"):
+            hub.call("mute", "anything", {})
+    assert children() == before  # the silent process was stopped with its connection
+
+
 def test_tools_list_changed_is_picked_up(tmp_path):
     with MCPHub({"servers": {"calc": stdio()}}, log_dir=tmp_path) as hub:
         assert "shout" not in {t.name for t in hub.tools()}

@@ -181,9 +181,12 @@ class MCPConnection:
                     init = await session.initialize()
                     await self._list_tools(session)
             except TimeoutError:
-                raise _Lost(
-                    f"no answer within connect_timeout_s={cfg.connect_timeout_s:g}"
-                ) from None
+                why = f"no answer within connect_timeout_s={cfg.connect_timeout_s:g}"
+                self._failed_early(why)
+                raise _Lost(why) from None
+            except Exception as e:
+                self._failed_early(_describe(e))
+                raise
             info = getattr(init, "server_info", None)
             self.server_info = info.model_dump(exclude_none=True) if info is not None else {}
             self.session = session
@@ -195,6 +198,13 @@ class MCPConnection:
             self.next_retry_at = None
             self._settled.set()
             await self._serve(session, cfg)
+
+    def _failed_early(self, why: str) -> None:
+        """A connect failed: say so now, before the transport's teardown (which can take
+        seconds while a silent server is stopped) delays the owner task's own report."""
+        self.last_error = why
+        self.state = "down"
+        self._settled.set()
 
     async def _serve(self, session: Any, cfg: MCPServerConfig) -> None:
         import anyio
