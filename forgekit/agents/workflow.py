@@ -61,9 +61,10 @@ class Structured:
     """Runs a solver asking for `schema`: a role's (or agent's) agent gets it as its
     output schema; another solver's answer is parsed afterwards."""
 
-    def __init__(self, solver: Any, schema: type) -> None:
+    def __init__(self, solver: Any, schema: type, max_revisions: int = 2) -> None:
         self.solver = solver
         self.schema = schema
+        self.max_revisions = max_revisions
         self.name = getattr(solver, "name", "solver")
 
     def config(self) -> dict[str, Any]:
@@ -79,9 +80,11 @@ class Structured:
         if isinstance(solver, Role):
             sample = solver.routed(sample)
             solver = solver.agent(output_schema=self.schema)
+            solver.max_revisions = self.max_revisions
         elif isinstance(solver, Agent) and solver.output_schema is None:
             solver = copy.copy(solver)
             solver.output_schema = self.schema
+            solver.max_revisions = self.max_revisions
         return await solver.solve(sample, ctx)
 
 
@@ -128,6 +131,7 @@ class Workflow(Runnable, Component, type="workflow", kind="solver"):
         max_review_rounds: int = 2,
         deliver: Delivery = "answer",
         plan: Plan | dict | None = None,
+        max_revisions: int = 2,
         name: str = "workflow",
     ) -> None:
         if approval not in ("auto", "ask", "deny", "skip"):
@@ -151,6 +155,8 @@ class Workflow(Runnable, Component, type="workflow", kind="solver"):
         self.max_review_rounds = max_review_rounds
         self.deliver = deliver
         self.fixed_plan = Plan.model_validate(plan) if isinstance(plan, dict) else plan
+        # how often an invalid plan / review is sent back to its role for revision
+        self.max_revisions = max_revisions
         self.approver: Any = None
         self.last_run: WorkflowRun | None = None
 
@@ -246,7 +252,8 @@ class _WorkflowExecution:
         self._stage("plan", "running")
         prompt = (f"Task:\n{self.task}\n\nMake a plan for this task. Roles you may assign "
                   f"steps to: {', '.join(wf.roles) or '(only the default executor)'}.")
-        answer = await self._turn("plan#1", Structured(wf.planner, Plan), prompt, stage="plan")
+        answer = await self._turn("plan#1", Structured(wf.planner, Plan, wf.max_revisions),
+                                  prompt, stage="plan")
         try:
             plan = from_answer(answer, Plan)
         except ValueError as e:
@@ -340,7 +347,8 @@ class _WorkflowExecution:
             text = (self._context(plan, self.results)
                     + "\n\nReview the work in the workspace against the task and the acceptance "
                       "criteria. Say whether it passes and, if not, exactly what to fix.")
-            answer = await self._turn(f"review#{round_}", Structured(wf.reviewer, Review), text,
+            answer = await self._turn(f"review#{round_}",
+                                      Structured(wf.reviewer, Review, wf.max_revisions), text,
                                       stage="review", round=str(round_))
             try:
                 review = from_answer(answer, Review)

@@ -25,10 +25,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TEST_FILE = "from add import add\nassert add(2, 3) == 5\nprint('ok')\n"
 TASK = "Write a Python function add(a, b) that returns a + b into the file add.py."
-SMALL = {"max_tokens": 96, "temperature": 0}
+SMALL = {"max_tokens": 64, "temperature": 0}
 
 
-def workflow(planner: bool = True) -> Workflow:
+def workflow(planner: bool = True, fixes: int = 1) -> Workflow:
     planner_role = Role("planner", description="Plans in one short JSON reply.", model="local",
                         system_prompt="You are the {{ role.name }}. Plan briefly.",
                         termination={"type": "max_steps", "n": 1}, params=SMALL)
@@ -39,7 +39,8 @@ def workflow(planner: bool = True) -> Workflow:
                  params=SMALL)
     return Workflow(planner=planner_role if planner else None, executor=coder,
                     reviewer=Checks("python3 test_add.py", timeout_s=30), approval="auto",
-                    max_review_rounds=1, deliver="diff", name="local-workflow")
+                    max_review_rounds=fixes, max_revisions=0, deliver="diff",
+                    name="local-workflow")
 
 
 def _fresh(ws: Path) -> Path:
@@ -50,11 +51,11 @@ def _fresh(ws: Path) -> Path:
 
 def test_workflow_on_the_local_model_recorded_and_replayed(local_gateway, tmp_path: Path):
     from forgekit.models import Gateway
-    from forgekit.trajectory import ReplaySource, Trajectory, diff
+    from forgekit.trajectory import ReplaySource, Trajectory
 
     runs, ws = tmp_path / "runs", _fresh(tmp_path / "ws")
     sample = Sample(id="add", input=TASK, files={"test_add.py": TEST_FILE})
-    wf = workflow()
+    wf = workflow(fixes=0)
     answer = wf.run(sample, local_gateway, workspace=ws, runs_dir=runs, model="local")
     traj = Trajectory.load(wf.last_run_id, runs)
     assert traj.status == "completed" and traj.end.stop_reason == answer.stop_reason
@@ -73,12 +74,20 @@ def test_workflow_on_the_local_model_recorded_and_replayed(local_gateway, tmp_pa
     # replay offline: same sample, same (reset) workspace, answers from the recording only
     source = ReplaySource(traj)
     replay_gw = Gateway(local_gateway.config, source=source)
-    wf2 = workflow()
+    wf2 = workflow(fixes=0)
     again = wf2.run(sample, replay_gw, workspace=_fresh(ws), runs_dir=runs, model="local")
     assert source.served == traj.end.model_calls and source.remaining == 0
     assert again.stop_reason == answer.stop_reason and again.text == answer.text
-    d = diff(traj, Trajectory.load(wf2.last_run_id, runs))
-    assert d.same, d.summary()
+    # the same run, event for event (ids, times and the gateway's retry count aside: a
+    # call retried while recording is answered at once in the replay)
+    assert _shape(traj) == _shape(Trajectory.load(wf2.last_run_id, runs))
+
+
+def _shape(traj) -> list:
+    from forgekit.trajectory.diff import normalized, tree_events
+
+    return [(depth, {k: v for k, v in normalized(e).items() if k != "retries"})
+            for depth, e in tree_events(traj)]
 
 
 def test_workflow_beside_a_single_agent_in_evaluate(local_gateway, tmp_path: Path):
