@@ -223,3 +223,47 @@ def test_sigkill_then_resume_from_cache_records_the_same_costs(
     assert config.models.aliases["m2"].price == Price(input_per_1k=0.01, output_per_1k=0.02)
     assert resumed.df["cost_usd"].sum() > 0
     assert resumed.stable_table().equals(clean.stable_table())
+
+
+def test_transient_provider_failures_run_again_on_resume(write_suite, tmp_path,
+                                                         monkeypatch) -> None:
+    """A 503 from a (local, fault-injecting) server fails its sample; the next run
+    retries it by default. A failure of the solver itself stays, unless retry_errors."""
+    from forgekit.core.config import AliasConfig, load_config
+    from forgekit.models.stub_server import Fault, StubServer
+
+    suite = write_suite(samples=SAMPLES[:4], models=["m1"], concurrency=1)
+    with StubServer(latency_ms=0, reply="5") as stub:
+        monkeypatch.setenv("STUB_KEY", "k")
+        cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
+        cfg.cache.enabled = False
+        cfg.models.aliases["m1"] = AliasConfig(model="openai/stub", api_base=stub.url,
+                                               api_key_env="STUB_KEY", max_retries=0)
+        out = tmp_path / "o"
+        stub.script([Fault.status(503)])  # the first request: the provider is down
+        first = evaluate(suite, Gateway(cfg), out_dir=out, progress=False)
+        errors = [e for e in first.df["error"].to_list() if e]
+        assert len(errors) == 1 and errors[0].startswith("ModelUnavailable")
+        before = stub.count
+        again = evaluate(suite, Gateway(cfg), out_dir=out, progress=False)
+        assert stub.count == before + 1  # only the failed sample ran again
+        assert again.df["status"].to_list() == ["completed"] * 4
+
+
+def test_a_solver_failure_stays_unless_retry_errors(config, write_suite, tmp_path) -> None:
+    suite = write_suite(samples=SAMPLES[:3])
+    out = tmp_path / "o"
+
+    def broken(request):
+        if "what is 1 +" in request.messages[-1].content:
+            raise RuntimeError("solver bug")
+        return answer(request)
+
+    evaluate(suite, Gateway(config, source=ScriptedSource(broken)), out_dir=out,
+             progress=False)
+    src = ScriptedSource(answer)
+    kept = evaluate(suite, Gateway(config, source=src), out_dir=out, progress=False)
+    assert src.requests == [] and kept.df["status"].to_list().count("failed") == 1
+    fixed = evaluate(suite, Gateway(config, source=src), out_dir=out, progress=False,
+                     retry_errors=True)
+    assert len(src.requests) == 1 and fixed.df["status"].to_list() == ["completed"] * 3
