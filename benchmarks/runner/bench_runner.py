@@ -7,8 +7,11 @@ Measured in one process, against the same stub server (a separate process):
                   litellm's price map lacks (as every local endpoint is); and the same
                   set up as `evaluate()` sets litellm up (model priced, `gc.freeze()`):
                   like for like
-  3. forgekit   = `forgekit.evals.evaluate` on a suite of N samples (prompt solver,
-                  exact scorer, per-sample trajectory, results log, resume bookkeeping)
+  3. raw aiohttp = one aiohttp session + gather, JSON in and out: the client ceiling
+  4. forgekit   = `forgekit.evals.evaluate` on a suite of N samples (prompt solver,
+                  exact scorer, per-sample trajectory, results log, resume bookkeeping),
+                  through the lean direct source (the default for an OpenAI-compatible
+                  alias with an api_base) and through litellm (`transport: litellm`)
   4. inspect    = Inspect AI `eval()` on the same samples, in a separate venv given by
                   --inspect-python (inspect-ai needs openai>=3.4; forgekit's litellm pin
                   keeps openai 2.x), timed inside that process after a warm-up
@@ -66,10 +69,16 @@ def start_stub(latency_ms: float) -> tuple[subprocess.Popen, str]:
     return proc, line.split()[1]
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (worker processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def timed(fn):
-    c0, t0 = time.process_time(), time.perf_counter()
+    c0, t0 = _cpu(), time.perf_counter()
     out = fn()
-    return out, time.perf_counter() - t0, time.process_time() - c0
+    return out, time.perf_counter() - t0, _cpu() - c0
 
 
 def bare_litellm(url: str, n: int, concurrency: int, model: str = "openai/bare") -> None:
@@ -117,6 +126,30 @@ def bare_litellm_like_evaluate(url: str, n: int, concurrency: int) -> None:
         gc.unfreeze()
 
 
+def raw_aiohttp(url: str, n: int, concurrency: int) -> None:
+    """The ceiling of any Python client: aiohttp, JSON in and out, nothing else."""
+    import aiohttp
+
+    async def run() -> None:
+        sem = asyncio.Semaphore(concurrency)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+            async def one(i: int) -> str:
+                body = {
+                    "model": "raw",
+                    "messages": [{"role": "user", "content": f"what is {i} + {i}?"}],
+                    "max_tokens": 16,
+                }
+                async with sem, session.post(url + "/chat/completions", json=body) as resp:
+                    data = json.loads(await resp.read())
+                    return data["choices"][0]["message"]["content"]
+
+            out = await asyncio.gather(*(one(i) for i in range(n)))
+            assert len(out) == n
+
+    asyncio.run(run())
+
+
 def write_tasks(tmp: Path, n: int) -> Path:
     path = tmp / "tasks.jsonl"
     path.write_text(
@@ -128,7 +161,10 @@ def write_tasks(tmp: Path, n: int) -> Path:
     return path
 
 
-def forgekit_runner(url: str, tasks: Path, n: int, concurrency: int, out: Path) -> None:
+def forgekit_runner(
+    url: str, tasks: Path, n: int, concurrency: int, out: Path, transport: str = "auto",
+    workers: int = 1, executor: str | None = None,
+) -> None:
     from forgekit.core.config import AliasConfig, load_config
     from forgekit.evals import Suite, evaluate
     from forgekit.models import Gateway
@@ -143,6 +179,7 @@ def forgekit_runner(url: str, tasks: Path, n: int, concurrency: int, out: Path) 
         max_retries=0,
         concurrency=concurrency,
         params={"max_tokens": 16},
+        transport=transport,
     )
     suite = Suite(
         name="bench",
@@ -152,7 +189,8 @@ def forgekit_runner(url: str, tasks: Path, n: int, concurrency: int, out: Path) 
         scorers=["exact"],
         concurrency=concurrency,
     )
-    res = evaluate(suite, Gateway(cfg), out_dir=out, progress=False)
+    res = evaluate(suite, Gateway(cfg), out_dir=out, progress=False, workers=workers,
+                   executor=executor)
     bad = res.df.filter(res.df["status"] != "completed")
     assert res.df.height == n and bad.height == 0, bad["error"].head(3).to_list()
 
@@ -186,6 +224,9 @@ def main() -> int:
         help="alternate bare/forgekit this many times; report each one's best",
     )
     ap.add_argument(
+        "--ray", action="store_true", help="add the Ray executor row (2 local actors)"
+    )
+    ap.add_argument(
         "--inspect-python",
         default=None,
         help="python of a venv with inspect-ai (and openai>=3.4) to compare with",
@@ -199,9 +240,12 @@ def main() -> int:
     try:
         # warm-up: imports and the first connection are not what we measure
         bare_litellm(url, 64, conc)
+        raw_aiohttp(url, 64, conc)
         tmp = Path(tempfile.mkdtemp(prefix="bench-runner-"))
         (tmp / "warm").mkdir()
-        forgekit_runner(url, write_tasks(tmp / "warm", 64), 64, conc, tmp / "warm" / "out")
+        warm_tasks = write_tasks(tmp / "warm", 64)
+        forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out")
+        forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out2", "litellm")
         tasks = write_tasks(tmp, n)
         for r in range(args.rounds):  # alternate, so a noisy neighbour hits both alike
             for name, fn in [
@@ -211,10 +255,26 @@ def main() -> int:
                     lambda: bare_litellm_like_evaluate(url, n, conc),
                 ),
                 (
-                    "forgekit evaluate()",
+                    "forgekit evaluate() via litellm",
+                    lambda r=r: forgekit_runner(
+                        url, tasks, n, conc, tmp / f"litellm{r}", "litellm"
+                    ),
+                ),
+                ("raw aiohttp + gather (ceiling)", lambda: raw_aiohttp(url, n, conc)),
+                (
+                    "forgekit evaluate() lean source",
                     lambda r=r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),
                 ),
-            ]:
+                (
+                    "forgekit lean, --workers 2",
+                    lambda r=r: forgekit_runner(url, tasks, n, conc, tmp / f"w2-{r}", workers=2),
+                ),
+            ] + ([(
+                "forgekit lean, ray 2 actors",
+                lambda r=r: forgekit_runner(
+                    url, tasks, n, conc, tmp / f"ray{r}", workers=2, executor="ray"
+                ),
+            )] if args.ray else []):
                 _, wall, cpu = timed(fn)
                 print(f"round {r}: {name}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
                 walls.setdefault(name, []).append(wall)
@@ -240,6 +300,13 @@ def main() -> int:
             f"{name:38}{wall:>8.2f}{rate:>11.0f}{rate / ideal:>9.2f}{rate / bare:>8.2f}"
             f"{cpu / n * 1000:>15.2f}"
         )
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    lean = walls.get("forgekit evaluate() lean source")
+    for name in ("forgekit lean, --workers 2", "forgekit lean, ray 2 actors"):
+        if lean and name in walls:
+            ratios = sorted(a / b for a, b in zip(lean, walls[name], strict=True))
+            print(f"{name} x lean single process per round: "
+                  + ", ".join(f"{x:.2f}" for x in ratios))
     base = walls["bare litellm.acompletion + gather"]
     for name, ws in walls.items():
         if name.startswith("forgekit"):

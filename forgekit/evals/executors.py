@@ -90,7 +90,12 @@ def worker_payload(runner: Any, workers: int) -> bytes:
             key="budget",
         )
     source = None if getattr(gateway, "_auto", True) else gateway.source
+    from forgekit.models.pricing import known_rates, rates_for
+
+    for model in runner.suite.models:  # priced here once, not imported in every worker
+        rates_for(config.alias(model))
     state = {
+        "rates": known_rates(),
         "runner_cls": type(runner),  # pickled by reference: no import of the runner here
         "live_cls": type(runner.live),
         "suite": runner.suite,
@@ -113,8 +118,10 @@ def worker_payload(runner: Any, workers: int) -> bytes:
 def build_worker_runner(payload: bytes) -> Any:
     """The runner a worker process uses (the inverse of `worker_payload`)."""
     from forgekit.models import Gateway
+    from forgekit.models.pricing import seed_rates
 
     state = pickle.loads(payload)
+    seed_rates(state["rates"])
     gateway = Gateway(state["config"], source=state["source"], cache=state["cache"])
     runner = state["runner_cls"](state["suite"], gateway, out_dir=state["out_dir"],
                                  progress=False)

@@ -35,8 +35,11 @@ def _worker_main(payload: bytes, items: list[int], conn: Any) -> None:
 
 
 class ProcessExecutor:
-    """Samples sharded across `workers` processes on this machine (spawned, so nothing
-    of the parent's event loop or threads is inherited).
+    """Samples sharded across `workers` processes on this machine. On Linux they are
+    forked (nothing to import again: a worker starts in milliseconds, where a spawned
+    one pays ~1.5 s of CPU for its imports); each builds a fresh gateway and event loop
+    from the pickled payload, so nothing of the parent's loop, sessions or threads is
+    used. Elsewhere they are spawned.
 
     Args:
         workers: the number of processes.
@@ -57,7 +60,8 @@ class ProcessExecutor:
 
         if not items:
             return
-        ctx = mp.get_context("spawn")
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
         payload = worker_payload(runner, self.workers)
         key_of = _key_function(runner)
         shards = [items[w :: self.workers] for w in range(self.workers)]

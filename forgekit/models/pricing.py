@@ -55,6 +55,20 @@ def per_token_rates(model: str) -> tuple[float, float] | None:
     return rates
 
 
+def known_rates() -> dict[str, Any]:
+    """The per-token rates looked up so far (and the models found unpriced): what a
+    worker process is given, so that it need not import litellm to price its calls."""
+    with _lock:
+        return {"rates": dict(_rates), "unknown": sorted(_unknown)}
+
+
+def seed_rates(known: dict[str, Any]) -> None:
+    """Take rates another process looked up (`known_rates`)."""
+    with _lock:
+        _rates.update({k: tuple(v) for k, v in known.get("rates", {}).items()})
+        _unknown.update(known.get("unknown", ()))
+
+
 def tell_litellm_price(cfg: AliasConfig) -> None:
     """Give litellm the price of an alias's model when its map lacks the model (a local
     llama.cpp, vLLM or Ollama server, any `openai/<name>` endpoint): the alias's `price`,
