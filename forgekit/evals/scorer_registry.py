@@ -33,7 +33,9 @@ def scorer(name: str | None = None) -> Callable[[ScorerFn], ScorerFn]:
         _REGISTRY[type_name] = fn
         fn.scorer_name = type_name  # type: ignore[attr-defined]
         # a component type too: {type: numeric, tolerance: 0.01} builds it anywhere
-        register_component(_factory(type_name), type=type_name, kind="scorer", replace=True)
+        factory = _factory(type_name)
+        factory.__module__ = fn.__module__  # where the scorer is defined, not this module
+        register_component(factory, type=type_name, kind="scorer", replace=True)
         return fn
 
     return wrap

@@ -13,6 +13,7 @@ import json
 from html import escape
 from typing import Any
 
+from forgekit.core.component import config_of
 from forgekit.notebook.live import LiveView
 
 
@@ -86,7 +87,7 @@ class AgentCard(Card):
         from forgekit.notebook.inspector import trajectory_state
 
         a = self.agent
-        cfg = a.config()
+        cfg = config_of(a)
         pairs = [
             (k, _text(v))
             for k, v in cfg.items()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from forgekit.core.component import config_of
 from forgekit.core.context import RunContext
 from forgekit.core.samples import Sample
 from forgekit.core.sync import run_sync
@@ -50,7 +51,7 @@ def test_strategy_on_local_model_records_and_replays(kind, local_gateway, tmp_pa
     rec = Recorder.start(
         tmp_path,
         solver=strategy.name,
-        config=strategy.config(),
+        config=config_of(strategy),
         models=["local"],
         sample_id=sample.id,
     )
