@@ -9,9 +9,9 @@ import logging
 import os
 import sys
 
-# modules that add subcommands, in the order `--help` lists them
+# modules that add subcommands, in the order `--help` lists them (cmd_trajectory adds `runs`)
 COMMAND_MODULES = [
-    "version", "doctor", "prompts", "eval", "runs", "trajectory", "track", "ui", "rag",
+    "version", "doctor", "prompts", "eval", "trajectory", "track", "ui", "rag",
     "agent", "mcp", "quality", "pipeline", "schedule",
 ]
 
@@ -25,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="path to forgekit.yaml (default: found from the cwd up)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"forgekit.cli.cmd_{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"forgekit.cli.cmd_{name}":
-                continue  # that layer has not landed
-            raise
-        module.register(sub)
+        importlib.import_module(f"forgekit.cli.cmd_{name}").register(sub)
     return parser
 
 
@@ -47,8 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     from forgekit.core.redact import redact_logging
 
     redact_logging()  # -v logs request bodies: no secret value in them
-    if args.config:
-        os.environ["FORGEKIT_CONFIG"] = args.config
     if getattr(args, "no_progress", False):  # every bar, not only the eval runner's
         from forgekit.core.progress import set_progress
 
@@ -59,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from forgekit.core.errors import ForgekitError
 
+    # --config holds for this command (and the processes it starts), not for whatever
+    # runs in this process after it (main() is called in-process by tests and notebooks)
+    previous = os.environ.get("FORGEKIT_CONFIG")
+    if args.config:
+        os.environ["FORGEKIT_CONFIG"] = args.config
     try:
         return int(func(args) or 0)
     except ForgekitError as e:
@@ -67,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("forgekit: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if args.config:
+            if previous is None:
+                os.environ.pop("FORGEKIT_CONFIG", None)
+            else:
+                os.environ["FORGEKIT_CONFIG"] = previous
 
 
 if __name__ == "__main__":

@@ -105,18 +105,32 @@ class RetrievalReport(BaseModel):
         os.environ.setdefault("DO_NOT_TRACK", "1")
         import mlflow
 
+        # mlflow.set_tracking_uri also sets MLFLOW_TRACKING_URI in the environment: restore
+        # both, so this call does not redirect every later MLflow use of the process
+        previous_uri = mlflow.get_tracking_uri()
+        previous_env = os.environ.get("MLFLOW_TRACKING_URI")
         if tracking_uri:
             mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_experiment(experiment)
-        ids = []
-        for r in self.results:
-            with mlflow.start_run(run_name=r.name) as run:
-                mlflow.log_params(
-                    {"dataset": self.dataset, **{k: str(v) for k, v in r.config.items()}}
-                )
-                mlflow.log_metrics({m.replace("@", "_at_"): v for m, v in r.metrics.items()})
-                ids.append(run.info.run_id)
-        return ids
+        try:
+            mlflow.set_experiment(experiment)
+            ids = []
+            for r in self.results:
+                with mlflow.start_run(run_name=r.name) as run:
+                    mlflow.log_params(
+                        {"dataset": self.dataset, **{k: str(v) for k, v in r.config.items()}}
+                    )
+                    mlflow.log_metrics(
+                        {m.replace("@", "_at_"): v for m, v in r.metrics.items()}
+                    )
+                    ids.append(run.info.run_id)
+            return ids
+        finally:
+            if tracking_uri:
+                mlflow.set_tracking_uri(previous_uri)
+                if previous_env is None:
+                    os.environ.pop("MLFLOW_TRACKING_URI", None)
+                else:
+                    os.environ["MLFLOW_TRACKING_URI"] = previous_env
 
 
 def evaluate_queries(

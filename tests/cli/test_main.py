@@ -34,3 +34,15 @@ def test_prompts_reports_every_bad_row_with_its_line(tmp_path, capsys):
     assert main(["prompts", str(f)]) == 2
     err = capsys.readouterr().err
     assert f"{f}:2" in err and f"{f}:3" in err and "2 bad row(s)" in err
+
+
+def test_config_flag_holds_for_its_command_only(tmp_path, monkeypatch):
+    import os
+
+    from forgekit.cli.main import main
+
+    monkeypatch.delenv("FORGEKIT_CONFIG", raising=False)
+    cfg = tmp_path / "forgekit.yaml"
+    cfg.write_text("models: {default: local}\n")
+    assert main(["--config", str(cfg), "version"]) == 0
+    assert "FORGEKIT_CONFIG" not in os.environ

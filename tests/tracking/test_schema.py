@@ -67,6 +67,8 @@ def test_an_interrupted_migration_is_named_with_the_fix(store: str, tmp_path, mo
     assert "schema migration was interrupted" in what and "_alembic_tmp_metrics" in what
     assert f"mv {db} {db}.broken" in fix and "forgekit track sync" in fix
     monkeypatch.setenv("FORGEKIT_HOME", str(tmp_path))
+    monkeypatch.delenv("FORGEKIT_CONFIG", raising=False)  # the doctor checks this project's
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # store, not another one
     monkeypatch.chdir(tmp_path)
     report = DoctorReport()
     _check_store(report)
