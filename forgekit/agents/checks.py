@@ -10,10 +10,7 @@ with a timeout that kills the whole group.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shutil
-import signal
 import time
 from pathlib import Path
 
@@ -63,32 +60,13 @@ async def run_check(command: str, workspace: Path, timeout_s: float) -> tuple[in
     """(exit code or None on timeout, combined output) of `bash -c command` in `workspace`,
     without Python bytecode caches (see `_drop_bytecode`)."""
     _drop_bytecode(workspace)
-    try:
-        from forgekit.core.sandbox import Sandbox  # the OS sandbox, when this forgekit has it
-    except ImportError:
-        Sandbox = None  # noqa: N806
-    if Sandbox is not None:
-        r = await Sandbox(workspace, env={"PYTHONDONTWRITEBYTECODE": "1"}).run(
-            ["bash", "-c", command], timeout_s=timeout_s)
-        out = r.output + (f"\n(timed out after {timeout_s:g}s)" if r.timed_out else "")
-        return (None if r.timed_out else r.returncode), out
-    env = {k: v for k, v in os.environ.items()
-           if not any(s in k.upper() for s in ("KEY", "TOKEN", "SECRET", "PASSWORD"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = await asyncio.create_subprocess_exec(
-        "bash", "-c", command, cwd=str(workspace), env=env, start_new_session=True,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
-    except (TimeoutError, asyncio.CancelledError) as e:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        await proc.wait()
-        if isinstance(e, asyncio.CancelledError):
-            raise
-        return None, f"timed out after {timeout_s:g}s (process group killed)"
-    return proc.returncode, out.decode("utf-8", "replace")
+    # a check runs code the model wrote: in the OS sandbox, under the project's `sandbox:`
+    # settings (`sandbox: none` is the only way out, and doctor says so)
+    from forgekit.core.config import project_sandbox_config
+    from forgekit.core.sandbox import Sandbox
+
+    r = await Sandbox(workspace, config=project_sandbox_config(),
+                      env={"PYTHONDONTWRITEBYTECODE": "1"}).run(
+        ["bash", "-c", command], timeout_s=timeout_s)
+    out = r.output + (f"\n(timed out after {timeout_s:g}s)" if r.timed_out else "")
+    return (None if r.timed_out else r.returncode), out

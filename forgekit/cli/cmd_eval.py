@@ -16,10 +16,8 @@ MAIN_SUITE = "evals/main.yaml"
 
 def track(results: Any, project_config: Any = None) -> dict[str, Any]:
     """Log an evaluation to MLflow (`forgekit.tracking.log_results`); never raises."""
-    try:
-        from forgekit.tracking import log_results
-    except ImportError as e:  # the tracking layer is optional
-        return {"error": f"forgekit.tracking unavailable: {e}"}
+    from forgekit.tracking import log_results
+
     return log_results(results, project_config)
 
 
