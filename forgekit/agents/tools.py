@@ -74,6 +74,22 @@ def _strip_titles(schema: Any) -> Any:
     return schema
 
 
+def parse_arguments(tool_name: str, arguments: dict[str, Any] | str) -> dict[str, Any]:
+    """A tool call's arguments as a dict (the model may send JSON text); a ToolError that
+    the model can act on when they are not a JSON object."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments or "{}")
+        except json.JSONDecodeError as e:
+            raise ToolError(
+                f"arguments are not valid JSON ({e.msg}); send a JSON object "
+                f"matching the schema of {tool_name}"
+            ) from None
+    if not isinstance(arguments, dict):
+        raise ToolError(f"arguments of {tool_name} must be a JSON object")
+    return arguments
+
+
 class Tool:
     """One callable tool with an OpenAI function-calling schema."""
 
@@ -172,16 +188,7 @@ class Tool:
 
     def validate(self, arguments: dict[str, Any] | str) -> BaseModel:
         """Parse and validate arguments; raises ToolError with a message for the model."""
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments or "{}")
-            except json.JSONDecodeError as e:
-                raise ToolError(
-                    f"arguments are not valid JSON ({e.msg}); send a JSON object "
-                    f"matching the schema of {self.name}"
-                ) from None
-        if not isinstance(arguments, dict):
-            raise ToolError(f"arguments of {self.name} must be a JSON object")
+        arguments = parse_arguments(self.name, arguments)
         try:
             return self.args_model.model_validate(arguments)
         except ValidationError as e:

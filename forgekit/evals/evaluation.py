@@ -16,6 +16,7 @@ from typing import Any
 from forgekit.core.errors import ConfigError
 from forgekit.core.sync import run_sync
 from forgekit.evals.inputs import ACCEPTED_SOLVERS
+from forgekit.evals.limits import check_limit
 from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.suite import Suite, load_suite
 from forgekit.evals.task import ACCEPTED_TASKS, looks_like_suite
@@ -27,12 +28,6 @@ def _is_gateway(obj: Any) -> bool:
 
 def _is_suite_file(obj: Any) -> bool:
     return isinstance(obj, (str, os.PathLike)) and Path(obj).suffix.lower() in (".yaml", ".yml")
-
-
-def check_limit(limit: Any) -> None:
-    """`limit` is None or a whole number >= 1 (0 or -5 used to run nothing or 5)."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}", key="limit")
 
 
 def plan_of(

@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from forgekit.core.errors import ConfigError
+
+
+def check_limit(limit: Any) -> None:
+    """`limit` is None or a whole number >= 1 (0 or -5 used to run nothing or 5)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}", key="limit")
 
 
 class Limits(BaseModel):

@@ -34,6 +34,7 @@ from forgekit.evals.identity import (
     score_key,
 )
 from forgekit.evals.inputs import SolverEntry
+from forgekit.evals.limits import check_limit
 from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
 from forgekit.evals.resultlog import FINISHED, ResultLog, is_transient, record_key
@@ -128,11 +129,7 @@ class Runner:
     ) -> None:
         from forgekit.evals.executor_choice import make_executor
 
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
-                                  or limit < 1):
-            from forgekit.core.errors import ConfigError
-
-            raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}", key="limit")
+        check_limit(limit)
         if isinstance(suite, Suite):
             plan = suite.build(models=models, limit=limit)
         else:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from forgekit.agents.tools import Effect, Tool, ToolEnv, ToolError
+from forgekit.agents.tools import Effect, Tool, ToolEnv, ToolError, parse_arguments
 
 if TYPE_CHECKING:
     from forgekit.agents.mcp.hub import MCPHub
@@ -79,16 +79,7 @@ class MCPTool(Tool):
         return schema
 
     def validate(self, arguments: dict[str, Any] | str) -> BaseModel:
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments or "{}")
-            except json.JSONDecodeError as e:
-                raise ToolError(
-                    f"arguments are not valid JSON ({e.msg}); send a JSON object "
-                    f"matching the schema of {self.name}"
-                ) from None
-        if not isinstance(arguments, dict):
-            raise ToolError(f"arguments of {self.name} must be a JSON object")
+        arguments = parse_arguments(self.name, arguments)
         import jsonschema
 
         validator = jsonschema.Draft202012Validator(self.parameters())
