@@ -26,6 +26,20 @@ os.environ.update({
 os.environ.pop("FORGEKIT_HOME", None)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Print the llama.cpp build the local-model tests run on, even under -q (a build for
+    CPU features this machine does not allow is the usual reason they all fail at once)."""
+    try:
+        import llama_cpp
+
+        info = llama_cpp.llama_print_system_info().decode().strip()
+    except Exception as e:  # the header must never stop the run
+        info = f"not loadable ({type(e).__name__}: {e})"
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"llama.cpp: {info}")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The temporary HOME goes with the session (pytest's tmp_path cleans itself)."""
     shutil.rmtree(_HOME, ignore_errors=True)

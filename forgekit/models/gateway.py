@@ -369,6 +369,10 @@ class Gateway:
                     ):
                         adaptive.overload(started)
                     short = redact_text(f"{type(e).__name__}: {e}")[:300]
+                    death = self._local.death() if cfg.embedded and self._local else None
+                    if death:  # no retry can help: say why the server is gone
+                        self.breaker.release_probe(endpoint)
+                        raise self._error(e, alias, None, attempt, f"{short}; {death}") from None
                     if failure.endpoint_fault:
                         self.breaker.failure(endpoint, short)
                     else:

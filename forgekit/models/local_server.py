@@ -70,6 +70,10 @@ PORTABLE_BUILD = (
 )
 
 
+# long enough that llama.cpp evaluates it in batches (the matrix kernels, not the vector ones)
+PROBE_PROMPT = " ".join(f"{i} + {i} = {2 * i}." for i in range(40))
+
+
 def exit_reason(code: int) -> str:
     """How a server process ended, in words (with what to do for an illegal instruction)."""
     if code == -signal.SIGILL:
@@ -227,10 +231,15 @@ class LocalServer:
             time.sleep(0.1)
 
     def _probe(self, port: int) -> None:
-        """Generate one token: a llama.cpp built for CPU features the machine does not
-        allow answers /v1/models and then dies on the first generation (SIGILL), which
-        every caller would otherwise see as a bare connection error."""
-        body = json.dumps({"prompt": "1", "max_tokens": 1, "temperature": 0}).encode()
+        """Generate from a prompt of a few hundred tokens: a llama.cpp built for CPU
+        features the machine does not allow answers /v1/models and then dies on its first
+        real generation (SIGILL), which every caller would otherwise see as a bare
+        connection error. A one-token prompt is not enough: it takes the single-row
+        kernels, and the batched matrix kernels (AMX / AVX-512 in a native build) run only
+        for a longer prompt."""
+        body = json.dumps(
+            {"prompt": PROBE_PROMPT, "max_tokens": 2, "temperature": 0}
+        ).encode()
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/v1/completions", data=body,
             headers={"Content-Type": "application/json"},
@@ -249,6 +258,18 @@ class LocalServer:
                 f" on its first generation ({e}); log {self.log_path}:\n{_tail(self.log_path)}",
                 alias="local",
             ) from None
+
+    def death(self) -> str | None:
+        """How the server died after a healthy start (None while it runs or was stopped):
+        the exit reason and its log's tail, for the error a failed call raises."""
+        proc = self.process
+        code = proc.poll() if proc is not None else None
+        if code is None:
+            return None
+        return (
+            f"the local model server {exit_reason(code)}; log {self.log_path}:\n"
+            f"{_tail(self.log_path, 12)}"
+        )
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the server's process group: SIGTERM, then SIGKILL after `timeout_s`."""

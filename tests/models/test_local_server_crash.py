@@ -52,3 +52,56 @@ def test_exit_reasons_in_words():
     assert "illegal instruction" in exit_reason(-signal.SIGILL)
     assert exit_reason(-signal.SIGKILL) == "was killed by SIGKILL"
     assert exit_reason(3) == "exited with code 3"
+
+
+FAKE_CHAT = textwrap.dedent('''
+    import json, os, signal, sys
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"data": []}')
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path.endswith("/chat/completions"):
+                os.kill(os.getpid(), signal.SIGILL)
+            assert len(body["prompt"]) > 200  # the probe's prompt is batched, not one token
+            out = json.dumps({"choices": [{"text": "1", "index": 0}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+    HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+''')
+
+
+class DiesOnChat(LocalServer):
+    def command(self, port: int) -> list[str]:
+        return [sys.executable, "-c", FAKE_CHAT, str(port)]
+
+
+def test_a_server_that_dies_mid_run_is_named_in_the_calls_error(tmp_path):
+    from forgekit.core.config import load_config
+    from forgekit.models import Gateway
+
+    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
+    cfg.cache.enabled = False
+    server = DiesOnChat(LocalServerConfig(startup_timeout_s=20), tmp_path)
+    gw = Gateway(cfg)
+    gw._local, server.users = server, 1
+    try:
+        with pytest.raises(ModelUnavailable) as e:
+            gw.complete("What is 2+2?", model="local", max_tokens=4)
+        text = str(e.value)
+        assert "illegal instruction" in text and "GGML_NATIVE=OFF" in text, text
+    finally:
+        gw.close()
+        server.stop()
