@@ -6,18 +6,16 @@ embeds and writes only added and changed sources and deletes removed ones. New t
 embedded a window at a time in one length-sorted pass (cached as they finish); each group
 of sources is recorded as pending, has its old rows deleted and its new rows added, and
 only then is recorded in the checkpoint, so a run interrupted anywhere resumes without
-duplicate chunks."""
+duplicate chunks.
+
+The parts: `sources` (what is indexed), `checkpoint` (what is already in), `writer`
+(changed sources into rows), `table` (the LanceDB table), `search` (queries)."""
 
 from __future__ import annotations
 
-import fnmatch
-import json
-import os
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,47 +23,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from forgekit.core.display import LiveDisplay
 from forgekit.rag.audit import AuditLog
-from forgekit.rag.chunking import (
-    Chunk,
-    ChunkingConfig,
-    chunk_document,
-    chunk_file,
-    content_hash,
-)
-from forgekit.rag.embedding import Embedder, EmbeddingCache, embed_missing, make_embedder
+from forgekit.rag.checkpoint import CHECKPOINT_VERSION, IndexCheckpoint
+from forgekit.rag.chunking import ChunkingConfig
+from forgekit.rag.embedding import Embedder, EmbeddingCache, make_embedder
 from forgekit.rag.keywords import KeywordConfig
 from forgekit.rag.pii import PIIConfig, PIIFilter
 from forgekit.rag.search import SearchConfig, SearchResults, run_search
+from forgekit.rag.sources import DEFAULT_EXCLUDE, Document, IndexSources, as_documents
+from forgekit.rag.table import build_fts, chunk_schema, connect, delete_sources
+from forgekit.rag.writer import IndexWriter
 
 if TYPE_CHECKING:
     import numpy as np
 
-CHECKPOINT_VERSION = 1
-DEFAULT_EXCLUDE = [
-    ".git/*",
-    "*/.git/*",
-    "*/__pycache__/*",
-    "__pycache__/*",
-    ".forgekit/*",
-    "*/.forgekit/*",
-    ".venv/*",
-    "*/.venv/*",
-    "node_modules/*",
-    "*.lance/*",
-    "*.pyc",
-    "*.png",
-    "*.jpg",
-    "*.jpeg",
-    "*.gif",
-    "*.zip",
-    "*.gz",
-    "*.whl",
-    "*.so",
-    "*.bin",
-    "*.parquet",
-    "*.sqlite",
-    "*.db",
-    "*.ipynb_checkpoints/*",
+__all__ = [
+    "CHECKPOINT_VERSION",
+    "DEFAULT_EXCLUDE",
+    "Document",
+    "Index",
+    "IndexConfig",
+    "UpdateReport",
 ]
 
 
@@ -113,24 +90,6 @@ class IndexConfig(BaseModel):
         )
 
 
-class Document(BaseModel):
-    """An in-memory document to index."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    text: str
-    title: str = ""
-    kind: str = "document"
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def hash(self) -> str:
-        from forgekit.core.hashing import stable_hash
-
-        return stable_hash([self.title, self.text, self.kind, self.metadata], length=32)
-
-
 class UpdateReport(BaseModel):
     """What one update changed."""
 
@@ -148,75 +107,6 @@ class UpdateReport(BaseModel):
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
-
-
-@contextmanager
-def _no_namespace_datasets() -> Iterator[None]:
-    """Hide a `datasets` namespace package (a project's `datasets/` folder imported from
-    the cwd) from LanceDB, which takes any `datasets` in sys.modules for Hugging Face's
-    and fails to import `Dataset` from it."""
-    mod = sys.modules.get("datasets")
-    bogus = mod is not None and getattr(mod, "__file__", None) is None
-    if bogus:
-        del sys.modules["datasets"]
-    try:
-        yield
-    finally:
-        if bogus:
-            sys.modules.setdefault("datasets", mod)
-
-
-def _default_project_dir() -> Path:
-    from forgekit.core.config import project_root
-
-    return project_root()
-
-
-def _as_documents(docs: Iterable[Any]) -> list[Document]:
-    out = []
-    for i, d in enumerate(docs):
-        if isinstance(d, Document):
-            out.append(d)
-        elif isinstance(d, str):
-            out.append(Document(id=f"doc-{i}", text=d))
-        elif isinstance(d, dict):
-            d = dict(d)
-            if "_id" in d and "id" not in d:
-                d["id"] = d.pop("_id")
-            try:
-                out.append(
-                    Document(
-                        **{
-                            k: v
-                            for k, v in d.items()
-                            if k in Document.model_fields and k != "metadata"
-                        },
-                        metadata={
-                            **d.get("metadata", {}),
-                            **{k: v for k, v in d.items() if k not in Document.model_fields},
-                        },
-                    )
-                )
-            except Exception as e:
-                from forgekit.core.errors import DataError
-
-                raise DataError(f"document {i} is not valid: {e}") from e
-        else:
-            from forgekit.core.errors import DataError
-
-            raise DataError(
-                f"document {i} is a {type(d).__name__}; expected a str, a dict "
-                "with id/text (title, metadata) or a Document"
-            )
-    ids = Counter(d.id for d in out)
-    dup = [i for i, n in ids.items() if n > 1]
-    if dup:
-        from forgekit.core.errors import DataError
-
-        raise DataError(
-            "document ids must be unique", problems=[f"duplicate id {i!r}" for i in dup[:20]]
-        )
-    return out
 
 
 class Index(LiveDisplay):
@@ -262,7 +152,11 @@ class Index(LiveDisplay):
             config = IndexConfig(**{**config.model_dump(), **overrides})
         self.config = config
         self.name = name
-        self.project_dir = Path(project_dir) if project_dir else _default_project_dir()
+        if project_dir is None:
+            from forgekit.core.config import project_root
+
+            project_dir = project_root()
+        self.project_dir = Path(project_dir)
         self.dir = self.project_dir / ".forgekit" / "rag"
         self.meta_dir = self.dir / "indexes" / name
         self.meta_dir.mkdir(parents=True, exist_ok=True)
@@ -273,7 +167,8 @@ class Index(LiveDisplay):
         self._db: Any = None
         self._table: Any = None
         self._reranker: Any = None
-        self._keywords: Any = None
+        self._writer_obj: IndexWriter | None = None
+        self.checkpoint = IndexCheckpoint(self.meta_dir)
         self.root: Path | None = None
         self.documents: list[Document] | None = None
         self.last_update: UpdateReport | None = None
@@ -284,7 +179,7 @@ class Index(LiveDisplay):
 
                 raise ConfigError(f"{source}: no such file or folder to index", file=source)
         elif source is not None:
-            self.documents = _as_documents(source)
+            self.documents = as_documents(source)
         if build and source is not None:
             self.update()
 
@@ -297,10 +192,7 @@ class Index(LiveDisplay):
     @property
     def db(self) -> Any:
         if self._db is None:
-            with _no_namespace_datasets():  # lancedb looks at `datasets` on import
-                import lancedb
-
-            self._db = lancedb.connect(str(self.dir / "lancedb"))
+            self._db = connect(self.dir / "lancedb")
         return self._db
 
     @property
@@ -311,112 +203,41 @@ class Index(LiveDisplay):
         return self._table
 
     def _schema(self) -> Any:
-        import pyarrow as pa
-
-        return pa.schema(
-            [
-                ("id", pa.string()),
-                ("source", pa.string()),
-                ("doc_id", pa.string()),
-                ("chunk_index", pa.int32()),
-                ("text", pa.string()),
-                ("title", pa.string()),
-                ("kind", pa.string()),
-                ("section", pa.string()),
-                ("start_line", pa.int32()),
-                ("end_line", pa.int32()),
-                ("start_char", pa.int32()),
-                ("end_char", pa.int32()),
-                ("metadata", pa.string()),
-                ("hash", pa.string()),
-                ("keywords", pa.list_(pa.string())),
-                ("keywords_text", pa.string()),
-                ("fts", pa.string()),
-                ("vector", pa.list_(pa.float32(), self.embedder.dim)),
-            ]
-        )
+        return chunk_schema(self.embedder.dim)
 
     def _ensure_table(self) -> Any:
         if self.table is None:
             self._table = self.db.create_table(self.name, schema=self._schema())
         return self._table
 
-    def _checkpoint_path(self) -> Path:
-        return self.meta_dir / "checkpoint.json"
+    def _build_fts(self) -> None:
+        build_fts(self.table, keywords=self.config.keywords.enabled)
 
-    def _load_checkpoint(self) -> dict[str, Any]:
-        p = self._checkpoint_path()
-        if p.exists():
-            try:
-                return json.loads(p.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                pass  # torn write cannot happen (atomic replace), but be safe: rebuild
-        return {
-            "version": CHECKPOINT_VERSION,
-            "fingerprint": None,
-            "sources": {},
-            "fts_dirty": False,
-        }
+    def _sources(self) -> IndexSources:
+        """The index's current source (folder or documents) under its config."""
+        cfg = self.config
+        return IndexSources(
+            root=self.root,
+            documents=self.documents,
+            include=cfg.include,
+            exclude=cfg.exclude,
+            max_file_bytes=cfg.max_file_bytes,
+            chunking=cfg.chunking,
+        )
 
-    def _save_checkpoint(self, ck: dict[str, Any]) -> None:
-        p = self._checkpoint_path()
-        tmp = p.with_suffix(".tmp")
-        tmp.write_text(json.dumps(ck, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, p)
-
-    # -- sources ---------------------------------------------------------------------
-
-    def _wanted(self, rel: str) -> bool:
-        if getattr(self, "_globs", None) is None:
-            import re
-
-            def one(pats: list[str]) -> re.Pattern[str]:
-                return re.compile("|".join(fnmatch.translate(p) for p in pats) or "(?!)")
-
-            self._globs = (one(self.config.include), one(self.config.exclude))
-        inc, exc = self._globs
-        if not (inc.match(rel) or inc.match(rel.rsplit("/", 1)[-1])):
-            return False
-        return not exc.match(rel)
-
-    def _scan(self, skipped: list[str]) -> dict[str, str]:
-        """source -> content hash of every source to index now."""
-        if self.documents is not None:
-            return {d.id: d.hash for d in self.documents}
-        assert self.root is not None
-        if self.root.is_file():
-            files = [self.root]
-            base = self.root.parent
-        else:
-            base = self.root
-            files = sorted(p for p in self.root.rglob("*") if p.is_file())
-        out: dict[str, str] = {}
-        for p in files:
-            rel = p.relative_to(base).as_posix()
-            if not self._wanted(rel):
-                continue
-            size = p.stat().st_size
-            if size > self.config.max_file_bytes:
-                skipped.append(rel)
-                continue
-            data = p.read_bytes()
-            if b"\x00" in data[:4096] and p.suffix.lower() != ".pdf":
-                continue  # binary
-            out[rel] = content_hash(data)
-        return out
-
-    def _chunks_for(self, source: str) -> list[Chunk]:
-        cfg = self.config.chunking
-        if self.documents is not None:
-            if getattr(self, "_doc_map", None) is None or len(self._doc_map) != len(self.documents):
-                self._doc_map = {x.id: x for x in self.documents}
-            d = self._doc_map[source]
-            return chunk_document(
-                d.text, doc_id=d.id, title=d.title, kind=d.kind, metadata=d.metadata, cfg=cfg
+    def _writer(self) -> IndexWriter:
+        if self._writer_obj is None:
+            cfg = self.config
+            self._writer_obj = IndexWriter(
+                embedder=self.embedder,
+                cache=self.cache,
+                pii=self.pii,
+                keywords=cfg.keywords,
+                checkpoint=self.checkpoint,
+                window_chunks=cfg.window_chunks,
+                batch_sources=cfg.batch_sources,
             )
-        assert self.root is not None
-        base = self.root.parent if self.root.is_file() else self.root
-        return chunk_file(base / source, source=source, cfg=cfg)
+        return self._writer_obj
 
     # -- update ----------------------------------------------------------------------
 
@@ -433,33 +254,28 @@ class Index(LiveDisplay):
         if isinstance(source, str | Path):
             self.root, self.documents = Path(source).resolve(), None
         elif source is not None:
-            self.root, self.documents = None, _as_documents(source)
-        self._doc_map: dict[str, Document] | None = None
+            self.root, self.documents = None, as_documents(source)
         if self.root is None and self.documents is None:
             from forgekit.core.errors import ConfigError
 
             raise ConfigError(f"index {self.name!r} has no source: pass a folder or documents")
         t0 = time.perf_counter()
         rep = UpdateReport()
-        ck = self._load_checkpoint()
+        ck = self.checkpoint.load()
         fp = self.config.fingerprint(self.embedder.model_id)
         if ck.get("fingerprint") != fp:
             if self.table is not None:  # the stored chunks were made another way: redo all
                 self.db.drop_table(self.name)
                 self._table = None
-            ck = {
-                "version": CHECKPOINT_VERSION,
-                "fingerprint": fp,
-                "sources": {},
-                "fts_dirty": False,
-            }
-            self._save_checkpoint(ck)
-            self._save_pending([])
-        current = self._scan(rep.skipped)
+            ck = IndexCheckpoint.empty(fp)
+            self.checkpoint.save(ck)
+            self.checkpoint.save_pending([])
+        sources = self._sources()
+        current = sources.scan(rep.skipped)
         old: dict[str, str] = dict(ck["sources"])
         # sources whose rows may be in the table: the checkpointed ones and those of a
         # group an interrupted run was writing (rows added, checkpoint not yet saved)
-        pending = self._load_pending() if self.table is not None else set()
+        pending = self.checkpoint.load_pending() if self.table is not None else set()
         removed = sorted(set(old) - set(current))
         stray = sorted(pending - set(old) - set(current))
         # a pending source was being rewritten: its rows may not match its checkpoint
@@ -468,27 +284,30 @@ class Index(LiveDisplay):
         pii_hits: Counter[str] = Counter()
         if (removed or changed or stray) and not ck.get("fts_dirty"):
             ck["fts_dirty"] = True  # persisted before the table changes
-            self._save_checkpoint(ck)
+            self.checkpoint.save(ck)
         if stray:  # rows of an interrupted group whose sources are gone since
-            self._delete_sources(stray)
+            delete_sources(self.table, stray)
         if removed and self.table is not None:
-            rep.chunks_removed += self._delete_sources(removed, count=True)
+            rep.chunks_removed += delete_sources(self.table, removed, count=True)
             for s in removed:
                 ck["sources"].pop(s, None)
-            self._save_checkpoint(ck)
+            self.checkpoint.save(ck)
             rep.removed = removed
             self.audit.append(
                 "remove", index=self.name, sources=removed, chunks_removed=rep.chunks_removed
             )
         has_rows = set(old) | pending
         carry = pending & set(changed)  # stay pending until rewritten
-        for window in self._windows(changed):
-            for group, written, embedded, hits in self._write_window(window, has_rows, carry):
+        writer = self._writer()
+        for window in writer.windows(changed, sources.chunks):
+            for group, written, embedded, hits in writer.write(
+                self._ensure_table, window, has_rows, carry
+            ):
                 new = [s for s in group if s not in old]
                 upd = [s for s in group if s in old]
                 for s in group:
                     ck["sources"][s] = current[s]
-                self._save_checkpoint(ck)
+                self.checkpoint.save(ck)
                 carry.difference_update(group)
                 rep.added += new
                 rep.updated += upd
@@ -505,186 +324,15 @@ class Index(LiveDisplay):
                     pii_hits=dict(hits),
                 )
         if pending or changed:
-            self._save_pending([])
+            self.checkpoint.save_pending([])
         if ck.get("fts_dirty") and self.table is not None:
             self._build_fts()
             ck["fts_dirty"] = False
-            self._save_checkpoint(ck)
+            self.checkpoint.save(ck)
         rep.pii_hits = dict(pii_hits)
         rep.seconds = time.perf_counter() - t0
         self.last_update = rep
         return rep
-
-    def _pending_path(self) -> Path:
-        return self.meta_dir / "pending.json"
-
-    def _load_pending(self) -> set[str]:
-        p = self._pending_path()
-        if not p.exists():
-            return set()
-        try:
-            return set(json.loads(p.read_text(encoding="utf-8")))
-        except json.JSONDecodeError:  # cannot happen (atomic replace); be safe
-            return set()
-
-    def _save_pending(self, sources: list[str]) -> None:
-        p = self._pending_path()
-        if not sources and not p.exists():
-            return
-        tmp = p.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sorted(sources)), encoding="utf-8")
-        os.replace(tmp, p)
-
-    def _windows(self, changed: list[str]) -> Iterator[list[tuple[str, list[Chunk], Counter[str]]]]:
-        """Changed sources, chunked and PII-filtered, in windows of about
-        `window_chunks` chunks (a source is never split)."""
-        window: list[tuple[str, list[Chunk], Counter[str]]] = []
-        n = 0
-        for s in changed:
-            hits: Counter[str] = Counter()
-            chunks = [self._filter(c, hits) for c in self._chunks_for(s)]
-            window.append((s, chunks, hits))
-            n += len(chunks)
-            if n >= self.config.window_chunks:
-                yield window
-                window, n = [], 0
-        if window:
-            yield window
-
-    def _delete_sources(self, sources: Iterable[str], *, count: bool = False) -> int:
-        """Delete the rows of `sources`; with `count`, return how many there were."""
-        tbl = self.table
-        if tbl is None:
-            return 0
-        sources = list(sources)
-        n = 0
-        for i in range(0, len(sources), 200):
-            part = sources[i : i + 200]
-            cond = "source IN (" + ", ".join("'" + s.replace("'", "''") + "'" for s in part) + ")"
-            if count:
-                before = tbl.count_rows(cond)
-                if before:
-                    tbl.delete(cond)
-                    n += before
-            else:
-                tbl.delete(cond)
-        return n
-
-    def _filter(self, c: Chunk, hits: Counter[str]) -> Chunk:
-        text, h1 = self.pii.apply(c.text)
-        title, h2 = self.pii.apply(c.title)
-        hits.update(h1)
-        hits.update(h2)
-        return c.model_copy(update={"text": text, "title": title}) if (h1 or h2) else c
-
-    def _write_window(
-        self,
-        window: list[tuple[str, list[Chunk], Counter[str]]],
-        has_rows: set[str],
-        carry: set[str],
-    ) -> Iterator[tuple[list[str], int, int, Counter[str]]]:
-        """Embed a window's chunks in one length-sorted pass, then write them in groups
-        of `batch_sources` sources. Yields (group sources, chunks written, chunks
-        embedded, PII hits) after each group's rows are in the table."""
-        import numpy as np
-
-        chunks = [c for _, cs, _ in window for c in cs]
-        texts = [c.embed_text for c in chunks]
-        hashes = [content_hash(t) for t in texts]
-        vec_by_hash, fresh_order = embed_missing(self.embedder, texts, hashes, self.cache)
-        fresh = set(fresh_order)
-        if chunks:
-            vecs = np.stack([vec_by_hash[h] for h in hashes]).astype(np.float32, copy=False)
-        else:
-            vecs = np.zeros((0, self.embedder.dim), dtype=np.float32)
-        kws = self._extract_keywords(texts, hashes, vecs) if chunks else []
-        tbl = self._ensure_table()
-        bs = self.config.batch_sources
-        start = 0
-        for g in range(0, len(window), bs):
-            part = window[g : g + bs]
-            group = [s for s, _, _ in part]
-            n = sum(len(cs) for _, cs, _ in part)
-            hits: Counter[str] = Counter()
-            for _, _, h in part:
-                hits.update(h)
-            sl = slice(start, start + n)
-            start += n
-            embedded = 0
-            for h in hashes[sl]:
-                if h in fresh:
-                    fresh.discard(h)  # count each new vector once
-                    embedded += 1
-            self._save_pending([*group, *carry])
-            old_rows = [s for s in group if s in has_rows]
-            if old_rows:
-                self._delete_sources(old_rows)
-            if n:
-                with _no_namespace_datasets():
-                    tbl.add(self._arrow_rows(chunks[sl], texts[sl], hashes[sl], kws[sl], vecs[sl]))
-            yield group, n, embedded, hits
-
-    def _arrow_rows(
-        self,
-        chunks: list[Chunk],
-        texts: list[str],
-        hashes: list[str],
-        kws: list[list[str]],
-        vecs: np.ndarray,
-    ) -> Any:
-        import numpy as np
-        import pyarrow as pa
-
-        rows = {
-            "id": [f"{c.source}#{c.chunk_index}" for c in chunks],
-            "source": [c.source for c in chunks],
-            "doc_id": [c.doc_id for c in chunks],
-            "chunk_index": [c.chunk_index for c in chunks],
-            "text": [c.text for c in chunks],
-            "title": [c.title for c in chunks],
-            "kind": [c.kind for c in chunks],
-            "section": [c.section for c in chunks],
-            "start_line": [c.start_line for c in chunks],
-            "end_line": [c.end_line for c in chunks],
-            "start_char": [c.start_char for c in chunks],
-            "end_char": [c.end_char for c in chunks],
-            "metadata": [json.dumps(c.metadata, sort_keys=True, default=str) for c in chunks],
-            "hash": hashes,
-            "keywords": kws,
-            "keywords_text": [" ".join(k) for k in kws],
-            "fts": texts,  # title + text, as embedded
-        }
-        schema = self._schema()
-        arrays = [pa.array(rows[f.name], type=f.type) for f in schema if f.name != "vector"]
-        flat = pa.array(np.ascontiguousarray(vecs).reshape(-1), type=pa.float32())
-        arrays.append(pa.FixedSizeListArray.from_arrays(flat, self.embedder.dim))
-        return pa.Table.from_arrays(arrays, schema=schema)
-
-    def _extract_keywords(
-        self, texts: list[str], hashes: list[str], vecs: np.ndarray
-    ) -> list[list[str]]:
-        from forgekit.rag.embedding import SentenceTransformerEmbedder
-        from forgekit.rag.keywords import KeywordExtractor
-
-        if not self.config.keywords.enabled:
-            return [[] for _ in texts]
-        if not isinstance(self.embedder, SentenceTransformerEmbedder):
-            # KeyBERT needs a local model; use the default one beside a remote embedder
-            kw_embedder = SentenceTransformerEmbedder()
-            vecs = None
-        else:
-            kw_embedder = self.embedder
-        if self._keywords is None:
-            self._keywords = KeywordExtractor(kw_embedder, self.config.keywords)
-        return self._keywords.extract(texts, hashes=hashes, cache=self.cache, vectors=vecs)
-
-    def _build_fts(self) -> None:
-        import lancedb
-
-        tbl = self.table
-        tbl.create_index("fts", config=lancedb.index.FTS(), replace=True)
-        if self.config.keywords.enabled:
-            tbl.create_index("keywords_text", config=lancedb.index.FTS(), replace=True)
 
     def watch(
         self,
@@ -735,7 +383,7 @@ class Index(LiveDisplay):
 
     def sources(self) -> dict[str, str]:
         """Indexed sources and their content hashes (from the checkpoint)."""
-        return dict(self._load_checkpoint()["sources"])
+        return dict(self.checkpoint.load()["sources"])
 
     def chunks(self) -> list[dict[str, Any]]:
         """Every stored chunk (without vectors), ordered by source and position."""

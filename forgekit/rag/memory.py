@@ -175,8 +175,8 @@ class MemoryStore:
         embedder: Embedder | None = None,
         **overrides: Any,
     ) -> None:
+        from forgekit.core.config import project_root
         from forgekit.core.errors import ConfigError
-        from forgekit.rag.index import _default_project_dir
 
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise ConfigError(f"memory name {name!r} must be letters, digits, - and _", key="name")
@@ -187,7 +187,7 @@ class MemoryStore:
             config = MemoryConfig(**{**config.model_dump(), **overrides})
         self.name = name
         self.config = config
-        self.project_dir = Path(project_dir) if project_dir else _default_project_dir()
+        self.project_dir = Path(project_dir) if project_dir else project_root()
         self.dir = self.project_dir / ".forgekit" / "rag"
         self.embedder = embedder or make_embedder(config.embedder)
         self.pii = PIIFilter(config.pii)
@@ -203,13 +203,10 @@ class MemoryStore:
     @property
     def db(self) -> Any:
         if self._db is None:
-            from forgekit.rag.index import _no_namespace_datasets
-
-            with _no_namespace_datasets():
-                import lancedb
+            from forgekit.rag.table import connect
 
             self.dir.mkdir(parents=True, exist_ok=True)
-            self._db = lancedb.connect(str(self.dir / "lancedb"))
+            self._db = connect(self.dir / "lancedb")
         return self._db
 
     @property
@@ -276,9 +273,9 @@ class MemoryStore:
         )
         vec = self.embedder.embed([clean])[0]
         row = {**rec.model_dump(), "metadata": json.dumps(meta), "vector": vec.tolist()}
-        from forgekit.rag.index import _no_namespace_datasets
+        from forgekit.rag.table import no_namespace_datasets
 
-        with self._lock, _no_namespace_datasets():  # lancedb checks `datasets` on add
+        with self._lock, no_namespace_datasets():  # lancedb checks `datasets` on add
             if self.table is None:
                 self._table = self.db.create_table(self.table_name, schema=self._schema())
             self._table.add([row])

@@ -91,7 +91,7 @@ class IndexWatcher:
             return False
         if idx.root.is_file():
             return p == idx.root
-        return idx._wanted(rel) or p.is_dir() or not p.exists()
+        return idx._sources().wanted(rel) or p.is_dir() or not p.exists()
 
     def update_once(self) -> UpdateReport | None:
         """One incremental update, reported; None when it failed (reported too)."""

@@ -6,6 +6,7 @@ import pytest
 
 from forgekit.core.errors import ConfigError, DataError
 from forgekit.rag import Index
+from forgekit.rag.checkpoint import IndexCheckpoint
 
 
 def _kw_off(**kw):
@@ -63,7 +64,7 @@ def test_interrupted_update_resumes_without_duplicates(docs_dir, tmp_path, embed
         batch_sources=3,
         **_kw_off(),
     )
-    real_save = Index._save_checkpoint
+    real_save = IndexCheckpoint.save
     calls = {"n": 0}
 
     def crashing_save(self, ck):
@@ -73,12 +74,12 @@ def test_interrupted_update_resumes_without_duplicates(docs_dir, tmp_path, embed
             raise KeyboardInterrupt("simulated crash")
         real_save(self, ck)
 
-    monkeypatch.setattr(Index, "_save_checkpoint", crashing_save)
+    monkeypatch.setattr(IndexCheckpoint, "save", crashing_save)
     with pytest.raises(KeyboardInterrupt):
         idx.update()
     assert calls["n"] == 1
     assert len(idx.sources()) == 3  # the first batch was checkpointed
-    monkeypatch.setattr(Index, "_save_checkpoint", real_save)
+    monkeypatch.setattr(IndexCheckpoint, "save", real_save)
 
     rep = Index(
         docs_dir,
@@ -278,7 +279,7 @@ def test_interrupted_group_is_cleaned_up_even_if_its_files_change_back_or_vanish
         (docs_dir / f"page{i}.md").write_text(
             f"# Page {i}\n\nNew text {i}.\n\n## More\n\nAnd more.\n"
         )
-    real_save = Index._save_checkpoint
+    real_save = IndexCheckpoint.save
     saves = {"n": 0}
 
     def crashing_save(self, ck):
@@ -287,14 +288,14 @@ def test_interrupted_group_is_cleaned_up_even_if_its_files_change_back_or_vanish
             raise KeyboardInterrupt("simulated crash")
         real_save(self, ck)
 
-    monkeypatch.setattr(Index, "_save_checkpoint", crashing_save)
+    monkeypatch.setattr(IndexCheckpoint, "save", crashing_save)
     with pytest.raises(KeyboardInterrupt):
         idx.update()
-    monkeypatch.setattr(Index, "_save_checkpoint", real_save)
+    monkeypatch.setattr(IndexCheckpoint, "save", real_save)
     ck = idx.sources()
     rows = {r["source"] for r in idx.chunks()}
     written_not_checkpointed = sorted(
-        s for s in rows if s.startswith("page") and ck[s] != idx._scan([])[s]
+        s for s in rows if s.startswith("page") and ck[s] != idx._sources().scan([])[s]
     )
     assert len(written_not_checkpointed) >= 2
     # one of those files vanishes, another goes back to the checkpointed content
