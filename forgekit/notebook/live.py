@@ -15,6 +15,7 @@ is first needed, so `import forgekit.notebook` stays light.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -141,6 +142,8 @@ class LiveView:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self.html()}
+        if os.environ.get("FORGEKIT_STATIC_DISPLAY", "") not in ("", "0"):
+            return bundle  # live views are off: the static view only
         try:
             out = self.widget._repr_mimebundle_()
         except ImportError:  # no anywidget: the static view is all there is

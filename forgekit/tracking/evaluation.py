@@ -221,10 +221,16 @@ class EvalTracker:
 
     @staticmethod
     def _log_traces(
-        client: Any, run_id: str, trajectories: list[Any], limit: int, experiment_id: str
+        client: Any,
+        run_id: str,
+        trajectories: list[Any],
+        limit: int,
+        experiment_id: str,
+        seed: int = 0,
     ) -> None:
-        """The first `limit` trajectories as traces of the cell's run (a trace per sample,
-        its spans the steps, model and tool calls), scores attached as feedback."""
+        """A seeded random sample of `limit` trajectories (`trace_sample`) as traces of
+        the cell's run (a trace per sample, its spans the steps, model and tool calls),
+        scores attached as feedback."""
         from forgekit.tracking.records import as_records
         from forgekit.tracking.traces import log_feedback, log_run_trace
 
@@ -233,7 +239,8 @@ class EvalTracker:
             for t in _run_traces(client, experiment_id, run_id)
         }
         traced = []
-        for rec in as_records(trajectories[:limit]):
+        records = as_records(trajectories)
+        for rec in trace_sample(records, limit, seed):
             if rec.run_id in done:  # a resumed evaluation: logged the first time
                 continue
             try:
@@ -243,8 +250,9 @@ class EvalTracker:
         if traced:
             log_feedback(traced)
         client.set_tag(
-            run_id, "forgekit.traces", f"{min(limit, len(trajectories))} of {len(trajectories)}"
+            run_id, "forgekit.traces", f"{min(limit, len(records))} of {len(records)}"
         )
+        client.set_tag(run_id, "forgekit.traces_seed", str(seed))
 
     # -- public ----------------------------------------------------------------------------
 
@@ -264,6 +272,7 @@ class EvalTracker:
         trajectories: Iterable[Any] = (),
         trajectory_runs: bool = False,
         traces: int = 0,
+        trace_seed: int = 0,
         tags: dict[str, str] | None = None,
     ) -> str | None:
         """Log one model x solver cell as a child run of the evaluation.
@@ -281,8 +290,9 @@ class EvalTracker:
             trajectories: the cell's trajectories (paths, Trajectory objects or events),
                 attached under ``trajectories/``.
             trajectory_runs: also log each trajectory as a nested run with its trace.
-            traces: log the first `traces` trajectories as MLflow traces linked to the
-                cell's run (its Traces tab), with their scores as feedback; 0 = none.
+            traces: log `traces` trajectories, a random sample (`trace_sample`: seeded by
+                `trace_seed`, the same samples in every cell), as MLflow traces linked to
+                the cell's run (its Traces tab), with their scores as feedback; 0 = none.
             tags: extra tags.
 
         Returns:
@@ -332,7 +342,9 @@ class EvalTracker:
                 client, run_id, trajectories, trajectory_runs, self._experiment_id
             )
             if traces > 0 and trajectories and not trajectory_runs:
-                self._log_traces(client, run_id, trajectories, traces, self._experiment_id)
+                self._log_traces(
+                    client, run_id, trajectories, traces, self._experiment_id, trace_seed
+                )
             client.set_terminated(run_id, "FINISHED")
             self.cells[cid] = run_id
             return run_id
@@ -437,6 +449,26 @@ def log_evaluation(
 DEFAULT_TRACES = 20  # per cell; FORGEKIT_EVAL_TRACES or log_results(traces=) change it
 
 
+def trace_sample(records: list[Any], limit: int, seed: int = 0) -> list[Any]:
+    """A random sample of `limit` runs for tracing, reproducible and the same in every
+    cell: each run is ranked by a hash of (seed, its sample id, its epoch), so a large
+    evaluation traces a spread of its samples, not its first N, every cell traces the same
+    samples (their traces compare side by side) and a re-logged evaluation picks the same
+    ones. Returned in their original order."""
+    if limit >= len(records):
+        return list(records)
+    if limit <= 0:
+        return []
+
+    def rank(i: int) -> tuple[str, int]:
+        start = records[i].start
+        ident = start.sample_id or start.run_id
+        return stable_hash([seed, ident, start.epoch]), i
+
+    chosen = sorted(sorted(range(len(records)), key=rank)[:limit])
+    return [records[i] for i in chosen]
+
+
 def _traces_per_cell(traces: int | None) -> int:
     if traces is not None:
         return max(0, traces)
@@ -476,6 +508,7 @@ def log_results(
     uri: str | None = None,
     experiment: str | None = None,
     traces: int | None = None,
+    trace_seed: int | None = None,
 ) -> dict[str, Any]:
     """Log an `EvalResults` (what `forgekit.evals.evaluate` returns) to MLflow: a parent
     run for the evaluation, a child run per model x solver cell with its params, metrics
@@ -488,7 +521,9 @@ def log_results(
         project_config, uri, experiment: where to log (see `EvalTracker`; by default the
             project's tracking settings).
         traces: how many samples per cell get their trajectory logged as an MLflow trace
-            of the cell's run (default 20, or `FORGEKIT_EVAL_TRACES`; 0 = none).
+            of the cell's run (default 20, or `FORGEKIT_EVAL_TRACES`; 0 = none): a random
+            sample, the same samples in every cell (see `trace_sample`).
+        trace_seed: the sample's seed (default: the suite's seed, else 0).
 
     Returns:
         ``{"mlflow_run_id", "mlflow_uri", "mlflow_experiment"}``, or ``{"error": ...}``
@@ -511,6 +546,8 @@ def log_results(
         )
         tracker.start()
         per_cell = _traces_per_cell(traces)
+        if trace_seed is None:
+            trace_seed = _int(meta.get("suite", {}).get("seed"), 0)
         for cell in results.cell_payloads():
             trajectories, artifacts = _readable(cell["trajectories"])
             tracker.log_cell(
@@ -520,6 +557,7 @@ def log_results(
                 trajectories=trajectories,
                 artifacts=artifacts,
                 traces=per_cell,
+                trace_seed=trace_seed,
             )
         out_dir = results.out_dir
         if out_dir is not None and not (out_dir / "report.html").exists():
@@ -549,6 +587,13 @@ def log_results(
     except Exception as e:  # depends on the store
         log.warning("MLflow tracking failed: %s", e)
         return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def _run_traces(client: Any, experiment_id: str, run_id: str) -> list[Any]:

@@ -280,7 +280,10 @@ def log_run_trace(client: Any, experiment_id: str, rec: RunRecord, mlflow_run_id
         span_type="AGENT",
         inputs=_run_inputs(rec),
         attributes={"forgekit.run_id": rec.run_id},
-        tags={"forgekit.run_id": rec.run_id},
+        tags={
+            "forgekit.run_id": rec.run_id,
+            **({"forgekit.sample_id": rec.start.sample_id} if rec.start.sample_id else {}),
+        },
         experiment_id=experiment_id,
         start_time_ns=_ns(rec.start.ts),
         run_id=mlflow_run_id,

@@ -59,6 +59,11 @@ def _pre(value: Any) -> str:
     return f"<pre>{escape(value)}</pre>"
 
 
+def _short(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + f" … [{len(text)} chars]"
+
+
 def _details(summary: str, body: str) -> str:
     return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 
@@ -118,7 +123,12 @@ def event_html(e: Event, previous: ModelCall | None = None) -> str:
         ]
         return "<div>" + "<br>".join(parts) + "</div>"
     if isinstance(e, ScoreEvent):
-        return f"<div>score {escape(e.scorer)} = {escape(str(e.value))}</div>"
+        why = e.error or e.explanation
+        return (
+            f"<div>score {escape(e.scorer)} = {escape(str(e.value))}"
+            + (f" — {escape(str(why))}" if why else "")
+            + "</div>"
+        )
     if isinstance(e, NoteEvent):
         return f"<div>note {escape(e.kind)} {escape(json.dumps(e.data, default=str))}</div>"
     return f"<div>{escape(e.type)}</div>"
@@ -135,6 +145,15 @@ def trajectory_html(t: Trajectory, *, depth: int = 0) -> str:
         f"{tot['total_tokens']} tokens · ${tot['cost_usd']:.6f} · "
         f"{tot['duration_s']:.2f}s</div>"
     )
+    scores = [e for e in t.events if isinstance(e, ScoreEvent)]
+    if scores:  # the header says how the run scored, against what
+        target = next((e.target for e in scores if e.target is not None), None)
+        head += (
+            "<div>score: "
+            + ", ".join(f"{escape(e.scorer)} = {escape(str(e.value))}" for e in scores)
+            + (f" · target: {escape(_short(target))}" if target is not None else "")
+            + "</div>"
+        )
     rows = []
     previous: ModelCall | None = None
     for s in t.steps():

@@ -1,4 +1,5 @@
-"""Agent and StrategyResult render live (cards), their static HTML kept as the fallback."""
+"""Agent and StrategyResult render live (cards), with a static HTML fallback (see also
+test_display.py, which checks every main object)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,18 @@ def test_agent_card_shows_config_tools_policy_and_last_run(tmp_path: Path) -> No
     assert data["title"] == "agent helper" and data["run"] is None
     tools = next(s for s in data["sections"] if s["label"].startswith("tools"))
     assert any(r["name"] == "read_file" for r in tools["rows"])
-    from forgekit.core.config import AliasConfig, load_config
+    from forgekit.core.config import AliasConfig, Price, load_config
 
     cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
     cfg.cache.enabled = False
-    cfg.models.aliases["m"] = AliasConfig(model="openai/m", api_base="http://x", max_retries=0)
+    cfg.models.aliases["m"] = AliasConfig(model="openai/m", api_base="http://x", max_retries=0,
+                                          price=Price(input_per_1k=0.0, output_per_1k=0.0))
     agent.run("say hi", Gateway(cfg, source=ScriptedSource(["hello there"])))
     data = card.state()
     assert data["run"]["run"]["answer"] and data["run"]["steps"]
     bundle = agent._repr_mimebundle_()
-    # live: the card; static: the repr, as before (stored notebook outputs keep their keys)
-    assert WIDGET in bundle and "text/html" not in bundle
+    # live: the card; static: the card's script-free form (an Agent has no HTML of its own)
+    assert WIDGET in bundle and bundle["text/html"] == card.html()
     assert "read_file" in card.html() and "agent helper" in card.html()
 
 
@@ -46,17 +48,3 @@ def test_strategy_result_renders_as_a_card_with_its_own_html() -> None:
     assert bundle["text/html"] == result._repr_html_()  # the stored output is unchanged
     card = result.view()
     assert card.state()["title"] == "best-of-3" and "votes" in card.html()
-
-
-def test_an_index_renders_as_the_explorer(tmp_path: Path) -> None:
-    """A real LanceDB index (a hash embedder: mechanics, not retrieval quality)."""
-    from forgekit.notebook.explorer import IndexExplorer
-    from forgekit.rag import Index
-    from tests.rag.hash_embedder import SlowHashEmbedder
-
-    idx = Index(["replay a recorded run", "budgets and caching"], name="docs",
-                project_dir=tmp_path, embedder=SlowHashEmbedder(), keywords={"enabled": False})
-    view = idx.view()
-    assert isinstance(view, IndexExplorer)
-    bundle = idx._repr_mimebundle_()
-    assert WIDGET in bundle and bundle["text/html"] == idx._repr_html_()

@@ -171,6 +171,15 @@ def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
     exp = parent.info.experiment_id
     traces = client.search_traces(locations=[exp], run_id=sys_cell.info.run_id)
     assert len(traces) == 2 and sys_cell.data.tags["forgekit.traces"] == "2 of 4"
+    # a seeded random sample, the same samples in both cells
+    plain_cell = next(c for c in cells if c.data.params["solver"] == "plain")
+    plain_traces = client.search_traces(locations=[exp], run_id=plain_cell.info.run_id)
+
+    def traced(ts):
+        return sorted((t.info.tags or {}).get("forgekit.sample_id", "") for t in ts)
+
+    assert traced(traces) == traced(plain_traces) and all(traced(traces))
+    assert sys_cell.data.tags["forgekit.traces_seed"] == "0"
     # logging the same evaluation again updates the same runs, adds no trace twice
     assert log_results(results, uri=store, traces=2)["mlflow_run_id"] == parent.info.run_id
     assert len(client.search_traces(locations=[exp], run_id=sys_cell.info.run_id)) == 2
@@ -179,3 +188,23 @@ def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
     with pytest.warns(TrackingWarning, match="tracking skipped"):
         info = log_results(results, uri=f"sqlite:///{tmp_path}/a-file/x.db")
     assert "error" in info
+
+
+def test_traces_are_a_seeded_random_sample_not_the_first_n() -> None:
+    from forgekit.core.events import RunStart
+    from forgekit.tracking.evaluation import trace_sample
+    from forgekit.tracking.records import RunRecord
+
+    def cell(prefix: str) -> list[RunRecord]:
+        return [RunRecord(RunStart(run_id=f"{prefix}{i}", sample_id=f"q{i}", epoch=0))
+                for i in range(1000)]
+
+    a, b = cell("a"), cell("b")
+    picked = [r.start.sample_id for r in trace_sample(a, 20, seed=7)]
+    assert len(picked) == 20 and picked != [f"q{i}" for i in range(20)]
+    indices = [int(s[1:]) for s in picked]
+    assert indices == sorted(indices) and max(indices) > 500  # spread, in task order
+    assert picked == [r.start.sample_id for r in trace_sample(a, 20, seed=7)]  # reproducible
+    assert picked == [r.start.sample_id for r in trace_sample(b, 20, seed=7)]  # every cell
+    assert picked != [r.start.sample_id for r in trace_sample(a, 20, seed=8)]
+    assert len(trace_sample(a[:5], 20)) == 5 and trace_sample(a, 0) == []
