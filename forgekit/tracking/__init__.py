@@ -7,7 +7,6 @@ warns once (`TrackingWarning`) and returns None. mlflow itself is imported on fi
 """
 
 from forgekit.tracking.evaluation import EvalTracker, log_evaluation, log_results
-from forgekit.tracking.records import RunRecord, as_records, read_jsonl
 from forgekit.tracking.runs import log_trajectories, log_trajectory
 from forgekit.tracking.server import MlflowUI, start_ui
 from forgekit.tracking.store import (
@@ -22,19 +21,16 @@ from forgekit.tracking.uri import artifact_root, resolve_tracking_uri
 __all__ = [
     "EvalTracker",
     "MlflowUI",
-    "RunRecord",
     "SyncReport",
     "TrackingUnavailable",
     "TrackingWarning",
     "artifact_root",
-    "as_records",
     "ensure_experiment",
     "log_evaluation",
     "log_results",
     "log_trajectories",
     "log_trajectory",
     "mlflow_session",
-    "read_jsonl",
     "resolve_tracking_uri",
     "start_ui",
     "sync_runs",

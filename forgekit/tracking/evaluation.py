@@ -36,6 +36,7 @@ from forgekit.tracking.store import (
 
 if TYPE_CHECKING:
     from forgekit.core.config import ProjectConfig
+    from forgekit.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 EVAL_ID_TAG = "forgekit.eval_id"
@@ -201,20 +202,19 @@ class EvalTracker:
     def _log_trajectories(
         client: Any, run_id: str, trajectories: Iterable[Any], as_runs: bool, experiment_id: str
     ) -> None:
-        from forgekit.tracking.records import as_records, to_jsonl
-        from forgekit.tracking.runs import log_records
+        from forgekit.tracking.runs import as_trajectories, jsonl_text, log_records
 
         items = list(trajectories)
         if not items:
             return
-        records = as_records(items)
+        records = as_trajectories(items)
         with tempfile.TemporaryDirectory(prefix="forgekit-track-") as tmp:
             for rec in (r for root in records for r in root.walk()):
                 if rec.path is not None and rec.path.is_file():
                     client.log_artifact(run_id, str(rec.path), "trajectories")
                 else:
                     path = Path(tmp) / f"{rec.run_id}.jsonl"
-                    path.write_text(to_jsonl(rec), encoding="utf-8")
+                    path.write_text(jsonl_text(rec), encoding="utf-8")
                     client.log_artifact(run_id, str(path), "trajectories")
         if as_runs:
             log_records(client, experiment_id, records, parent_mlflow_run_id=run_id)
@@ -231,7 +231,7 @@ class EvalTracker:
         """A seeded random sample of `limit` trajectories (`trace_sample`) as traces of
         the cell's run (a trace per sample, its spans the steps, model and tool calls),
         scores attached as feedback."""
-        from forgekit.tracking.records import as_records
+        from forgekit.tracking.runs import as_trajectories
         from forgekit.tracking.traces import log_feedback, log_run_trace
 
         done = {
@@ -239,7 +239,7 @@ class EvalTracker:
             for t in _run_traces(client, experiment_id, run_id)
         }
         traced = []
-        records = as_records(trajectories)
+        records = as_trajectories(trajectories)
         for rec in trace_sample(records, limit, seed):
             if rec.run_id in done:  # a resumed evaluation: logged the first time
                 continue
@@ -449,7 +449,7 @@ def log_evaluation(
 DEFAULT_TRACES = 20  # per cell; FORGEKIT_EVAL_TRACES or log_results(traces=) change it
 
 
-def trace_sample(records: list[Any], limit: int, seed: int = 0) -> list[Any]:
+def trace_sample(records: list[Trajectory], limit: int, seed: int = 0) -> list[Trajectory]:
     """A random sample of `limit` runs for tracing, reproducible and the same in every
     cell: each run is ranked by a hash of (seed, its sample id, its epoch), so a large
     evaluation traces a spread of its samples, not its first N, every cell traces the same
@@ -612,10 +612,10 @@ def _run_traces(client: Any, experiment_id: str, run_id: str) -> list[Any]:
 def _readable(paths: list[str]) -> tuple[list[str], list[str]]:
     """Trajectories the tracking layer can read are logged as trajectories; files it
     cannot parse are still attached, as plain artifacts."""
-    from forgekit.tracking.records import as_records
+    from forgekit.tracking.runs import as_trajectories
 
     try:
-        as_records(paths)
+        as_trajectories(paths)
         return paths, []
     except Exception as e:
         log.info("trajectories attached as plain files: %s", e)

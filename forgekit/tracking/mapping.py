@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.events import ModelCall, ScoreEvent, StepEvent, ToolCallEvent
-from forgekit.tracking.records import RunRecord
+
+if TYPE_CHECKING:
+    from forgekit.trajectory import Trajectory
 
 MAX_PARAM_LEN = 6000
 MAX_TAG_LEN = 5000
@@ -32,7 +34,7 @@ def _text(value: Any, limit: int) -> str:
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
-def run_name(rec: RunRecord) -> str:
+def run_name(rec: Trajectory) -> str:
     s = rec.start
     name = s.solver or "run"
     if s.sample_id is not None:
@@ -42,7 +44,7 @@ def run_name(rec: RunRecord) -> str:
     return name
 
 
-def run_params(rec: RunRecord) -> dict[str, str]:
+def run_params(rec: Trajectory) -> dict[str, str]:
     """solver, models, config hash, seed, sample id, epoch, the run's own params, and the
     solver config's scalar top-level values (`config.<key>`)."""
     s = rec.start
@@ -62,7 +64,7 @@ def run_params(rec: RunRecord) -> dict[str, str]:
     return {key(k): _text(v, MAX_PARAM_LEN) for k, v in out.items() if v != ""}
 
 
-def run_metrics(rec: RunRecord) -> dict[str, float]:
+def run_metrics(rec: Trajectory) -> dict[str, float]:
     """Cost, tokens, latency, counts and numeric scores. Totals come from the RunEnd when
     the run ended, else they are summed from the events."""
     calls = [e for e in rec.events if isinstance(e, ModelCall)]
@@ -103,7 +105,7 @@ def run_metrics(rec: RunRecord) -> dict[str, float]:
     return {key(k): float(v) for k, v in m.items()}
 
 
-def run_tags(rec: RunRecord, parent_mlflow_run_id: str | None) -> dict[str, str]:
+def run_tags(rec: Trajectory, parent_mlflow_run_id: str | None) -> dict[str, str]:
     """forgekit ids, version, status, the run's own tags; `mlflow.parentRunId` nests it."""
     import forgekit
 

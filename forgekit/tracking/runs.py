@@ -12,8 +12,17 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forgekit.core.events import (
+    Event,
+    ModelCall,
+    NoteEvent,
+    RunEnd,
+    RunStart,
+    ScoreEvent,
+    StepEvent,
+    ToolCallEvent,
+)
 from forgekit.tracking.mapping import MLFLOW_STATUS, run_metrics, run_params, run_tags
-from forgekit.tracking.records import RunRecord, as_records, to_jsonl
 from forgekit.tracking.store import (
     SYNCED_TAG,
     ensure_experiment,
@@ -26,6 +35,7 @@ from forgekit.tracking.store import (
 
 if TYPE_CHECKING:
     from forgekit.core.config import ProjectConfig
+    from forgekit.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +46,76 @@ def _ms(ts: float) -> int:
     return int(ts * 1000)
 
 
-def _log_artifact(client: Any, run_id: str, rec: RunRecord) -> None:
+_EVENT_TYPES = (RunStart, ModelCall, ToolCallEvent, StepEvent, ScoreEvent, NoteEvent, RunEnd)
+
+
+def as_trajectories(value: Any) -> list[Trajectory]:
+    """What a caller hands the tracking layer, as root trajectories with their children:
+    a `Trajectory`, the path of a trajectory file (its children are found by the
+    trajectory layer's rule), a list of `forgekit.core.events` objects (several runs
+    linked by `parent_run_id`), or a list of any of these. A run listed beside its parent
+    is logged under the parent only, once.
+
+    Raises:
+        ValueError: the value holds no run, or a file is not a trajectory.
+    """
+    from forgekit.core.errors import ForgekitError
+    from forgekit.trajectory import Trajectory
+    from forgekit.trajectory.tree import link
+
+    if isinstance(value, Trajectory):
+        return [value]
+    if isinstance(value, (str, Path)):
+        try:
+            return [Trajectory.load(Path(value))]
+        except ForgekitError as e:
+            raise ValueError(str(e)) from e
+    items = list(value)
+    if items and all(isinstance(e, _EVENT_TYPES) for e in items):
+        groups: dict[str, list[Event]] = {}
+        for e in items:
+            groups.setdefault(e.run_id, []).append(e)
+        runs = []
+        for group in groups.values():
+            group.sort(key=lambda e: e.seq)
+            if not isinstance(group[0], RunStart):
+                raise ValueError("events: a trajectory starts with a run_start event")
+            runs.append(Trajectory.from_events(group))
+        return link(runs)
+    out = [t for item in items for t in as_trajectories(item)]
+    if not out:
+        raise ValueError("no run to log: expected a trajectory, a path or run events")
+    nested = {t.run_id for root in out for t in root.walk()[1:]}
+    seen: set[str] = set()
+    roots = []
+    for t in out:
+        if t.run_id not in nested and t.run_id not in seen:
+            seen.add(t.run_id)
+            roots.append(t)
+    return roots
+
+
+def jsonl_text(traj: Trajectory) -> str:
+    """A run's own events as the text of its trajectory file (what the recorder writes)."""
+    from forgekit.trajectory.format import LineEncoder
+
+    encoder = LineEncoder()
+    return "".join(encoder.encode(e) for e in traj.events)
+
+
+def _log_artifact(client: Any, run_id: str, rec: Trajectory) -> None:
     if rec.path is not None and rec.path.is_file():
         client.log_artifact(run_id, str(rec.path), ARTIFACT_DIR)
         return
     # events handed over in memory: write them as the JSONL file the recorder would have
     with tempfile.TemporaryDirectory(prefix="forgekit-track-") as tmp:
         path = Path(tmp) / f"{rec.run_id or 'run'}.jsonl"
-        path.write_text(to_jsonl(rec), encoding="utf-8")
+        path.write_text(jsonl_text(rec), encoding="utf-8")
         client.log_artifact(run_id, str(path), ARTIFACT_DIR)
 
 
 def _create_run(
-    client: Any, experiment_id: str, rec: RunRecord, parent_mlflow_run_id: str | None
+    client: Any, experiment_id: str, rec: Trajectory, parent_mlflow_run_id: str | None
 ) -> str:
     from mlflow.entities import Metric, Param
 
@@ -80,9 +147,9 @@ class _TreeLogger:
         # prefetched by a sync: (synced forgekit id -> MLflow id, half-logged ones)
         self.known = known
         self.created = 0
-        self.traced: list[tuple[str, RunRecord]] = []  # (trace id, run) written so far
+        self.traced: list[tuple[str, Trajectory]] = []  # (trace id, run) written so far
 
-    def existing(self, rec: RunRecord) -> str | None:
+    def existing(self, rec: Trajectory) -> str | None:
         """The MLflow run of a completely logged run; an incomplete one is deleted."""
         if self.known is not None:
             synced, partial = self.known
@@ -99,7 +166,7 @@ class _TreeLogger:
         self.client.delete_run(run.info.run_id)  # a half-logged run from a crash
         return None
 
-    def trace(self, rec: RunRecord, run_id: str) -> str | None:
+    def trace(self, rec: Trajectory, run_id: str) -> str | None:
         """The run tree's trace; a run is still logged when its trace cannot be (e.g. a
         trace already open in the caller's MLflow context)."""
         from forgekit.tracking.traces import log_run_trace
@@ -110,7 +177,7 @@ class _TreeLogger:
             log.warning("trace of run %s skipped: %s", rec.run_id, e)
             return None
 
-    def log(self, rec: RunRecord, parent_mlflow_run_id: str | None, root: bool = True) -> str:
+    def log(self, rec: Trajectory, parent_mlflow_run_id: str | None, root: bool = True) -> str:
         """Log `rec` and its children (children first, the run marked synced last, so a
         crash never leaves a run that looks complete). A root gets the tree's trace."""
         from mlflow.entities import RunTag
@@ -147,7 +214,7 @@ class _TreeLogger:
 def log_records(
     client: Any,
     experiment_id: str,
-    records: list[RunRecord],
+    records: list[Trajectory],
     *,
     traces: bool = True,
     parent_mlflow_run_id: str | None = None,
@@ -183,7 +250,7 @@ def log_trajectories(
         return None
 
     def body() -> list[str]:
-        records = as_records(items)  # an unreadable file must not break the run either
+        records = as_trajectories(items)  # an unreadable file must not break the run either
         with mlflow_session(uri) as client:
             exp = ensure_experiment(client, uri, experiment)
             return log_records(

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forgekit.tracking.records import scan_runs_dir
 from forgekit.tracking.runs import log_records
 from forgekit.tracking.store import ensure_experiment, mlflow_session, tracked_runs
 
@@ -66,7 +65,9 @@ def sync_runs(
     if not folder.is_dir():
         report.problems.append(f"{folder}: no such folder")
         return report
-    roots, report.problems = scan_runs_dir(folder)
+    from forgekit.trajectory import Trajectory
+
+    roots, report.problems = Trajectory.load_folder(folder)
     report.runs_found = sum(1 for r in roots for _ in r.walk())
     with mlflow_session(uri) as client:
         exp = ensure_experiment(client, uri, experiment)

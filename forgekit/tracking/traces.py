@@ -8,7 +8,7 @@ conversation), and token usage and cost in MLflow's attributes.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.events import (
     Event,
@@ -18,7 +18,9 @@ from forgekit.core.events import (
     StepEvent,
     ToolCallEvent,
 )
-from forgekit.tracking.records import RunRecord
+
+if TYPE_CHECKING:
+    from forgekit.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +200,12 @@ def _start_of(e: Event) -> float:
     return e.ts
 
 
-def _run_body(w: _TraceWriter, parent: tuple[str, float], rec: RunRecord) -> None:
+def _run_body(w: _TraceWriter, parent: tuple[str, float], rec: Trajectory) -> None:
     """Spans for a run's events: each step groups the calls recorded since the previous
     step; calls after the last step and child runs hang under the run itself."""
     pending: list[Event] = []
     prev_end = parent[1]
-    for e in rec.events:
+    for e in rec.body:
         if isinstance(e, StepEvent):
             start = min([prev_end, *(_start_of(p) for p in pending)]) if pending else prev_end
             step = w.span(
@@ -233,7 +235,7 @@ def _run_body(w: _TraceWriter, parent: tuple[str, float], rec: RunRecord) -> Non
         _run_span(w, parent, child)
 
 
-def _run_inputs(rec: RunRecord) -> dict[str, Any]:
+def _run_inputs(rec: Trajectory) -> dict[str, Any]:
     s = rec.start
     return {
         "solver": s.solver,
@@ -244,12 +246,12 @@ def _run_inputs(rec: RunRecord) -> dict[str, Any]:
     }
 
 
-def _run_outputs(rec: RunRecord) -> dict[str, Any]:
+def _run_outputs(rec: Trajectory) -> dict[str, Any]:
     end = rec.end
     return {"status": rec.status, "answer": end.answer if end else None}
 
 
-def _run_span(w: _TraceWriter, parent: tuple[str, float], rec: RunRecord) -> None:
+def _run_span(w: _TraceWriter, parent: tuple[str, float], rec: Trajectory) -> None:
     error = rec.end.error if rec.end else None
     span = w.span(
         parent,
@@ -269,7 +271,7 @@ def _run_span(w: _TraceWriter, parent: tuple[str, float], rec: RunRecord) -> Non
     )
 
 
-def log_run_trace(client: Any, experiment_id: str, rec: RunRecord, mlflow_run_id: str) -> str:
+def log_run_trace(client: Any, experiment_id: str, rec: Trajectory, mlflow_run_id: str) -> str:
     """Write one trace for `rec` and its descendants, linked to the MLflow run.
 
     Returns:
@@ -301,7 +303,7 @@ def log_run_trace(client: Any, experiment_id: str, rec: RunRecord, mlflow_run_id
     return root.trace_id
 
 
-def log_feedback(traces: list[tuple[str, RunRecord]]) -> None:
+def log_feedback(traces: list[tuple[str, Trajectory]]) -> None:
     """The runs' scores as MLflow feedback on their traces (the trace view's assessments).
     Best effort: a store without assessments keeps the score spans and run metrics."""
     todo = [(tid, e) for tid, rec in traces for e in rec.events if isinstance(e, ScoreEvent)]

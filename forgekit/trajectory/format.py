@@ -180,7 +180,9 @@ def read_raw(path: str | Path) -> RawRun:
 
 def to_event(raw: RawRun, obj: dict[str, Any]) -> Event:
     """One raw event dict as a typed event (messages rebuilt from their blobs)."""
-    if obj.get("type") == "model_call":
+    if obj.get("type") == "model_call" and (
+        "message_refs" in obj or "messages_from" in obj or "messages" not in obj
+    ):  # a line of an older writer may hold its messages inline: kept as they are
         obj = dict(obj)
         obj["messages"] = raw.messages(raw.refs_of(obj))
         obj.pop("message_refs", None)

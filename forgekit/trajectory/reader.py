@@ -26,6 +26,7 @@ from forgekit.core.events import (
 )
 from forgekit.trajectory.format import read_raw, to_event
 from forgekit.trajectory.recorder import CHILD_NOTE
+from forgekit.trajectory.tree import child_paths, first_line, link, start_ts
 
 
 def default_runs_dir() -> Path:
@@ -102,7 +103,9 @@ class Trajectory(LiveDisplay):
         *,
         children: bool = True,
     ) -> Trajectory:
-        """Read a run from its file (by path, or by id in `runs_dir`), with its children.
+        """Read a run from its file (by path, or by id in `runs_dir`), with its children
+        (the runs in its folder whose RunStart names it as parent, see
+        `forgekit.trajectory.tree`).
 
         A truncated last line is skipped and reported in `warnings`; a run without
         `RunEnd` has `status == "interrupted"`.
@@ -132,14 +135,53 @@ class Trajectory(LiveDisplay):
             truncated=raw.truncated,
         )
         if children:
-            for ev in events:
-                if isinstance(ev, NoteEvent) and ev.kind == CHILD_NOTE:
-                    cid = ev.data.get("run_id")
-                    try:
-                        traj.children.append(cls.load(cid, path.parent))
-                    except ForgekitError as e:
-                        traj.warnings.append(f"child run {cid}: {e}")
+            traj._load_children({traj.run_id})
         return traj
+
+    def _load_children(self, seen: set[str]) -> None:
+        """Children by the one rule of `forgekit.trajectory.tree`: the runs in this run's
+        folder whose RunStart names it as parent (recursively). A `child_run` note naming
+        a run that is not there is reported in `warnings`."""
+        assert self.path is not None
+        found: set[str] = set()
+        for p in child_paths(self.path.parent, self.run_id):
+            try:
+                child = Trajectory.load(p, children=False)
+            except ForgekitError as e:
+                self.warnings.append(f"child run {p.stem}: {e}")
+                continue
+            if child.run_id in seen or child.run_id in found:
+                continue  # a cycle or a copy: each run appears once in the tree
+            found.add(child.run_id)
+            child._load_children(seen | {child.run_id})
+            self.children.append(child)
+        self.children.sort(key=start_ts)
+        for ev in self.events:
+            if isinstance(ev, NoteEvent) and ev.kind == CHILD_NOTE:
+                cid = ev.data.get("run_id")
+                if cid not in found:
+                    self.warnings.append(
+                        f"child run {cid}: no run file in {self.path.parent} names "
+                        f"{self.run_id} as its parent"
+                    )
+
+    @classmethod
+    def load_folder(cls, runs_dir: str | Path) -> tuple[list[Trajectory], list[str]]:
+        """Every run file under `runs_dir` (recursively), linked into trees by the same
+        rule (children: runs whose RunStart names the parent).
+
+        Returns:
+            (roots, problems): problems names each file that could not be read.
+        """
+        runs, problems = [], []
+        for p in sorted(Path(runs_dir).rglob("*.jsonl")):
+            if first_line(p) is None:
+                continue
+            try:
+                runs.append(cls.load(p, children=False))
+            except (OSError, ForgekitError) as e:
+                problems.append(f"{p}: {e}")
+        return link(runs), problems
 
     @classmethod
     def from_events(
@@ -185,6 +227,20 @@ class Trajectory(LiveDisplay):
     @property
     def error(self) -> str | None:
         return self.end.error if self.end is not None else None
+
+    @property
+    def body(self) -> list[Event]:
+        """The events between the RunStart and the RunEnd (`events` holds both ends)."""
+        return [e for e in self.events if not isinstance(e, (RunStart, RunEnd))]
+
+    @property
+    def end_ts(self) -> float:
+        """When the run ended: its RunEnd's time, or (interrupted) the latest event of the
+        run and its descendants."""
+        if self.end is not None:
+            return self.end.ts
+        stamps = [e.ts for e in self.events] + [c.end_ts for c in self.children]
+        return max([self.start.ts, *stamps])
 
     def of_type(self, kind: type) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
@@ -242,7 +298,7 @@ class Trajectory(LiveDisplay):
     def steps(self) -> list[Step]:
         """The run as a step list: events up to and including each `step` event form one
         step; without step events, each model or tool call is its own row."""
-        body = [e for e in self.events if not isinstance(e, (RunStart, RunEnd))]
+        body = self.body
         has_steps = any(isinstance(e, StepEvent) for e in body)
         groups: list[list[Event]] = []
         cur: list[Event] = []

@@ -193,11 +193,13 @@ def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
 def test_traces_are_a_seeded_random_sample_not_the_first_n() -> None:
     from forgekit.core.events import RunStart
     from forgekit.tracking.evaluation import trace_sample
-    from forgekit.tracking.records import RunRecord
+    from forgekit.trajectory import Trajectory
 
-    def cell(prefix: str) -> list[RunRecord]:
-        return [RunRecord(RunStart(run_id=f"{prefix}{i}", sample_id=f"q{i}", epoch=0))
-                for i in range(1000)]
+    def cell(prefix: str) -> list[Trajectory]:
+        return [
+            Trajectory.from_events([RunStart(run_id=f"{prefix}{i}", sample_id=f"q{i}", epoch=0)])
+            for i in range(1000)
+        ]
 
     a, b = cell("a"), cell("b")
     picked = [r.start.sample_id for r in trace_sample(a, 20, seed=7)]
