@@ -12,8 +12,10 @@ and a record that arrives twice is kept once.
 A worker rebuilds the runner from the suite (with its models and limit applied) and the
 gateway from its project config — or, for a gateway given a source (a scripted source in
 tests), from that source if it pickles. The suite's `concurrency` (samples in flight
-per model) is shared among the workers. A run budget is not yet shared across processes:
-an evaluation with a budget runs in one process (asking for workers is an error).
+per model) and each alias's `concurrency`, `max_concurrency` and `min_concurrency` are
+shared among the workers (each gets its part), so N workers put no more load on a server
+than one process. Worker processes share a run budget (`forgekit.evals.shared_budget`);
+Ray actors, which may run on other machines, do not (asking for both is an error).
 """
 
 from __future__ import annotations
@@ -72,9 +74,26 @@ class LocalExecutor:
 # -- worker processes --------------------------------------------------------------------
 
 
-def worker_payload(runner: Any, workers: int) -> bytes:
+def _split_config(config: Any, workers: int) -> Any:
+    """The project config a worker uses: each alias's concurrency limits divided among
+    the workers (rounded up), so that together they keep the alias's limits."""
+    if workers <= 1:
+        return config
+    config = config.model_copy(deep=True)
+    for cfg in config.models.aliases.values():
+        for field in ("concurrency", "max_concurrency"):
+            value = getattr(cfg, field)
+            if value:
+                setattr(cfg, field, max(1, -(-value // workers)))
+        cfg.min_concurrency = max(1, -(-cfg.min_concurrency // workers))
+    return config
+
+
+def worker_payload(runner: Any, workers: int, *, shared_budget: bool = False) -> bytes:
     """What a worker needs to rebuild the runner and its gateway, pickled; a clear
-    error when the gateway cannot travel to another process."""
+    error when the gateway cannot travel to another process. `shared_budget`: the
+    workers can share the run's budget (processes on this machine); else an evaluation
+    with a budget is refused."""
     gateway = runner.gateway
     config = getattr(gateway, "config", None)
     if config is None:
@@ -83,10 +102,12 @@ def worker_payload(runner: Any, workers: int) -> bytes:
             f"({type(gateway).__name__}) has none: run with one process (workers=1)"
         )
     budget = runner.suite.budget
-    if budget.usd is not None or budget.tokens is not None:
+    budgeted = budget.usd is not None or budget.tokens is not None
+    if budgeted and not shared_budget:
         raise ConfigError(
-            "an evaluation with a budget runs in one process for now (its spend ledger is "
-            "not shared across workers): drop workers/--executor, or the budget",
+            "an evaluation with a budget runs in one process or in worker processes "
+            "(--workers N), not on Ray actors (its spend ledger is not shared across "
+            "machines): drop --executor ray, or the budget",
             key="budget",
         )
     source = None if getattr(gateway, "_auto", True) else gateway.source
@@ -99,7 +120,8 @@ def worker_payload(runner: Any, workers: int) -> bytes:
         "runner_cls": type(runner),  # pickled by reference: no import of the runner here
         "live_cls": type(runner.live),
         "suite": runner.suite,
-        "config": config,
+        "config": _split_config(config, workers),
+        "budget": {"usd": budget.usd, "tokens": budget.tokens} if budgeted else None,
         "source": source,
         "cache": bool(getattr(getattr(gateway, "cache", None), "enabled", False)),
         "out_dir": str(runner.out_dir),
@@ -115,8 +137,9 @@ def worker_payload(runner: Any, workers: int) -> bytes:
         ) from None
 
 
-def build_worker_runner(payload: bytes) -> Any:
-    """The runner a worker process uses (the inverse of `worker_payload`)."""
+def build_worker_runner(payload: bytes, slot: int | None = None) -> Any:
+    """The runner a worker process uses (the inverse of `worker_payload`); `slot`: its
+    row in the run's shared budget (`forgekit.evals.shared_budget`)."""
     from forgekit.models import Gateway
     from forgekit.models.pricing import seed_rates
 
@@ -127,4 +150,13 @@ def build_worker_runner(payload: bytes) -> Any:
                                  progress=False)
     runner.concurrency = state["concurrency"]
     runner.live_cls = state["live_cls"]
+    if state["budget"] is not None and slot is not None:
+        from forgekit.evals.shared_budget import SharedEvalBudget
+
+        runner.budget = SharedEvalBudget(
+            state["out_dir"], max_usd=state["budget"]["usd"],
+            max_tokens=state["budget"]["tokens"], slot=slot,
+        )
+        reason = runner.budget.stop_reason
+        runner.stopped = f"budget: {reason}" if reason else None
     return runner

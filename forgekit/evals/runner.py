@@ -259,11 +259,17 @@ class Runner:
     def _open_budget(self) -> None:
         b = self.suite.budget
         if b.usd is not None or b.tokens is not None:
+            from forgekit.evals.shared_budget import SharedEvalBudget
             from forgekit.evals.spend import EvalBudget
 
             # the gateway refuses calls beyond it, so in-flight samples stop too; it
-            # starts from what earlier runs of this eval spent
-            self.budget = EvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens)
+            # starts from what earlier runs of this eval spent; worker processes share it
+            slots = getattr(self.executor, "budget_slots", 0)
+            self.budget = (
+                SharedEvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens,
+                                 slots=slots + 1, create=True)
+                if slots else EvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens)
+            )
             reason = self.budget.stop_reason
             self.stopped = f"budget: {reason}" if reason else None
 
@@ -298,7 +304,10 @@ class Runner:
                 todo.append(g)
         live = _Live(total=len(todo) + len(rescore))
         live.bar = _progress_bar(live.total, self.suite.name, self.progress and live.total > 0)
-        limits = getattr(self.gateway, "concurrency", None)
+        # adaptive concurrency: the gateway's, or its workers' (the executor collects them)
+        limits = getattr(self.executor, "concurrency", None)
+        if not callable(limits):
+            limits = getattr(self.gateway, "concurrency", None)
         live.limits = limits if callable(limits) else None
         sems = {m: asyncio.Semaphore(self.suite.concurrency) for m in self.suite.models}
         new: dict[tuple, dict[str, Any]] = {}

@@ -1,5 +1,13 @@
 """Worker processes on this machine: `forgekit eval ... --workers N` (see
-`forgekit.evals.executors` for what every executor promises)."""
+`forgekit.evals.executors` for what every executor promises).
+
+A worker sends its records to the parent in batches (`_Outbox`: up to `BATCH` records
+or `BATCH_S` seconds, whichever comes first) — one pickle and one pipe write per batch
+instead of per sample — each with its gateway's adaptive concurrency limits, and ends
+with a summary (samples the budget left unstarted, why it stopped, the final limits).
+A worker killed before sending a batch loses only those records: their samples run
+again in a fresh worker.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +23,56 @@ from forgekit.evals.executors import OnRecord, build_worker_runner, run_items, w
 log = logging.getLogger(__name__)
 
 
-def _worker_main(payload: bytes, items: list[int], conn: Any) -> None:
-    """A worker process: run the items, send each record, then None."""
+BATCH = 256  # records per message at most
+BATCH_S = 0.05  # and no record waits longer than this for its message
+
+
+class _Outbox:
+    """A worker's records on their way to the parent, sent in batches."""
+
+    def __init__(self, conn: Any, limits: Callable[[], dict[str, Any]]) -> None:
+        self.conn = conn
+        self.limits = limits
+        self.batch: list[dict[str, Any]] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.batch.append(rec)
+        if len(self.batch) >= BATCH:
+            self.flush()
+        elif self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(BATCH_S, self.flush)
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.batch:
+            batch, self.batch = self.batch, []
+            self.conn.send(("records", batch, self.limits()))
+
+
+def _worker_main(payload: bytes, items: list[int], conn: Any, slot: int) -> None:
+    """A worker process: run the items, send their records in batches, then a summary."""
     import gc
 
-    async def main() -> None:
-        runner = build_worker_runner(payload)
+    async def main() -> dict[str, Any]:
+        runner = build_worker_runner(payload, slot)
+        outbox = _Outbox(conn, runner.gateway.concurrency)
         try:
             gc.freeze()
-            await run_items(runner, items, conn.send)
+            await run_items(runner, items, outbox.add)
+            outbox.flush()
+            return {"not_run": runner.not_run, "stopped": runner.stopped,
+                    "limits": runner.gateway.concurrency()}
         finally:
             await runner.gateway.aclose()
+            if runner.budget is not None:
+                runner.budget.close()
 
     try:
-        asyncio.run(main())
-        conn.send(None)
+        summary = asyncio.run(main())
+        conn.send(("end", summary))
     finally:
         conn.close()
 
@@ -54,6 +97,23 @@ class ProcessExecutor:
         self.max_restarts = max_restarts
         self.processes: list[Any] = []  # live worker processes (tests kill one)
         self.restarts = 0
+        self.budget_slots = workers  # the runner shares its budget with this many
+        self.limits: dict[int, dict[str, dict[str, Any]]] = {}  # worker -> alias -> AIMD
+
+    def concurrency(self) -> dict[str, dict[str, Any]]:
+        """The adaptive limits of the workers' gateways, per alias: start, current, low,
+        high, cuts, floor and ceiling summed over the workers (the run's totals; a sum
+        of lows and highs bounds the total, the workers need not peak together), and
+        each worker's own snapshot under ``workers``."""
+        out: dict[str, dict[str, Any]] = {}
+        for w in sorted(self.limits):
+            for alias, snap in self.limits[w].items():
+                agg = out.setdefault(alias, {"workers": []})
+                for k, v in snap.items():
+                    if isinstance(v, int | float):
+                        agg[k] = agg.get(k, 0) + v
+                agg["workers"].append({"worker": w, **snap})
+        return out
 
     async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None:
         import multiprocessing as mp
@@ -62,37 +122,39 @@ class ProcessExecutor:
             return
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         ctx = mp.get_context(method)
-        payload = worker_payload(runner, self.workers)
+        payload = worker_payload(runner, self.workers, shared_budget=True)
         key_of = _key_function(runner)
         shards = [items[w :: self.workers] for w in range(self.workers)]
-        pending = [s for s in shards if s]
+        # a worker's slot: its row in the shared budget (0 is the parent's)
+        pending = [(w + 1, s) for w, s in enumerate(shards) if s]
         loop = asyncio.get_running_loop()
         while pending:
             results = await asyncio.gather(
-                *(self._one_worker(ctx, loop, payload, shard, on_record, key_of)
-                  for shard in pending)
+                *(self._one_worker(ctx, loop, payload, slot, shard, runner, on_record, key_of)
+                  for slot, shard in pending)
             )
-            pending = [left for left in results if left]
+            pending = [(slot, left) for (slot, _), left in zip(pending, results, strict=True)
+                       if left]
             if pending:
                 self.restarts += 1
                 if self.restarts > self.max_restarts:
-                    missing = sum(len(p) for p in pending)
+                    missing = sum(len(p) for _, p in pending)
                     raise RuntimeError(
                         f"{missing} samples were left unfinished after {self.max_restarts} "
                         "worker restarts; see the worker errors above"
                     )
                 log.warning(
                     "a worker process died; %d unfinished samples go to a fresh worker",
-                    sum(len(p) for p in pending),
+                    sum(len(p) for _, p in pending),
                 )
 
     async def _one_worker(
-        self, ctx: Any, loop: Any, payload: bytes, shard: list[int], on_record: OnRecord,
-        key_of: Callable[[int], tuple],
+        self, ctx: Any, loop: Any, payload: bytes, slot: int, shard: list[int], runner: Any,
+        on_record: OnRecord, key_of: Callable[[int], tuple],
     ) -> list[int]:
         """Run one worker on `shard`; returns the items it did not finish."""
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker_main, args=(payload, shard, send), daemon=True)
+        proc = ctx.Process(target=_worker_main, args=(payload, shard, send, slot), daemon=True)
         proc.start()
         send.close()
         self.processes.append(proc)
@@ -103,11 +165,20 @@ class ProcessExecutor:
             try:
                 while recv.poll():
                     msg = recv.recv()
-                    if msg is None:
-                        _finish()
-                        return
-                    left.pop(_record_key(msg), None)
-                    on_record(msg)
+                    if msg[0] == "records":
+                        for rec in msg[1]:
+                            left.pop(_record_key(rec), None)
+                            on_record(rec)
+                        self.limits[slot] = msg[2]
+                        continue
+                    summary = msg[1]  # "end": what it did not start was not for lack of life
+                    left.clear()
+                    runner.not_run += summary["not_run"]
+                    runner.stopped = runner.stopped or summary["stopped"]
+                    if summary["limits"]:
+                        self.limits[slot] = summary["limits"]
+                    _finish()
+                    return
             except (EOFError, OSError):
                 _finish()
 
@@ -129,8 +200,11 @@ class ProcessExecutor:
                 proc.kill()
                 proc.join()
             self.processes.remove(proc)
-        if proc.exitcode not in (0, None) and left:
+        if left:
             log.warning("worker pid %s exited with %s", proc.pid, proc.exitcode)
+            budget = getattr(runner, "budget", None)
+            if callable(getattr(budget, "clear_slot", None)):
+                budget.clear_slot(slot)  # its calls in flight will never settle
         return sorted(left.values())
 
 

@@ -105,7 +105,12 @@ class Budget:
                 fut = loop.create_future()
                 self._waiters.append((loop, fut))
                 self.waits += 1
-            await fut
+            await self._wait(fut)
+
+    async def _wait(self, fut: asyncio.Future) -> None:
+        """Wait until a settle or release may have made room (subclasses shared with
+        other processes poll)."""
+        await fut
 
     def _floor(self, est_usd: float, est_tokens: int) -> tuple[float, int]:
         """The estimate a call is held at (subclasses may raise it; lock held)."""

@@ -94,3 +94,43 @@ def test_a_gateway_that_cannot_travel_is_a_clear_error(tmp_path):
     gw = Gateway(cfg, source=ScriptedSource(lambda req: "x"))  # a lambda does not pickle
     with pytest.raises(Exception, match="cannot be pickled"):
         evaluate(suite, gw, out_dir=tmp_path / "o", progress=False, workers=2)
+
+
+class Overloaded:
+    """Every fifth call is a 429 with a short Retry-After; picklable for the workers."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, request):
+        import asyncio
+
+        from forgekit.core.messages import ModelResponse, Usage
+        from forgekit.models.direct import HTTPStatusError
+
+        self.calls += 1
+        await asyncio.sleep(0.005)
+        if self.calls % 5 == 0:
+            raise HTTPStatusError(429, "slow down", retry_after_s=0.01)
+        return ModelResponse(text="0", usage=Usage(input_tokens=1, output_tokens=1))
+
+
+def test_each_workers_adaptive_limit_is_recorded(config, write_suite, tmp_path):
+    alias = config.models.aliases["m1"]
+    alias.concurrency, alias.max_concurrency, alias.max_retries = 4, 8, 5
+    suite = write_suite(
+        concurrency=16,
+        samples=[{"id": f"s{i:03d}", "input": "x", "target": "0"} for i in range(80)],
+    )
+    res = evaluate(suite, Gateway(config, source=Overloaded()), out_dir=tmp_path / "o",
+                   progress=False, workers=2)
+    assert res.df["status"].unique().to_list() == ["completed"]  # a 429 fails no sample
+    snap = res.meta["concurrency"]["m1"]
+    workers = snap["workers"]
+    assert sorted(w["worker"] for w in workers) == [1, 2]
+    # each worker adapted its own part of the alias's limits: together they keep them
+    assert [w["ceiling"] for w in workers] == [4, 4] and snap["ceiling"] == 8
+    assert [w["start"] for w in workers] == [2, 2] and snap["start"] == 4
+    assert all(w["cuts"] >= 1 and w["low"] <= w["start"] for w in workers)
+    assert snap["cuts"] == sum(w["cuts"] for w in workers)
+    assert snap["high"] == sum(w["high"] for w in workers) <= 8
