@@ -49,6 +49,7 @@ from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
 from forgekit.core.sandbox import SandboxConfig
 from forgekit.core.sync import run_sync
+from forgekit.core.totals import RunTotals
 
 HARD_STEP_CAP = 50  # whatever the conditions say, a run never loops forever
 SANDBOX_OFF = (
@@ -526,17 +527,11 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
 def _finish(
     ctx: RunContext, answer: Answer | None, *, status: str, error: str | None = None
 ) -> None:
-    events = getattr(ctx.sink, "events", [])
-    totals: dict[str, Any] = {
-        "stop_reason": answer.stop_reason if answer else None,
-        "model_calls": sum(1 for e in events if e.type == "model_call"),
-        "tool_calls": sum(1 for e in events if e.type == "tool_call"),
-        "steps": sum(1 for e in events if e.type == "step"),
-    }
-    if answer is not None:
-        totals["usage"] = answer.usage
-        totals["cost_usd"] = answer.cost_usd
+    stop_reason = answer.stop_reason if answer else None
     if callable(getattr(ctx.sink, "finish", None)):  # a Recorder computes its own totals
-        ctx.end(answer, status=status, error=error, stop_reason=totals["stop_reason"])
+        ctx.end(answer, status=status, error=error, stop_reason=stop_reason)
         return
-    ctx.end(answer, status=status, error=error, **totals)
+    # any other sink: the totals of the events it holds, counted as a Recorder counts them
+    totals = RunTotals.of(getattr(ctx.sink, "events", []))
+    ctx.end(answer, status=status, error=error, stop_reason=stop_reason,
+            **totals.run_end_fields())

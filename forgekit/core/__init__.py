@@ -35,12 +35,13 @@ from forgekit.core.redact import redact, redact_text
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.core.sandbox import Sandbox, SandboxConfig, SandboxUnavailable, sandbox_status
 from forgekit.core.sync import run_sync
+from forgekit.core.totals import RunTotals
 
 __all__ = [
     "AliasConfig", "Answer", "BudgetExceeded", "ConfigError", "DataError", "Event", "EventBus",
     "EventSink", "ForgekitError", "MemorySink", "Message", "ModelCall", "ModelClient",
     "ModelError", "ModelResponse", "ModelUnavailable", "NoteEvent", "PolicyDenied",
-    "ProjectConfig", "ReplayDivergence", "RunContext", "RunEnd", "RunStart", "Sample", "Sandbox",
+    "ProjectConfig", "ReplayDivergence", "RunContext", "RunEnd", "RunStart", "RunTotals", "Sample", "Sandbox",
     "SandboxConfig", "SandboxUnavailable", "Score",
     "ScoreEvent", "Solver", "StepEvent", "ToolCall", "ToolCallEvent", "UnknownAlias", "Usage",
     "as_messages", "canonical_json", "load_config", "new_run_id", "parse_event", "redact",

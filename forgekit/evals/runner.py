@@ -15,7 +15,7 @@ import gc
 import json
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,9 @@ from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.errors import BudgetExceeded
 from forgekit.core.events import ScoreEvent
 from forgekit.core.hashing import stable_hash
-from forgekit.core.messages import Usage
 from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
+from forgekit.core.totals import RunTotals
 from forgekit.evals.identity import (
     RESCORE,
     REUSE,
@@ -38,7 +38,7 @@ from forgekit.evals.limits import check_limit
 from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
 from forgekit.evals.resultlog import FINISHED, ResultLog, is_transient, record_key
-from forgekit.evals.sinks import LimitExceeded, TallySink, Totals, dumps
+from forgekit.evals.sinks import LimitExceeded, TallySink, dumps
 from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
 
@@ -73,9 +73,8 @@ class _Live:
     done: int = 0
     scored: int = 0
     score_sum: float = 0.0
-    errors: int = 0
-    cost_usd: float = 0.0
-    tokens: int = 0
+    errors: int = 0  # samples that did not complete
+    spent: RunTotals = field(default_factory=RunTotals)  # calls, tokens, cost so far
     bar: Any = None
     limits: Any = None  # () -> {alias: snapshot}: the gateway's adaptive concurrency
 
@@ -86,15 +85,14 @@ class _Live:
         if rec["score"] is not None:
             self.scored += 1
             self.score_sum += rec["score"]
-        self.cost_usd += rec["cost_usd"]
-        self.tokens += rec["input_tokens"] + rec["output_tokens"]
+        self.spent += RunTotals.from_dict(rec)
         if self.bar is not None:
             acc = self.score_sum / self.scored if self.scored else 0.0
             extra = ""
             if self.limits is not None:
                 extra = "".join(f" {a}<={s['current']}" for a, s in self.limits().items())
             self.bar.set_postfix_str(
-                f"acc={acc:.3f} cost=${self.cost_usd:.4f} errors={self.errors}{extra}",
+                f"acc={acc:.3f} cost=${self.spent.cost_usd:.4f} errors={self.errors}{extra}",
                 refresh=False,
             )
             self.bar.update(1)
@@ -430,14 +428,11 @@ class Runner:
             budget=self.budget,
         )
         scores = await self._score(sample, Answer(text=old["answer"] or ""), ctx)
-        calls = [e for e in sink.events if e.type == "model_call"]
-        if calls:
-            rec["model_calls"] = (rec.get("model_calls") or 0) + len(calls)
-            rec["cost_usd"] = (rec.get("cost_usd") or 0.0) + sum(e.cost_usd for e in calls)
-            rec["input_tokens"] = (rec.get("input_tokens") or 0) + sum(
-                e.usage.input_tokens for e in calls)
-            rec["output_tokens"] = (rec.get("output_tokens") or 0) + sum(
-                e.usage.output_tokens for e in calls)
+        judged = RunTotals.of(sink.events)
+        if judged.model_calls:
+            spent = RunTotals.from_dict(rec) + judged
+            for k in ("model_calls", "cost_usd", "input_tokens", "output_tokens"):
+                rec[k] = getattr(spent, k)
         return {**rec, **self._scored("completed", scores)}
 
     async def run_item(self, i: int, live: _Live) -> dict[str, Any] | None:
@@ -471,7 +466,7 @@ class Runner:
             params={"sample_index": index},
             tags={"eval_id": self.eval_id, "suite_hash": self.hash},
         )
-        totals = Totals(usage=Usage())
+        totals = RunTotals()
         sink = TallySink(recorder, totals, max_steps=limits.steps, max_tokens=limits.tokens)
         ctx = RunContext(
             gateway=self.gateway,
@@ -527,8 +522,8 @@ class Runner:
             "error": error,
             "answer": redact_text(answer.text) if status == "completed" else None,
             **self._scored(status, scores),
-            "input_tokens": totals.usage.input_tokens,
-            "output_tokens": totals.usage.output_tokens,
+            "input_tokens": totals.input_tokens,
+            "output_tokens": totals.output_tokens,
             "cost_usd": totals.cost_usd,
             "latency_s": latency,
             "model_calls": totals.model_calls,

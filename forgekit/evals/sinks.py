@@ -4,27 +4,16 @@ and steps of a run (children included) and enforces per-sample limits."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from forgekit.core.errors import ForgekitError
-from forgekit.core.events import Event, ModelCall, RunEnd, StepEvent, ToolCallEvent
-from forgekit.core.messages import Usage
+from forgekit.core.events import Event, ModelCall, RunEnd, StepEvent
+from forgekit.core.totals import RunTotals
 
 
 class LimitExceeded(ForgekitError):
     """A sample went over its per-sample limit (steps, tokens or time)."""
-
-
-@dataclass
-class Totals:
-    usage: Usage
-    cost_usd: float = 0.0
-    model_calls: int = 0
-    tool_calls: int = 0
-    steps: int = 0
-    model_time_s: float = 0.0
 
 
 class TallySink:
@@ -37,13 +26,13 @@ class TallySink:
     def __init__(
         self,
         inner: Any,
-        totals: Totals | None = None,
+        totals: RunTotals | None = None,
         *,
         max_steps: int | None = None,
         max_tokens: int | None = None,
     ) -> None:
         self.inner = inner
-        self.totals = totals or Totals(usage=Usage())
+        self.totals = totals if totals is not None else RunTotals()
         self.max_steps = max_steps
         self.max_tokens = max_tokens
 
@@ -64,19 +53,12 @@ class TallySink:
 
     def emit(self, event: Event) -> Event:
         out = self.inner.emit(event)
-        t = self.totals
+        t = self.totals.add(event)
         if isinstance(event, ModelCall):
-            t.model_calls += 1
-            t.usage = t.usage + event.usage
-            t.cost_usd += event.cost_usd
-            t.model_time_s += event.latency_s
-            tokens = t.usage.input_tokens + t.usage.output_tokens
+            tokens = t.total_tokens
             if self.max_tokens is not None and tokens > self.max_tokens:
                 raise LimitExceeded(f"token limit: {tokens} > {self.max_tokens} tokens")
-        elif isinstance(event, ToolCallEvent):
-            t.tool_calls += 1
         elif isinstance(event, StepEvent):
-            t.steps += 1
             if self.max_steps is not None and t.steps > self.max_steps:
                 raise LimitExceeded(f"step limit: more than {self.max_steps} steps")
         return out
@@ -90,14 +72,7 @@ class TallySink:
         )
 
     def finish(self, **kwargs: Any) -> None:
-        t = self.totals
-        totals = {
-            "usage": t.usage,
-            "cost_usd": t.cost_usd,
-            "model_calls": t.model_calls,
-            "tool_calls": t.tool_calls,
-            "steps": t.steps,
-        }
+        totals = self.totals.run_end_fields()
         finish = getattr(self.inner, "finish", None)
         if finish is None:
             self.inner.emit(RunEnd(**totals, **kwargs))

@@ -1,42 +1,33 @@
 """Metering a strategy's own spending, and steering the calls of the solver it wraps.
 
 A strategy wraps the run's gateway in a `MeteredClient`: every call the strategy (or the
-solver inside it) makes passes through, is counted in a `Meter`, and may get parameter
+solver inside it) makes passes through, is counted in a meter (a `RunTotals`), and may get parameter
 overrides (a sampling temperature, a seed, another model) without the inner solver
 knowing. Budget refusals from the gateway (`BudgetExceeded`) pass through untouched.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from forgekit.core.context import RunContext
-from forgekit.core.messages import Message, ModelResponse, Usage
+from forgekit.core.messages import Message, ModelResponse
+from forgekit.core.totals import RunTotals
+
+# a strategy's meter is a run's totals, counted from the responses its calls got
+Meter = RunTotals
 
 
-@dataclass
-class Meter:
-    """Calls, tokens and cost seen by one strategy (or one candidate of it)."""
-
-    calls: int = 0
-    errors: int = 0
-    cost_usd: float = 0.0
-    usage: Usage = field(default_factory=Usage)
-
-    def add(self, response: ModelResponse) -> None:
-        self.calls += 1
-        self.cost_usd += response.cost_usd
-        self.usage = self.usage + response.usage
-
-    def totals(self) -> dict[str, Any]:
-        """The numbers a strategy reports in `Answer.metadata`."""
-        return {
-            "calls": self.calls,
-            "cost_usd": round(self.cost_usd, 10),
-            "tokens": self.usage.total_tokens,
-            "errors": self.errors,
-        }
+def meter_totals(meter: RunTotals) -> dict[str, Any]:
+    """The numbers a strategy reports in `Answer.metadata`: answered calls, cost,
+    tokens, failed calls."""
+    return {
+        "calls": meter.model_calls,
+        "cost_usd": round(meter.cost_usd, 10),
+        "tokens": meter.total_tokens,
+        "errors": meter.errors,
+    }
 
 
 class MeteredClient:
@@ -49,7 +40,7 @@ class MeteredClient:
     def __init__(
         self,
         inner: Any,
-        meters: list[Meter],
+        meters: list[RunTotals],
         *,
         model: str | None = None,
         params: dict[str, Any] | None = None,
@@ -73,7 +64,7 @@ class MeteredClient:
             response = await self._inner.acomplete(messages, model=model, **kwargs)
         except Exception:
             for m in self._meters:
-                m.errors += 1
+                m.add_error()
             raise
         for m in self._meters:
             m.add(response)
@@ -82,7 +73,7 @@ class MeteredClient:
 
 def metered(
     ctx: RunContext,
-    meter: Meter,
+    meter: RunTotals,
     *,
     model: str | None = None,
     params: dict[str, Any] | None = None,

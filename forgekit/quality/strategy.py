@@ -25,7 +25,8 @@ from forgekit.core.events import NoteEvent
 from forgekit.core.messages import Message, ModelResponse
 from forgekit.core.samples import Answer, Sample
 from forgekit.core.sync import run_sync
-from forgekit.quality.meter import Meter, metered
+from forgekit.core.totals import RunTotals
+from forgekit.quality.meter import meter_totals, metered
 
 # attempts of a strategy's sub-runs are ctx.attempt * ATTEMPT_STRIDE + k (k = 1, 2, ...)
 ATTEMPT_STRIDE = 1000
@@ -63,7 +64,7 @@ class Candidate:
     answer: Answer | None = None
     status: str = "completed"  # completed | failed | budget-exceeded
     error: str | None = None
-    meter: Meter = field(default_factory=Meter)
+    meter: RunTotals = field(default_factory=RunTotals)
     key: str | None = None  # normalised answer (votes)
     score: float | None = None  # reviewer / judge score
     extra: dict[str, Any] = field(default_factory=dict)
@@ -89,7 +90,7 @@ class Candidate:
             "model": self.model,
             "attempt": self.attempt,
             "run_id": self.run_id,
-            **self.meter.totals(),
+            **meter_totals(self.meter),
             **self.extra,
         }
 
@@ -105,8 +106,8 @@ class StrategyRun:
         self.strategy = strategy
         self.sample = sample
         self.ctx = ctx
-        self.meter = Meter()
-        self.judge_meter = Meter()
+        self.meter = RunTotals()
+        self.judge_meter = RunTotals()
         self.sctx = metered(ctx, self.meter)
         self.candidates: list[Candidate] = []
         self.notes: list[dict[str, Any]] = []
@@ -221,11 +222,7 @@ class StrategyRun:
         def totals() -> dict[str, Any]:
             if callable(getattr(child.sink, "finish", None)):
                 return {}  # a recorder sums its own events (children included)
-            return {
-                "model_calls": cand.meter.calls,
-                "cost_usd": cand.meter.cost_usd,
-                "usage": cand.meter.usage,
-            }
+            return cand.meter.run_end_fields()
 
         try:
             answer = await solver.solve(sample, child)
@@ -327,7 +324,7 @@ class StrategyRun:
         base = answer or (chosen.answer if chosen is not None and chosen.answer else None)
         out = base.model_copy(deep=True) if base is not None else Answer(text="")
         inner_meta = dict(out.metadata)
-        totals = self.meter.totals()
+        totals = meter_totals(self.meter)
         meta: dict[str, Any] = {
             "strategy": self.strategy.kind,
             "strategy_name": self.strategy.name,
@@ -335,7 +332,7 @@ class StrategyRun:
             "candidates": [c.row() for c in self.candidates],
             **details,
             **totals,
-            "judge_calls": self.judge_meter.calls,
+            "judge_calls": self.judge_meter.model_calls,
             "judge_cost_usd": round(self.judge_meter.cost_usd, 10),
             "stop_reason": self.stop_reason,
             "notes": self.notes,

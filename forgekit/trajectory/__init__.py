@@ -15,6 +15,7 @@ from forgekit.trajectory.stats import (
     cost_by_model,
     failure_reasons,
     latency_percentiles,
+    score_means,
     steps_per_run,
 )
 from forgekit.trajectory.store import TrajectoryStore
@@ -36,5 +37,6 @@ __all__ = [
     "export_run",
     "failure_reasons",
     "latency_percentiles",
+    "score_means",
     "steps_per_run",
 ]

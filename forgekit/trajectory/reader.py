@@ -24,6 +24,7 @@ from forgekit.core.events import (
     StepEvent,
     ToolCallEvent,
 )
+from forgekit.core.totals import RunTotals
 from forgekit.trajectory.format import read_raw, to_event
 from forgekit.trajectory.recorder import CHILD_NOTE
 from forgekit.trajectory.tree import child_paths, first_line, link, start_ts
@@ -273,27 +274,24 @@ class Trajectory(LiveDisplay):
         ]
         return [e for *_, e in sorted(tagged, key=lambda x: x[:3])]
 
-    def totals(self, *, children: bool = True) -> dict[str, Any]:
-        """cost_usd, input/output/total tokens, latency_s (sum over model calls), duration_s,
-        model_calls, tool_calls, steps; over the whole tree unless `children=False`."""
-        runs = self.walk() if children else [self]
-        calls = [e for t in runs for e in t.model_calls]
-        inp = sum(c.usage.input_tokens for c in calls)
-        out = sum(c.usage.output_tokens for c in calls)
-        duration = (
+    def run_totals(self, *, children: bool = True) -> RunTotals:
+        """Calls, tokens, cost, model time and errors counted from the events, over the
+        whole tree unless `children=False`; `duration_s` is the run's own (its `RunEnd`,
+        else its first to last event)."""
+        out = RunTotals()
+        for t in self.walk() if children else [self]:
+            for e in t.events:
+                out.add(e)
+        out.duration_s = (
             self.end.duration_s if self.end is not None else self.events[-1].ts - self.start.ts
         )
-        return {
-            "cost_usd": sum(c.cost_usd for c in calls),
-            "input_tokens": inp,
-            "output_tokens": out,
-            "total_tokens": inp + out,
-            "latency_s": sum(c.latency_s for c in calls),
-            "duration_s": duration,
-            "model_calls": len(calls),
-            "tool_calls": sum(len(t.tool_calls) for t in runs),
-            "steps": sum(len(t.of_type(StepEvent)) for t in runs),
-        }
+        return out
+
+    def totals(self, *, children: bool = True) -> dict[str, Any]:
+        """`run_totals()` as a dict: cost_usd, input/output/total tokens, latency_s (sum
+        over model calls), duration_s, model_calls, tool_calls, steps, errors (failed
+        model calls); over the whole tree unless `children=False`."""
+        return self.run_totals(children=children).to_dict()
 
     def steps(self) -> list[Step]:
         """The run as a step list: events up to and including each `step` event form one

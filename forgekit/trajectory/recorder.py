@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import os
@@ -20,15 +21,12 @@ from typing import Any
 from forgekit.core.context import new_run_id
 from forgekit.core.events import (
     Event,
-    ModelCall,
     NoteEvent,
     RunEnd,
     RunStart,
-    StepEvent,
-    ToolCallEvent,
 )
 from forgekit.core.hashing import stable_hash
-from forgekit.core.messages import Usage
+from forgekit.core.totals import RunTotals
 from forgekit.trajectory.format import LineEncoder
 
 CHILD_NOTE = "child_run"
@@ -62,28 +60,6 @@ def _open_append(path: Path) -> int:
         return os.open(path, flags, 0o644)
 
 
-class _Totals:
-    """Running totals of one run (its own events plus its children's)."""
-
-    __slots__ = ("cost_usd", "input_tokens", "output_tokens", "model_calls", "tool_calls", "steps")
-
-    def __init__(self) -> None:
-        self.cost_usd = 0.0
-        self.input_tokens = self.output_tokens = 0
-        self.model_calls = self.tool_calls = self.steps = 0
-
-    def add_event(self, event: Event) -> None:
-        if isinstance(event, ModelCall):
-            self.model_calls += 1
-            self.cost_usd += event.cost_usd
-            self.input_tokens += event.usage.input_tokens
-            self.output_tokens += event.usage.output_tokens
-        elif isinstance(event, ToolCallEvent):
-            self.tool_calls += 1
-        elif isinstance(event, StepEvent):
-            self.steps += 1
-
-
 class Recorder:
     """An `EventSink` writing one run to `<runs_dir>/<run_id>.jsonl`.
 
@@ -111,7 +87,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self._encoder = LineEncoder()
-        self._totals = _Totals()
+        self._totals = RunTotals()
         self._t0 = time.monotonic()
         self._fd: int | None = None
         if _first is not None:
@@ -195,7 +171,7 @@ class Recorder:
         event.run_id = self.run_id
         event.seq = next(self._seq)
         data = self._encoder.encode(event).encode("utf-8")
-        self._totals.add_event(event)
+        self._totals.add(event)
         return data
 
     def _write(self, fd: int, data: bytes) -> None:
@@ -218,7 +194,7 @@ class Recorder:
 
     def _add_from_child(self, event: Event) -> None:
         with self._lock:
-            self._totals.add_event(event)
+            self._totals.add(event)
         if self.parent is not None:
             self.parent._add_from_child(event)
 
@@ -232,15 +208,14 @@ class Recorder:
         return rec
 
     def totals(self) -> dict[str, Any]:
-        """The totals so far (this run and its children)."""
-        t = self._totals
-        return {
-            "usage": Usage(input_tokens=t.input_tokens, output_tokens=t.output_tokens),
-            "cost_usd": t.cost_usd,
-            "model_calls": t.model_calls,
-            "tool_calls": t.tool_calls,
-            "steps": t.steps,
-        }
+        """The totals so far (this run and its children), as `RunEnd` fields."""
+        return self._totals.run_end_fields()
+
+    @property
+    def run_totals(self) -> RunTotals:
+        """A copy of the totals so far (this run and its children)."""
+        with self._lock:
+            return dataclasses.replace(self._totals)
 
     def finish(
         self,

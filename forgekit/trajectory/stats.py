@@ -104,23 +104,46 @@ _GROUPS = {
 }
 
 
-def batch_stats(src: Queryable, by: str | list[str] = "model", *, top_level: bool = True) -> Any:
+def _group_keys(by: str | list[str]) -> list[str]:
+    cols = [by] if isinstance(by, str) else list(by)
+    bad = [c for c in cols if c not in _GROUPS]
+    if bad:
+        raise ValueError(f"cannot group by {bad}; choose from {sorted(_GROUPS)}")
+    return cols
+
+
+def batch_stats(
+    src: Queryable,
+    by: str | list[str] = "model",
+    *,
+    top_level: bool = True,
+    scorer: str | None = None,
+) -> Any:
     """Per group: runs, completed, success rate, mean/median cost, tokens, steps, duration,
-    and the mean score (from `scores`, when any were recorded).
+    and the mean primary score (from `scores`, when any were recorded).
 
     Args:
         by: "model", "solver" (or "status", "config_hash", "sample_id"), or a list of them.
         top_level: count only runs without a parent (children's costs are already in
             their parent's totals).
+        scorer: the scorer whose score is `mean_score`. Default: the primary one, the
+            first score each run recorded (the eval runner records the primary scorer
+            first). The means of every scorer are in `score_means`.
     """
-    cols = [by] if isinstance(by, str) else list(by)
-    bad = [c for c in cols if c not in _GROUPS]
-    if bad:
-        raise ValueError(f"cannot group by {bad}; choose from {sorted(_GROUPS)}")
+    cols = _group_keys(by)
     keys = ", ".join(f"r.{c}" for c in cols)
     where = "where r.parent_run_id is null" if top_level else ""
+    if scorer is None:
+        primary = """select run_id, value as score from (
+                         select run_id, value,
+                                row_number() over (partition by run_id order by seq) as n
+                         from scores) where n = 1"""
+        params = None
+    else:
+        primary = "select run_id, avg(value) as score from scores where scorer = ? group by 1"
+        params = [scorer]
     return src.query(f"""
-        with s as (select run_id, avg(value) as score from scores group by run_id)
+        with s as ({primary})
         select {keys}, count(*) as runs,
                count(*) filter (where r.status = 'completed') as completed,
                avg(case when r.status = 'completed' then 1.0 else 0.0 end) as success_rate,
@@ -131,4 +154,25 @@ def batch_stats(src: Queryable, by: str | list[str] = "model", *, top_level: boo
                avg(r.latency_s) as mean_model_latency_s,
                avg(s.score) as mean_score, count(s.score) as scored
         from runs r left join s on s.run_id = r.run_id {where}
-        group by {keys} order by {keys}""")
+        group by {keys} order by {keys}""", params)
+
+
+def score_means(src: Queryable, by: str | list[str] = "model", *, top_level: bool = True) -> Any:
+    """Per group and scorer: the mean score, how many runs it scored, and how many times
+    the scorer itself failed (`errors`). A run's repeated scores by one scorer are
+    averaged first, so every run weighs the same.
+
+    Args:
+        by, top_level: as in `batch_stats`.
+    """
+    cols = _group_keys(by)
+    keys = ", ".join(f"r.{c}" for c in cols)
+    where = "where r.parent_run_id is null" if top_level else ""
+    return src.query(f"""
+        with s as (select run_id, scorer, avg(value) as score,
+                          count(error) as errors, min(seq) as first
+                   from scores group by run_id, scorer)
+        select {keys}, s.scorer, avg(s.score) as mean_score, count(s.score) as scored,
+               sum(s.errors)::bigint as errors
+        from runs r join s on s.run_id = r.run_id {where}
+        group by {keys}, s.scorer order by {keys}, min(s.first), s.scorer""")

@@ -15,6 +15,7 @@ from forgekit.trajectory import (
     compaction,
     export_frame,
     export_run,
+    score_means,
 )
 from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
@@ -229,3 +230,35 @@ def test_files_that_are_not_trajectories_are_skipped_with_a_warning(tmp_path, ga
     report = store.compact()
     assert any("not a trajectory" in w for w in report.warnings)
     assert store.query("select count(*) as n from runs")["n"][0] == 3
+
+
+def _scored_runs(runs_dir, solver, primary, other):
+    for i, (p, o) in enumerate(zip(primary, other, strict=True)):
+        rec = Recorder.start(runs_dir, solver=solver, run_id=f"{solver}{i}", models=["m"])
+        rec.emit(ScoreEvent(scorer="accuracy", value=p))
+        rec.emit(ScoreEvent(scorer="length_ok", value=o))
+        rec.finish()
+
+
+def test_batch_mean_score_is_the_primary_scorers_and_every_scorer_has_its_mean(tmp_path):
+    # the accuracy (primary, recorded first) is 0 on every run; a second scorer is always 1:
+    # the mean of all scores (0.5, or 0.2 with four lenient scorers) is not the accuracy
+    _scored_runs(tmp_path, "plain", [0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    _scored_runs(tmp_path, "best", [1.0, 0.0, 1.0], [1.0, 0.0, 1.0])
+    store = TrajectoryStore(tmp_path)
+    by = {r["solver"]: r for r in store.stats(by="solver").iter_rows(named=True)}
+    assert by["plain"]["mean_score"] == 0.0 and by["plain"]["scored"] == 3
+    assert by["best"]["mean_score"] == pytest.approx(2 / 3)
+    named = batch_stats(store, by="solver", scorer="length_ok")
+    assert named.sort("solver")["mean_score"].to_list() == [pytest.approx(2 / 3), 1.0]
+    means = score_means(store, by="solver")
+    rows = {(r["solver"], r["scorer"]): r for r in means.iter_rows(named=True)}
+    assert rows[("plain", "accuracy")]["mean_score"] == 0.0
+    assert rows[("plain", "length_ok")]["mean_score"] == 1.0
+    assert rows[("best", "length_ok")]["scored"] == 3 and rows[("best", "accuracy")]["errors"] == 0
+    assert means.filter(pl.col("solver") == "best")["scorer"].to_list() == [
+        "accuracy", "length_ok"]  # in the order they were recorded
+    # the same from trajectories in memory
+    mem = batch_stats(TrajectoryTables([Trajectory.load(p) for p in tmp_path.glob("*.jsonl")]),
+                      by="solver")
+    assert mem.sort("solver")["mean_score"].to_list() == [pytest.approx(2 / 3), 0.0]
