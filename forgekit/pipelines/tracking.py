@@ -45,7 +45,7 @@ def track_run(job: JobSpec, run: PipelineRun) -> str | None:
     if target is None:
         return None
     uri, experiment = target
-    from forgekit.tracking.store import ensure_experiment, mlflow_session
+    from forgekit.tracking.session import ensure_experiment, mlflow_session
 
     with mlflow_session(uri) as client:
         exp_id = ensure_experiment(client, uri, experiment)

@@ -6,16 +6,16 @@ warns once (`TrackingWarning`) and returns None. mlflow itself is imported on fi
     from forgekit.tracking import log_results, log_trajectory, EvalTracker, sync_runs, start_ui
 """
 
-from forgekit.tracking.evaluation import EvalTracker, log_evaluation, log_results
+from forgekit.tracking.backfill import SyncReport, sync_runs
+from forgekit.tracking.eval_tracker import EvalTracker, log_evaluation, log_results
 from forgekit.tracking.runs import log_trajectories, log_trajectory
 from forgekit.tracking.server import MlflowUI, start_ui
-from forgekit.tracking.store import (
+from forgekit.tracking.session import (
     TrackingUnavailable,
     TrackingWarning,
     ensure_experiment,
     mlflow_session,
 )
-from forgekit.tracking.sync import SyncReport, sync_runs
 from forgekit.tracking.uri import artifact_root, resolve_tracking_uri
 
 __all__ = [

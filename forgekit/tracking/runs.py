@@ -23,7 +23,7 @@ from forgekit.core.events import (
     ToolCallEvent,
 )
 from forgekit.tracking.mapping import MLFLOW_STATUS, run_metrics, run_params, run_tags
-from forgekit.tracking.store import (
+from forgekit.tracking.session import (
     SYNCED_TAG,
     ensure_experiment,
     find_run,

@@ -125,7 +125,7 @@ def test_logging_twice_creates_nothing_new(store: str, tmp_path: Path):
 
 
 def test_half_logged_run_is_replaced(store: str):
-    from forgekit.tracking.store import ensure_experiment
+    from forgekit.tracking.session import ensure_experiment
 
     client = _client(store)
     exp = ensure_experiment(client, store, "forgekit")

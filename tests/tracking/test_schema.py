@@ -14,7 +14,7 @@ from pathlib import Path
 
 FIRST_USE = textwrap.dedent("""
     import os, sys, time
-    from forgekit.tracking.store import ensure_experiment, mlflow_session
+    from forgekit.tracking.session import ensure_experiment, mlflow_session
     uri, gate = sys.argv[1], sys.argv[2]
     import mlflow  # imported before the race, so that the processes start it together
     while not os.path.exists(gate):

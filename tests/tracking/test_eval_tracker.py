@@ -192,7 +192,7 @@ def test_log_results_of_an_evaluation(store: str, tmp_path: Path):
 
 def test_traces_are_a_seeded_random_sample_not_the_first_n() -> None:
     from forgekit.core.events import RunStart
-    from forgekit.tracking.evaluation import trace_sample
+    from forgekit.tracking.eval_tracker import trace_sample
     from forgekit.trajectory import Trajectory
 
     def cell(prefix: str) -> list[Trajectory]:

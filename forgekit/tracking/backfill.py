@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from forgekit.tracking.runs import log_records
-from forgekit.tracking.store import ensure_experiment, mlflow_session, tracked_runs
+from forgekit.tracking.session import ensure_experiment, mlflow_session, tracked_runs
 
 if TYPE_CHECKING:
     from forgekit.core.config import ProjectConfig

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from forgekit.core.hashing import stable_hash
 from forgekit.tracking.mapping import MAX_PARAM_LEN, key
-from forgekit.tracking.store import (
+from forgekit.tracking.session import (
     ensure_experiment,
     mlflow_session,
     tracking_settings,
