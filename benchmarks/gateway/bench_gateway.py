@@ -19,8 +19,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,27 +28,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 KEY = "sk-bench-not-a-real-key-0000000000"
 
 
-def start_stub(latency_ms: float) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "forgekit.models.stub_server",
-            "--port",
-            "0",
-            "--latency-ms",
-            str(latency_ms),
-            "--reply",
-            "four",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline().strip()
-    if not line.startswith("READY "):
-        proc.kill()
-        raise RuntimeError(f"stub server did not start: {line!r}")
-    return proc, line.split()[1]
+def start_stub(latency_ms: float):
+    """The stub server as a process (forgekit.core.processes.ManagedServer) and its url."""
+    from forgekit.models.stub_server import spawn_stub
+
+    stub = spawn_stub(latency_ms=latency_ms, reply="four")
+    return stub, stub.url
 
 
 async def drive(call, n: int, concurrency: int) -> tuple[float, float]:
@@ -125,8 +108,7 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
     try:
         asyncio.run(main())
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop(10)
     out: dict[str, Any] = {
         "n": args.n,
         "concurrency": args.concurrency,

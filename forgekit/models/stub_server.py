@@ -37,7 +37,12 @@ As a process (benchmarks)::
     python -m forgekit.models.stub_server --port 8765 --latency-ms 50
 
 prints ``READY http://127.0.0.1:8765/v1`` on stdout once it listens, and serves until
-killed (SIGTERM/SIGINT).
+killed (SIGTERM/SIGINT). ``spawn_stub(latency_ms=50)`` starts that process on a free port
+as a `forgekit.core.processes.ManagedServer`, healthy when it returns (``.url`` is the
+api_base; ``.stop()`` or ``with``)::
+
+    with spawn_stub(latency_ms=50, reply="four") as stub:
+        ...  # api_base=stub.url
 """
 
 from __future__ import annotations
@@ -48,11 +53,15 @@ import contextlib
 import itertools
 import json
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from forgekit.core.processes import ManagedServer, free_port
 
 HOST = "127.0.0.1"
 
@@ -354,6 +363,32 @@ class StubServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def spawn_stub(
+    *,
+    latency_ms: float = 50.0,
+    reply: str | None = None,
+    log_path: str | Path | None = None,
+    timeout_s: float = 30.0,
+) -> ManagedServer:
+    """Start the stub server as a process on a free loopback port; return it once healthy
+    (its `url` is the api_base). Raises `ProcessDied` / `ProcessNotReady` with its log."""
+    port = free_port()
+    argv = [sys.executable, "-m", "forgekit.models.stub_server", "--port", str(port),
+            "--latency-ms", str(latency_ms)]  # fmt: skip
+    if reply is not None:
+        argv += ["--reply", reply]
+    base = f"http://{HOST}:{port}/v1"
+    server = ManagedServer(
+        argv, health_url=f"{base}/models", url=base, log_path=log_path, name="the stub server"
+    ).start()
+    try:
+        server.wait_healthy(timeout_s, poll_s=0.05)
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from forgekit.core.processes import ManagedProcess
 from forgekit.core.redact import redact
 from forgekit.pipelines.job import JobSpec
 from forgekit.pipelines.runs import (
@@ -35,21 +34,6 @@ log = logging.getLogger("forgekit.pipelines")
 
 # after SIGTERM, how long a notebook child gets before SIGKILL
 _KILL_GRACE_S = 5.0
-
-
-def _stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM the child (it shuts its kernel down), then SIGKILL its group if it lingers."""
-    try:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=_KILL_GRACE_S)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        proc.wait()
-    except OSError:
-        pass
 
 
 def _execute_once(
@@ -69,36 +53,30 @@ def _execute_once(
     spec_file = run_dir / "spec.json"
     spec_file.write_text(json.dumps(spec, indent=2, default=str), encoding="utf-8")
     stderr_path = run_dir / "papermill.log"
-    with open(stderr_path, "wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "forgekit.pipelines.execute", str(spec_file)],
-            stdout=err,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # own session: a Ctrl-C at the terminal reaches the scheduler, not the job
-            start_new_session=True,
-        )
-        deadline = None if job.timeout_s is None else time.monotonic() + job.timeout_s
-        while True:
-            try:
-                proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if interrupt is not None and interrupt.is_set():
-                _stop_process(proc)
-                return "interrupted", None, "stopped by the scheduler (interrupted)"
-            if deadline is not None and time.monotonic() > deadline:
-                _stop_process(proc)
-                return "timeout", None, f"timed out after {job.timeout_s:g}s"
-    if proc.returncode == 0:
+    stderr_path.unlink(missing_ok=True)
+    # own session: a Ctrl-C at the terminal reaches the scheduler, not the job; the
+    # notebook gets the scheduler's whole environment (its models need their keys)
+    proc = ManagedProcess(
+        [sys.executable, "-m", "forgekit.pipelines.execute", str(spec_file)],
+        log_path=stderr_path,
+        env=os.environ,
+        name="the notebook run",
+    ).start()
+    code = proc.wait(job.timeout_s, interrupt=interrupt)
+    if code is None:
+        # SIGTERM to the child only (it shuts its kernel down), then SIGKILL to the group
+        proc.stop(_KILL_GRACE_S, term_leader_only=True)
+        if interrupt is not None and interrupt.is_set():
+            return "interrupted", None, "stopped by the scheduler (interrupted)"
+        return "timeout", None, f"timed out after {job.timeout_s:g}s"
+    if code == 0:
         return "completed", None, None
     error_file = run_dir / "error.json"
     if error_file.exists():
         err_data = json.loads(error_file.read_text(encoding="utf-8"))
         return "failed", CellError.model_validate(err_data), None
     tail = stderr_path.read_text(encoding="utf-8", errors="replace")[-400:].strip()
-    return "failed", None, f"papermill exited with status {proc.returncode}: {tail}"
+    return "failed", None, f"papermill exited with status {code}: {tail}"
 
 
 def run_job(

@@ -11,44 +11,45 @@ artifacts of a SQLite store beside it (``mlartifacts/``), where forgekit writes 
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forgekit.core.processes import HOST, ManagedServer, ProcessDied, ProcessNotReady, free_port
 from forgekit.tracking.uri import ARTIFACTS_DIR, is_remote, sqlite_path
 
 if TYPE_CHECKING:
     from forgekit.core.config import ProjectConfig
 
-HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 180.0
 
 
-def free_port(host: str = HOST) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 class MlflowUI:
-    """A running `mlflow server` process (see `start_ui`)."""
+    """A running `mlflow server` process (see `start_ui`), a
+    `forgekit.core.processes.ManagedServer`."""
 
-    def __init__(self, process: subprocess.Popen, url: str, uri: str, log_path: Path) -> None:
-        self.process = process
+    def __init__(self, server: ManagedServer, url: str, uri: str) -> None:
+        self.server = server
         self.url = url
         self.uri = uri  # the backend store it serves
-        self.log_path = log_path
+
+    @property
+    def process(self) -> subprocess.Popen:
+        assert self.server.process is not None
+        return self.server.process
+
+    @property
+    def log_path(self) -> Path:
+        assert self.server.log_path is not None
+        return self.server.log_path
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def running(self) -> bool:
-        return self.process.poll() is None
+        return self.server.running
 
     def wait_healthy(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
         """Poll /health until it answers 200.
@@ -57,59 +58,22 @@ class MlflowUI:
             RuntimeError: the server exited or did not become healthy in time (with the
                 tail of its log).
         """
-        import httpx
-
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not self.running():
-                raise RuntimeError(
-                    f"mlflow server exited with code {self.process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"mlflow server not healthy after {timeout_s:.0f} s:\n{self.log_tail()}")
+        try:
+            self.server.wait_healthy(timeout_s, poll_s=0.2, log_lines=20)
+        except ProcessDied as e:
+            raise RuntimeError(f"mlflow server {e.reason}:\n{e.log_tail}") from None
+        except ProcessNotReady as e:  # the toolkit stopped it
+            raise RuntimeError(
+                f"mlflow server not healthy after {timeout_s:.0f} s:\n{e.log_tail}"
+            ) from None
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def _group_alive(self) -> bool:
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # pragma: no cover - the id was reused by someone else
-            return False
-        return True
+        return self.server.log_tail(lines)
 
     def stop(self, grace_s: float = 10.0) -> None:
         """Stop the server and its workers: SIGTERM to the whole process group, SIGKILL to
         whatever is left after `grace_s`. Returns when no process of the group is left."""
-        if self.process.poll() is None or self._group_alive():
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None and not self._group_alive():
-                return
-            time.sleep(0.05)
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(5)
-        deadline = time.monotonic() + 5
-        while self._group_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        self.server.stop(grace_s)
 
     def __enter__(self) -> MlflowUI:
         return self
@@ -198,17 +162,17 @@ def start_ui(
         log_dir = Path.cwd()
     port = port or free_port(host)
     log_path = log_dir / f"mlflow-server-{port}.log"
+    log_path.unlink(missing_ok=True)  # a fresh log per start (a port may come again)
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            server_command(uri, port, host),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
-    ui = MlflowUI(process, f"http://{host}:{port}", uri, log_path)
+    url = f"http://{host}:{port}"
+    server = ManagedServer(
+        server_command(uri, port, host),
+        health_url=f"{url}/health",
+        log_path=log_path,
+        env=env,
+        name="mlflow server",
+    ).start()
+    ui = MlflowUI(server, url, uri)
     if wait:
         try:
             from forgekit.core.progress import Progress

@@ -78,3 +78,23 @@ def test_command_line_prints_ready_and_stops_on_sigterm():
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_spawned_as_a_managed_process_healthy_then_stopped(tmp_path):
+    import urllib.request
+
+    from forgekit.core.processes import group_alive
+    from forgekit.models.stub_server import spawn_stub
+
+    log = tmp_path / "stub.log"
+    with spawn_stub(latency_ms=0, reply="four", log_path=log) as stub:
+        body = json.dumps({"model": "stub", "messages": [{"role": "user", "content": "hi"}]})
+        req = urllib.request.Request(
+            f"{stub.url}/chat/completions", data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert json.loads(r.read())["choices"][0]["message"]["content"] == "four"
+        pid = stub.pid
+    assert stub.returncode == 0 and not group_alive(pid)  # SIGTERM: a clean exit
+    assert "READY" in log.read_text()
