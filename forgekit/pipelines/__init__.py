@@ -9,9 +9,16 @@ Example:
 """
 
 from forgekit.pipelines.cron import CronExpr
-from forgekit.pipelines.job import JobSpec, RetryPolicy, ScheduleSpec, load_job, load_jobs
-from forgekit.pipelines.runner import run_job, runs_log_path
-from forgekit.pipelines.runs import CellError, PipelineRun, list_pipeline_runs, read_runs
+from forgekit.pipelines.execution import run_job, runs_log_path
+from forgekit.pipelines.job import JobRetryPolicy, JobSpec, ScheduleSpec, load_job, load_jobs
+from forgekit.pipelines.job import RetryPolicy as RetryPolicy  # older name of JobRetryPolicy
+from forgekit.pipelines.run_log import CellError as CellError  # older name of CellFailure
+from forgekit.pipelines.run_log import (
+    CellFailure,
+    PipelineRun,
+    list_pipeline_runs,
+    read_runs,
+)
 from forgekit.pipelines.scheduler import (
     Clock,
     FakeClock,
@@ -29,13 +36,13 @@ from forgekit.pipelines.triggers import (
 
 __all__ = [
     "AfterTrigger",
-    "CellError",
+    "CellFailure",
     "Clock",
     "CronExpr",
     "FakeClock",
+    "JobRetryPolicy",
     "JobSpec",
     "PipelineRun",
-    "RetryPolicy",
     "ScheduleSpec",
     "Scheduler",
     "SystemClock",

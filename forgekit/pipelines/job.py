@@ -25,8 +25,10 @@ from forgekit.pipelines.triggers import (
 )
 
 
-class RetryPolicy(BaseModel):
-    """Retries of a failed run with exponential backoff (`backoff_s * factor**(n-1)`)."""
+class JobRetryPolicy(BaseModel):
+    """Retries of a failed job run with exponential backoff: retry `n` (0-based) waits
+    `min(backoff_s * factor**n, max_backoff_s)`. (A model call's retries are
+    `forgekit.models.RetryPolicy`, whose `delay` counts retries from 0 too.)"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,9 +37,12 @@ class RetryPolicy(BaseModel):
     factor: float = Field(default=2.0, ge=1)
     max_backoff_s: float = Field(default=600.0, ge=0)
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before attempt `attempt` (2 = the first retry)."""
-        return min(self.backoff_s * self.factor ** max(attempt - 2, 0), self.max_backoff_s)
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (0-based: 0 = the first retry)."""
+        return min(self.backoff_s * self.factor ** max(retry, 0), self.max_backoff_s)
+
+
+RetryPolicy = JobRetryPolicy  # the older name (forgekit.pipelines.RetryPolicy)
 
 
 class ScheduleSpec(BaseModel):
@@ -93,7 +98,7 @@ class JobSpec(BaseModel):
     output_dir: str = ".forgekit/pipelines"  # in the project store, beside its runs and evals
     kernel: str = "python3"
     timeout_s: float | None = Field(default=3600.0, gt=0)
-    retries: RetryPolicy = Field(default_factory=RetryPolicy)
+    retries: JobRetryPolicy = Field(default_factory=JobRetryPolicy)
     schedule: ScheduleSpec | None = None
     # triggers other than time (forgekit.pipelines.triggers); each key: one or a list
     watch: list[WatchTrigger] = Field(default_factory=list)

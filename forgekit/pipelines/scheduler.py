@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 from forgekit.pipelines.cron import CronExpr
 from forgekit.pipelines.job import JobSpec
-from forgekit.pipelines.runs import PipelineRun, append_run, utc_stamp
+from forgekit.pipelines.run_log import PipelineRun, append_run, utc_stamp
 
 log = logging.getLogger("forgekit.schedule")
 
@@ -186,7 +186,7 @@ class Scheduler:
         webhook_port: int = 8787,
     ) -> None:
         if execute is None:
-            from forgekit.pipelines.runner import run_job as execute
+            from forgekit.pipelines.execution import run_job as execute
         from forgekit.pipelines.triggers import check_after_graph
 
         self.clock: Clock = clock or SystemClock()

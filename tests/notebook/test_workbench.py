@@ -9,7 +9,7 @@ import pytest
 
 from forgekit.notebook.workbench import list_evals, list_runs
 from forgekit.pipelines import PipelineRun, list_pipeline_runs
-from forgekit.pipelines.runs import append_run
+from forgekit.pipelines.run_log import append_run
 
 APP = Path(__file__).resolve().parents[2] / "notebooks" / "workbench.py"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forgekit.core.errors import ConfigError
-from forgekit.pipelines import RetryPolicy, load_job, load_jobs
+from forgekit.pipelines import JobRetryPolicy, RetryPolicy, load_job, load_jobs
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 
@@ -63,11 +63,22 @@ def test_missing_notebook_is_an_error_on_its_line(proj: Path) -> None:
 
 
 def test_retry_backoff_grows_and_caps() -> None:
-    r = RetryPolicy(max=4, backoff_s=2, factor=3, max_backoff_s=10)
-    assert [r.delay(a) for a in (2, 3, 4, 5)] == [2, 6, 10, 10]
+    r = JobRetryPolicy(max=4, backoff_s=2, factor=3, max_backoff_s=10)
+    assert [r.delay(n) for n in range(4)] == [2, 6, 10, 10]  # 0-based, like a call's
+    assert RetryPolicy is JobRetryPolicy  # the older name still imports
 
 
 def test_shipped_pipeline_files_are_valid() -> None:
     root = Path(__file__).resolve().parents[2] / "pipelines"
     jobs = load_jobs(root)
     assert jobs, "pipelines/ should hold at least one example job"
+
+
+def test_job_and_call_retries_count_from_zero() -> None:
+    from forgekit.models import RetryPolicy as CallRetryPolicy
+    from forgekit.models.retry import Failure
+
+    call = CallRetryPolicy(base_s=2, max_s=100, jitter=False)
+    job = JobRetryPolicy(backoff_s=2, factor=2, max_backoff_s=100)
+    fail = Failure(True, 500, None, True)
+    assert [job.delay(n) for n in range(3)] == [call.delay(n, fail) for n in range(3)] == [2, 4, 8]

@@ -24,8 +24,9 @@ def runs_log_path(job: Any) -> Path:
     return job.runs_root() / RUNS_LOG
 
 
-class CellError(BaseModel):
-    """Where and how a notebook failed."""
+class CellFailure(BaseModel):
+    """The record of where and how a notebook failed: the failing cell and its exception
+    (a record, not an exception; `CellError` is its older name)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +41,9 @@ class CellError(BaseModel):
         first = (self.source or "").strip().splitlines()[:1]
         code = f" `{first[0][:80]}`" if first else ""
         return f"{where}{code} raised {self.ename}: {self.evalue}"
+
+
+CellError = CellFailure  # the older name, still exported by forgekit.pipelines
 
 
 class PipelineRun(BaseModel):
@@ -60,7 +64,7 @@ class PipelineRun(BaseModel):
     output_notebook: str | None = None
     run_dir: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
-    error: CellError | None = None
+    error: CellFailure | None = None
     message: str | None = None
     mlflow_url: str | None = None
 

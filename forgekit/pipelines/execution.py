@@ -21,8 +21,8 @@ from typing import Any
 from forgekit.core.processes import ManagedProcess
 from forgekit.core.redact import redact
 from forgekit.pipelines.job import JobSpec
-from forgekit.pipelines.runs import (
-    CellError,
+from forgekit.pipelines.run_log import (
+    CellFailure,
     PipelineRun,
     Trigger,
     append_run,
@@ -38,7 +38,7 @@ _KILL_GRACE_S = 5.0
 
 def _execute_once(
     job: JobSpec, run_dir: Path, parameters: dict[str, Any], interrupt: threading.Event | None
-) -> tuple[str, CellError | None, str | None]:
+) -> tuple[str, CellFailure | None, str | None]:
     """One papermill execution; returns (status, cell error, message)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     nb = job.notebook_path().resolve()
@@ -74,7 +74,7 @@ def _execute_once(
     error_file = run_dir / "error.json"
     if error_file.exists():
         err_data = json.loads(error_file.read_text(encoding="utf-8"))
-        return "failed", CellError.model_validate(err_data), None
+        return "failed", CellFailure.model_validate(err_data), None
     tail = stderr_path.read_text(encoding="utf-8", errors="replace")[-400:].strip()
     return "failed", None, f"papermill exited with status {code}: {tail}"
 
@@ -142,7 +142,7 @@ def run_job(
         if status in ("completed", "interrupted"):
             break
         if attempt < attempts:
-            delay = job.retries.delay(attempt + 1)
+            delay = job.retries.delay(attempt - 1)  # attempt 1 failed: retry 0
             log.warning(
                 "job %s: attempt %d %s; retrying in %.1fs", job.name, attempt, status, delay
             )
@@ -155,7 +155,7 @@ def run_job(
 
 def _track(job: JobSpec, run: PipelineRun) -> str | None:
     """Log the run to MLflow when the project turns tracking on; the run's link, or None."""
-    from forgekit.pipelines.tracking import track_run
+    from forgekit.pipelines.mlflow_record import track_run
 
     try:
         return track_run(job, run)

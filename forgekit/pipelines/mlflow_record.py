@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forgekit.pipelines.job import JobSpec
-from forgekit.pipelines.runs import PipelineRun
+from forgekit.pipelines.run_log import PipelineRun
 
 
 def tracking_target(job: JobSpec) -> tuple[str, str] | None:
