@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from forgekit.core.processes import free_port
 
 CHROMIUM = os.environ.get("FORGEKIT_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -33,12 +34,6 @@ FLAGS = [
 TOKEN = "forgekit-test-token"
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _notebook(path: Path, run_file: Path) -> None:
@@ -88,7 +83,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory):
         (settings / ext / f"{name}.jupyterlab-settings").write_text(json.dumps(value))
     root = tmp_path / "work"
     root.mkdir()
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "jupyter.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [
@@ -366,7 +361,7 @@ def marimo_app(tmp_path_factory: pytest.TempPathFactory):
     home.mkdir()
     env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
            "XDG_CACHE_HOME": str(home / ".cache"), "XDG_STATE_HOME": str(home / ".state")}
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "marimo.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "marimo", "run", str(app), "--headless", "--host", "127.0.0.1",
