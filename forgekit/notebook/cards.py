@@ -84,7 +84,7 @@ class AgentCard(Card):
         self.agent = agent
 
     def state(self) -> dict[str, Any]:
-        from forgekit.notebook.inspector import trajectory_state
+        from forgekit.notebook.transcript import trajectory_state
 
         a = self.agent
         cfg = config_of(a)
@@ -104,7 +104,7 @@ class AgentCard(Card):
         run = None
         if getattr(a, "last_sink", None) is not None:
             try:
-                run = {"cell": "", **trajectory_state(a.trajectory())}
+                run = {"cell": "", **trajectory_state(a.trajectory(), children=True)}
             except Exception as e:  # the card still shows the config
                 run = {"cell": "", "error": f"cannot read the last run: {e}"}
         return {
@@ -132,11 +132,11 @@ class StrategyCard(Card):
         meta = r.metadata
         run = None
         if getattr(r, "sink", None) is not None and getattr(r.sink, "events", None):
-            from forgekit.notebook.inspector import trajectory_state
+            from forgekit.notebook.transcript import trajectory_state
             from forgekit.trajectory import Trajectory
 
             try:
-                run = {"cell": "", **trajectory_state(Trajectory.from_sink(r.sink))}
+                run = {"cell": "", **trajectory_state(Trajectory.from_sink(r.sink), children=True)}
             except Exception as e:  # the card still shows the candidates
                 run = {"cell": "", "error": f"cannot read the run: {e}"}
         return {

@@ -39,13 +39,16 @@ def module_source(name: str, *, esm: bool = True) -> str:
     return src if esm else src.replace("export default { render };", "")
 
 
-def widget_class(name: str) -> type:
-    """The anywidget class for `static/<name>.js` (built once, on first use)."""
+def widget_class(name: str, traits: tuple[str, ...] = ()) -> type:
+    """The anywidget class for `static/<name>.js` (built once, on first use): a synced
+    `data` dict, plus one synced dict per name in `traits` (e.g. the eval viewer's `rows`,
+    the windows of rows it scrolls to, sent apart from the rest of its state)."""
     with _CLASSES_LOCK:
         if name not in _CLASSES:
             import anywidget
             import traitlets
 
+            extra = {t: traitlets.Dict().tag(sync=True) for t in traits}
             _CLASSES[name] = type(
                 f"Forgekit{name.title().replace('_', '')}Widget",
                 (anywidget.AnyWidget,),
@@ -55,6 +58,7 @@ def widget_class(name: str) -> type:
                     "_esm": module_source(name),
                     "_css": (STATIC / "forgekit.css").read_text(encoding="utf-8"),
                     "data": traitlets.Dict().tag(sync=True),
+                    **extra,
                 },
             )
         return _CLASSES[name]
@@ -68,6 +72,7 @@ class LiveView:
     """
 
     widget_name: ClassVar[str] = ""
+    widget_traits: ClassVar[tuple[str, ...]] = ()  # synced dicts besides `data`
     min_interval_s: ClassVar[float] = 0.1
 
     def __init__(self) -> None:
@@ -96,7 +101,7 @@ class LiveView:
         # (and the state read here is newer than its change) or waits and pushes after
         with self._push_lock:
             if self._widget is None:
-                w = widget_class(self.widget_name)(data=self.state())
+                w = widget_class(self.widget_name, self.widget_traits)(data=self.state())
                 w.on_msg(self._on_msg)
                 self._widget = w
                 self._last_push = time.monotonic()

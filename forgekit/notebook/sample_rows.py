@@ -1,9 +1,10 @@
 """The eval viewer's data: one row per sample (and epoch) with every model x solver cell
-side by side, and the query (filter, search, sort, page) over those rows.
+side by side, and the query (filter, search, sort) over those rows.
 
-The same query runs in Python for the live widget (the kernel sends one page at a time)
-and in `static/viewer.js` for the static export (all rows embedded); the two are kept
-equal by tests/notebook/test_viewer.py.
+The same query runs in Python for the live widget (the kernel keeps the selection and
+sends the rows the browser scrolls to, a window at a time) and in `static/viewer.js` for
+the static export (all rows embedded); the two are kept equal by
+tests/notebook/test_viewer.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ SORTS = ("index", "disagree", "failed", "score", "id")
 
 
 class Query(BaseModel):
-    """What the sample table shows: a filter, a text search, a sort and a page."""
+    """What the sample table shows: a filter, a text search and a sort."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -33,8 +34,6 @@ class Query(BaseModel):
     sort: str = "disagree"  # index | disagree | failed | score | id
     sort_cell: int = 0
     desc: bool = False
-    page: int = 0
-    page_size: int = 50
 
 
 def _num(v: Any) -> float | None:
@@ -197,9 +196,7 @@ def run_query(rows: list[dict[str, Any]], q: Query) -> tuple[list[dict[str, Any]
     return [r for r, _, _ in keep], counts
 
 
-def page(rows: list[dict[str, Any]], q: Query) -> tuple[list[dict[str, Any]], int]:
-    """The page `q.page` of `rows` (clamped into range) and the page number shown."""
-    size = max(1, q.page_size)
-    last = max(0, (len(rows) - 1) // size)
-    n = min(max(q.page, 0), last)
-    return rows[n * size : (n + 1) * size], n
+def window(rows: list[dict[str, Any]], offset: int, limit: int) -> list[dict[str, Any]]:
+    """Rows `offset` to `offset + limit` of a selection (clamped into range)."""
+    offset = max(0, offset)
+    return rows[offset : offset + max(0, limit)]

@@ -2,10 +2,12 @@
 paired statistics on top, one click to the transcripts.
 
 Live, it is an anywidget (`static/viewer.js`; JupyterLab, VS Code, marimo): the kernel
-filters, sorts and sends one page of rows at a time, so 10,000 samples never reach the
-browser at once. Static, `export_html()` writes the same front end with every row
-embedded (and the transcripts of the first `max_transcripts` rows), a file that works
-offline; `html()` is the script-free fallback that papermill keeps and nbval compares.
+filters and sorts; the sample table is scroll-virtualised — the browser draws only the
+rows in view and asks the kernel for the rows it scrolls to, a window (`chunk` rows) at a
+time, so 10,000 samples never reach the browser, nor its DOM, at once. Static,
+`export_html()` writes the same front end with every row embedded (and the transcripts
+of the first `max_transcripts` rows), a file that works offline; `html()` is the
+script-free fallback that papermill keeps and nbval compares.
 
 Example:
     >>> from forgekit.notebook import EvalViewer
@@ -23,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.notebook.live import STATIC, LiveView, module_source
-from forgekit.notebook.sample_rows import Query, build_rows, page, run_query
+from forgekit.notebook.sample_rows import Query, build_rows, run_query, window
 
 STATIC_ROWS = 20  # rows in the script-free fallback
+MAX_WINDOW = 1000  # rows one request may ask for
 
 
 def _float(v: Any) -> float | None:
@@ -37,7 +40,7 @@ def _float(v: Any) -> float | None:
 
 def transcript_state(path: str) -> dict[str, Any]:
     """The inspector's state of one trajectory file (or why there is none)."""
-    from forgekit.notebook.inspector import trajectory_state
+    from forgekit.notebook.transcript import trajectory_state
 
     if not path:
         return {"error": "no trajectory (the sample did not run)"}
@@ -46,7 +49,7 @@ def transcript_state(path: str) -> dict[str, Any]:
     from forgekit.trajectory import Trajectory
 
     try:
-        return trajectory_state(Trajectory.load(path))
+        return trajectory_state(Trajectory.load(path), children=True)
     except Exception as e:  # a torn or foreign file is shown as such, not raised
         return {"error": f"cannot read {path}: {type(e).__name__}: {e}"}
 
@@ -59,11 +62,12 @@ class EvalViewer(LiveView):
         results: an `EvalResults` (or an eval folder holding results.parquet).
         baseline: the (model, solver) cell the others are compared against
             (default: the first).
-        page_size: rows per page.
+        chunk: rows sent with the state and per window the browser asks for.
         query: initial filter/sort, e.g. ``{"show": "disagree"}`` (see `Query`).
     """
 
     widget_name = "viewer"
+    widget_traits = ("rows",)  # the windows of rows, sent apart from the state
     replaces_static_html = True  # EvalResults' fallback is the viewer's static form
 
     def __init__(
@@ -71,7 +75,7 @@ class EvalViewer(LiveView):
         results: Any,
         *,
         baseline: tuple[str, str] | None = None,
-        page_size: int = 50,
+        chunk: int = 100,
         query: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -82,9 +86,12 @@ class EvalViewer(LiveView):
         self.results = results
         self.baseline = baseline
         self.rows, self.scorers, self._paths = build_rows(results)
-        self.query = Query(page_size=page_size, **(query or {}))
+        self.chunk = max(1, chunk)
+        self.query = Query(**(query or {}))
         self.transcripts: dict[str, Any] | None = None
         self._header = self._build_header()
+        self._version = 0  # of the selection; a window asked for an older one is dropped
+        self._selected, self._counts = run_query(self.rows, self.query)
 
     # -- data -----------------------------------------------------------------------------
     def _build_header(self) -> dict[str, Any]:
@@ -131,30 +138,45 @@ class EvalViewer(LiveView):
         }
 
     def select(self) -> tuple[list[dict[str, Any]], dict[str, int]]:
-        """All rows the current query selects (every page), and the counts."""
-        return run_query(self.rows, self.query)
+        """All rows the current query selects, in order, and the counts."""
+        return self._selected, self._counts
+
+    def window(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        """Rows `offset` to `offset + limit` of the current selection."""
+        return window(self._selected, offset, min(limit, MAX_WINDOW))
 
     def state(self) -> dict[str, Any]:
-        selected, counts = self.select()
-        rows, n = page(selected, self.query)
         return {
             **self._header,
-            "query": {**self.query.model_dump(), "page": n},
-            "counts": counts,
-            "matched": len(selected),
-            "rows": rows,
+            "query": self.query.model_dump(),
+            "version": self._version,
+            "chunk": self.chunk,
+            "counts": self._counts,
+            "matched": len(self._selected),
+            "rows": self._selected[: self.chunk],  # the first window, with the state
             "transcripts": self.transcripts,
         }
 
     # -- actions --------------------------------------------------------------------------
     def set_query(self, **changes: Any) -> None:
-        """Change the filter/sort/page (e.g. ``show="disagree"``); back to page 0 unless
-        the page itself is what changes."""
-        data = {**self.query.model_dump(), **changes}
-        if "page" not in changes:
-            data["page"] = 0
-        self.query = Query(**data)
+        """Change the filter/sort (e.g. ``show="disagree"``); the table scrolls back to
+        its top."""
+        self.query = Query(**{**self.query.model_dump(), **changes})
+        self._selected, self._counts = run_query(self.rows, self.query)
+        self._version += 1
         self.refresh(force=True)
+
+    def send_window(self, offset: int, limit: int, version: int) -> None:
+        """Answer the browser's request for rows `offset`..`offset + limit` (it scrolled
+        there) through the `rows` trait; a request made for an older selection is
+        dropped (the browser asks again for the new one)."""
+        if version != self._version or self._widget is None:
+            return
+        self._widget.rows = {
+            "version": version,
+            "offset": max(0, offset),
+            "rows": self.window(offset, limit),
+        }
 
     def open(self, key: str) -> dict[str, Any]:
         """Load the transcripts of sample row `key` ("<sample id>#<epoch>"), one per cell."""
@@ -180,6 +202,12 @@ class EvalViewer(LiveView):
         if action == "query":
             changes = {k: v for k, v in message.items() if k != "action"}
             self.set_query(**changes)
+        elif action == "rows":
+            self.send_window(
+                int(message.get("offset", 0)),
+                int(message.get("limit", self.chunk)),
+                int(message.get("version", -1)),
+            )
         elif action == "open":
             self.open(str(message.get("key")))
         elif action == "close":
@@ -194,11 +222,15 @@ class EvalViewer(LiveView):
         rows, counts = run_query(self.rows, Query())
         return static_html(self._header, rows[:STATIC_ROWS], counts)
 
-    def export_data(self, *, max_transcripts: int = 200, links_from: Path | None = None) -> dict:
-        """Everything the static front end needs: header, all rows, transcripts of the
-        first `max_transcripts` rows in the default order (disagreements first), and for
-        every row relative links to its trajectory files."""
-        ordered, _ = run_query(self.rows, Query())
+    def export_data(
+        self, *, max_transcripts: int = 200, links_from: Path | None = None, virtual: bool = True
+    ) -> dict:
+        """Everything the static front end needs: header, all rows, the viewer's current
+        query (by default: all samples, disagreements first), the transcripts of the
+        first `max_transcripts` rows it selects, and for every row relative links to its
+        trajectory files. `virtual=False` draws every row at once instead of the rows in
+        view (for printing or the browser's find; the scroll benchmark's baseline)."""
+        ordered = self._selected
         transcripts = {}
         for row in ordered[:max_transcripts]:
             key = row["key"]
@@ -215,23 +247,33 @@ class EvalViewer(LiveView):
             ]
         return {
             **self._header,
-            "query": Query(page_size=self.query.page_size).model_dump(),
+            "query": self.query.model_dump(),
+            "chunk": self.chunk,
+            "virtual": virtual,
             "rows": self.rows,
             "transcripts": transcripts,
             "links": links,
         }
 
-    def export_fragment(self, *, max_transcripts: int = 200, links_from: Path | None = None) -> str:
+    def export_fragment(
+        self, *, max_transcripts: int = 200, links_from: Path | None = None, virtual: bool = True
+    ) -> str:
         """The interactive viewer as an HTML fragment (a div, its CSS, its script with the
         data embedded) to put inside another page, e.g. report.html."""
-        data = self.export_data(max_transcripts=max_transcripts, links_from=links_from)
+        data = self.export_data(
+            max_transcripts=max_transcripts, links_from=links_from, virtual=virtual
+        )
         return interactive_fragment(data)
 
-    def export_html(self, path: str | Path, *, max_transcripts: int = 200) -> Path:
+    def export_html(
+        self, path: str | Path, *, max_transcripts: int = 200, virtual: bool = True
+    ) -> Path:
         """Write a self-contained, offline HTML page of the viewer; return its path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = self.export_fragment(max_transcripts=max_transcripts, links_from=path.parent)
+        body = self.export_fragment(
+            max_transcripts=max_transcripts, links_from=path.parent, virtual=virtual
+        )
         doc = (
             '<!doctype html><html><head><meta charset="utf-8">'
             f"<title>forgekit eval {escape(self._header['title'])}</title></head>"

@@ -437,3 +437,37 @@ def test_eval_viewer_static_export_in_chromium(tmp_path: Path) -> None:
             expect(rows).to_have_count(1)
         finally:
             browser.close()
+
+
+def test_static_export_of_many_samples_keeps_the_dom_small(tmp_path: Path) -> None:
+    """The sample table is scroll-virtualised: 3,000 samples, yet only the rows in view
+    are in the page; scrolling to the end draws the last samples, and a filter redraws."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+    from playwright.sync_api import expect, sync_playwright
+
+    from forgekit.notebook import EvalViewer
+    from tests.notebook.test_viewer import _synthetic
+
+    viewer = EvalViewer(_synthetic(3_000), query={"sort": "index"})
+    out = viewer.export_html(tmp_path / "big.html", max_transcripts=0)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.route("http*://**", lambda route: route.abort())  # offline
+            page.goto(out.as_uri())
+            rows = page.locator(".fk-viewer .fk-row")
+            rows.first.wait_for(timeout=60_000)
+            assert 5 <= rows.count() <= 100  # the rows in view and a margin, not 3,000
+            assert rows.first.get_attribute("data-key") == "q0#0"
+            page.evaluate("(() => { const s = document.querySelector('.fk-scroll');"
+                          " s.scrollTop = s.scrollHeight; })()")
+            page.wait_for_selector(".fk-row[data-key='q2999#0']", timeout=30_000)
+            assert rows.count() <= 400
+            page.screenshot(path=str(_artifacts(tmp_path) / "static-3000-end.png"))
+            page.locator(".fk-viewer .fk-search").fill("question 2999")
+            expect(rows).to_have_count(1, timeout=30_000)
+        finally:
+            browser.close()

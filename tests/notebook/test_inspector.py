@@ -22,8 +22,18 @@ def test_state_has_steps_sections_timeline_and_children(recorded_run: Path) -> N
     assert {s["label"] for s in step1["sections"]} == {"thought", "action", "observation"}
     call = next(i for i in items if i["type"] == "model_call")
     labels = {s["label"]: s["text"] for s in call["sections"]}
-    assert "What is 6*7?" in labels["request"] and "calculator" in labels["response"]
+    # each message on its own, with its role; the response; tokens, cost and latency
+    assert labels["user"] == "What is 6*7?" and "calculator" in labels["response"]
+    assert dict(call["meta"]) == {"model": "smollm2", "tokens": "12 in / 6 out",
+                                  "cost": "$0.000200", "latency": "0.40s"}
     assert call["cost"] == pytest.approx(0.0002) and call["latency"] == pytest.approx(0.4)
+    tool = next(i for i in items if i["type"] == "tool_call")
+    assert dict(tool["meta"])["decision"] == "allow"
+    assert {s["label"]: s["text"] for s in tool["sections"]} == {
+        "arguments": '{\n "expr": "6*7"\n}', "result": "42"}
+    score = next(i for i in items if i["type"] == "score")
+    assert {s["label"] for s in score["sections"]} >= {"answer", "target"}
+    assert data["run"]["scores"] == [{"scorer": "exact", "value": 1.0, "explanation": None}]
     assert {"model_call", "tool_call", "step", "score"} <= set(data["types"])
     assert steps[0]["cost"] > 0 and steps[0]["latency"] > 0  # the timeline's bars
     assert [c["solver"] for c in data["children"]] == ["reviewer"]
@@ -76,3 +86,27 @@ def test_reload_shows_new_events_of_a_run_being_recorded(tmp_path: Path) -> None
     insp._on_msg(insp.widget, {"action": "reload"}, [])
     data = insp.widget.data
     assert data["run"]["status"] == "completed" and "second" in str(data["steps"])
+
+
+def test_an_agent_loop_shows_each_message_once(tmp_path: Path) -> None:
+    """Each call of an agent loop repeats the conversation; the transcript shows the
+    messages added since the call before, so it grows linearly with the run."""
+    from forgekit.core.events import ModelCall, ScoreEvent
+    from forgekit.core.messages import Message, Usage
+    from forgekit.notebook.transcript import trajectory_state
+    from forgekit.trajectory import Recorder, Trajectory
+
+    rec = Recorder.start(tmp_path, solver="agent", models=["m"])
+    convo = [Message.system("be brief"), Message.user("q")]
+    for turn in range(3):
+        rec.emit(ModelCall(alias="m", messages=list(convo), text=f"reply {turn}",
+                           usage=Usage(input_tokens=3 + turn, output_tokens=2)))
+        convo += [Message.assistant(f"reply {turn}"), Message.user(f"more {turn}")]
+    rec.emit(ScoreEvent(scorer="judge", value=0.5, explanation="half right", target="x"))
+    rec.finish(status="completed", answer="reply 2")
+    state = trajectory_state(Trajectory.load(rec.path))
+    calls = [i for s in state["steps"] for i in s["items"] if i["type"] == "model_call"]
+    first, second = ([x["label"] for x in c["sections"]] for c in calls[:2])
+    assert first == ["system", "user", "response"]
+    assert second == ["earlier", "assistant", "user", "response"]
+    assert state["run"]["scores"][0]["explanation"] == "half right"

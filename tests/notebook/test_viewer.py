@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from forgekit.notebook import EvalViewer
+from forgekit.notebook.sample_rows import Query
 
 
 def test_header_has_accuracy_ci_and_a_plain_reading(two_solver_results) -> None:
@@ -38,17 +39,20 @@ def test_rows_put_input_target_and_each_solver_side_by_side(two_solver_results) 
     assert exact["scores"] == {"numeric": 1.0}
 
 
-def test_filters_search_sort_and_pages(two_solver_results) -> None:
-    v = EvalViewer(two_solver_results, page_size=3)
+def test_filters_search_sort_and_windows(two_solver_results) -> None:
+    v = EvalViewer(two_solver_results, chunk=3)
     data = v.state()
     assert data["counts"] == {"all": 8, "disagree": 4, "failed": 5, "passed": 3}
+    assert data["matched"] == 8 and len(data["rows"]) == 3  # the first window only
     # the default order puts disagreements first
     assert {r["id"] for r in data["rows"]} <= {"s1", "s2", "s4", "s7"}
     v.handle({"action": "query", "show": "disagree"})
-    assert v.state()["matched"] == 4
-    v.handle({"action": "query", "page": 1})
-    page2 = v.state()
-    assert page2["query"]["page"] == 1 and [r["id"] for r in page2["rows"]] == ["s7"]
+    assert v.state()["matched"] == 4 and v.state()["version"] == 1
+    # the browser scrolled: it asks for the rows there, for the selection it shows
+    v._on_msg(v.widget, {"action": "rows", "offset": 3, "limit": 3, "version": 1}, [])
+    assert v.widget.rows["offset"] == 3 and [r["id"] for r in v.widget.rows["rows"]] == ["s7"]
+    v._on_msg(v.widget, {"action": "rows", "offset": 0, "limit": 3, "version": 0}, [])
+    assert v.widget.rows["offset"] == 3  # asked for an older selection: dropped
     v.handle({"action": "query", "show": "failed", "text": "99"})  # the answer text
     assert [r["id"] for r in v.state()["rows"]] == ["s5"]
     v.set_query(show="all", text="", cell=0, lo=1.0, hi=None)  # plain passed
@@ -57,8 +61,7 @@ def test_filters_search_sort_and_pages(two_solver_results) -> None:
     assert v.select()[0][0]["cells"][0]["score"] == 1.0
     v.set_query(sort="id", desc=False, scorer="numeric", show="passed")
     assert [r["id"] for r in v.select()[0]] == ["s0", "s3", "s6"]
-    v.set_query(page=99)  # clamped to the last page
-    assert v.state()["query"]["page"] == 0
+    assert [r["id"] for r in v.window(1, 99)] == ["s3", "s6"] and v.window(50, 3) == []
 
 
 def test_open_shows_both_transcripts_with_score_and_target(two_solver_results) -> None:
@@ -68,7 +71,10 @@ def test_open_shows_both_transcripts_with_score_and_target(two_solver_results) -
     assert t["key"] == "s1#0" and [r["cell"] for r in t["runs"]] == ["m1/plain", "m1/exact"]
     plain, exact = t["runs"]
     assert plain["run"]["answer"] == "no idea, sorry" and exact["run"]["target"] == "2"
-    assert exact["run"]["scores"] == [{"scorer": "numeric", "value": 1.0}]
+    assert exact["run"]["scores"] == [{"scorer": "numeric", "value": 1.0,
+                                       "explanation": "marked answer '2' = 2 equals target 2"}]
+    call = next(i for s in exact["steps"] for i in s["items"] if i["type"] == "model_call")
+    assert dict(call["meta"])["tokens"].endswith("out") and "$" in dict(call["meta"])["cost"]
     assert "what is 1 + 1?" in json.dumps(exact["steps"])
     v._on_msg(v.widget, {"action": "open", "key": "nope"}, [])  # logged, no crash
     v._on_msg(v.widget, {"action": "close"}, [])
@@ -132,20 +138,74 @@ def _synthetic(n: int):
                        meta={"eval_id": "big"})
 
 
-def test_ten_thousand_samples_go_out_in_pages(tmp_path: Path) -> None:
+def test_ten_thousand_samples_go_out_in_windows(tmp_path: Path) -> None:
     t0 = time.perf_counter()
     v = EvalViewer(_synthetic(10_000))
     state = v.state()
     built = time.perf_counter() - t0
-    assert state["counts"]["all"] == 10_000 and len(state["rows"]) == 50
-    assert len(json.dumps(state)) < 100_000  # one page, not the whole table
+    assert state["counts"]["all"] == 10_000 and len(state["rows"]) == 100
+    assert len(json.dumps(state)) < 100_000  # one window, not the whole table
     t0 = time.perf_counter()
     v.handle({"action": "query", "show": "disagree", "text": "question 99"})
     assert all(r["id"].startswith("q99") for r in v.state()["rows"])
     assert time.perf_counter() - t0 < 2.0, "a filter must answer at once"
+    v.set_query(show="all", text="")
+    widget = v.widget  # the browser scrolled to the end: the last window only goes out
+    t0 = time.perf_counter()
+    v.handle({"action": "rows", "offset": 9_900, "limit": 100, "version": v.state()["version"]})
+    assert len(widget.rows["rows"]) == 100 and time.perf_counter() - t0 < 0.5
     assert built < 60.0  # mostly the bootstrap CIs and the permutation test over 10k
     v.handle({"action": "open", "key": "q1#0"})  # no trajectory files: said so
     assert "no trajectory" in v.state()["transcripts"]["runs"][0]["error"]
+
+
+def test_static_model_answers_like_the_kernel(two_solver_results, tmp_path: Path) -> None:
+    """viewer.js's query and its static model (what the exported file runs), run by node
+    on the exported data, select the same rows as the kernel, window by window."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    from forgekit.notebook.live import module_source
+
+    v = EvalViewer(two_solver_results, chunk=3)
+    data = v.export_data(max_transcripts=2)
+    queries = [{}, {"show": "disagree"}, {"show": "failed", "text": "99"},
+               {"sort": "score", "sort_cell": 1, "desc": True}, {"sort": "id"},
+               {"show": "all", "cell": 0, "lo": 1.0}]
+    script = tmp_path / "check.mjs"
+    script.write_text(
+        "globalThis.document = {};\n" + module_source("viewer").replace("export default", "const _ =")
+        + f"\nconst data = {json.dumps(data)};\nconst queries = {json.dumps(queries)};\n"
+        + """
+const out = [];
+for (const q of queries) {
+  const m = staticModel(data);
+  m.send(Object.assign({ action: "query" }, q));
+  const d = m.get("data");
+  const got = await new Promise((done) => {
+    m.on("change:rows", () => done(m.get("rows")));
+    m.send({ action: "rows", offset: 3, limit: 3, version: d.version });
+  });
+  out.push({ matched: d.matched, first: d.rows.map((r) => r.key), next: got.rows.map((r) => r.key),
+             counts: d.counts });
+}
+const m = staticModel(data);
+m.send({ action: "open", key: Object.keys(data.transcripts)[0] });
+out.push({ runs: m.get("data").transcripts.runs.length });
+console.log(JSON.stringify(out));
+""")
+    got = json.loads(subprocess.run([node, str(script)], capture_output=True, text=True,
+                                    check=True, timeout=60).stdout)
+    for q, js in zip(queries, got, strict=False):
+        v.set_query(**{**Query().model_dump(), **q})
+        rows, counts = v.select()
+        assert js["matched"] == len(rows) and js["counts"] == counts, q
+        assert js["first"] == [r["key"] for r in rows[:3]], q
+        assert js["next"] == [r["key"] for r in rows[3:6]], q
+    assert got[-1] == {"runs": 2}
 
 
 def test_a_running_eval_shows_live_progress_then_its_results(tmp_path: Path) -> None:

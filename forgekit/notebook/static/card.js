@@ -22,11 +22,13 @@ function render({ model, el }) {
     for (const s of d.sections || []) root.append(section(s));
     if (d.run) {
       const det = h("details", { class: "fk-card-run", open: "" }, h("summary", {}, d.run_label || "last run"));
-      det.append(transcriptView(d.run));
+      det.append(nestedRunView(d.run, undefined, nav, draw));
       root.append(det);
     }
     el.replaceChildren(root);
   }
+  const nav = { stack: [], uis: new Map() };  // the run shown (a child run opens in place)
+  model.on("change:data", () => { nav.stack = []; });
   model.on("change:data", draw);
   draw();
   return () => model.off("change:data", draw);

@@ -1,6 +1,9 @@
 // forgekit EvalViewer front end (anywidget ES module; also run on embedded data by the
-// static export through staticModel()). State arrives as `data`; actions go back with
-// model.send({action, ...}): query (filter/sort/page), open (a sample's transcripts), close.
+// static export through staticModel()). State arrives as `data` (the header, the query,
+// the counts, the first window of rows, the transcripts); the sample table is
+// scroll-virtualised: only the rows in view (plus a margin) are in the DOM, and the rows
+// it scrolls to are asked for with {action: "rows", offset, limit, version} and arrive in
+// the `rows` trait. Other actions: query (filter/sort), open (a sample's transcripts), close.
 
 const f3 = (v, sign) => v === null || v === undefined ? "–" : (sign && v > 0 ? "+" : "") + v.toFixed(3);
 
@@ -70,37 +73,52 @@ function runQuery(rows, q) {
   return [keep.map((k) => k[1]), counts];
 }
 
-// a model-like object over embedded data, for the static export (no kernel)
+// a model-like object over embedded data, for the static export (no kernel): the same
+// messages as the kernel answers, the windows of rows answered asynchronously like a kernel
 function staticModel(full) {
-  const listeners = [];
+  const listeners = {};
+  const chunk = full.chunk || 100;
   let query = Object.assign({}, full.query);
   let transcripts = null;
-  function compute() {
-    const [sel, counts] = runQuery(full.rows, query);
-    const size = Math.max(1, query.page_size || 50);
-    const last = Math.max(0, Math.floor((sel.length - 1) / size));
-    const n = Math.min(Math.max(query.page || 0, 0), last);
-    return Object.assign({}, full, { query: Object.assign({}, query, { page: n }), counts,
-      matched: sel.length, rows: sel.slice(n * size, (n + 1) * size), transcripts, static: true });
-  }
+  let version = 0;
+  let sel = [];
+  let counts = {};
+  let rows = {};
+  const select = () => { [sel, counts] = runQuery(full.rows, query); };
+  const compute = () => Object.assign({}, full, { query: Object.assign({}, query), version, chunk,
+    counts, matched: sel.length, rows: sel.slice(0, chunk), transcripts, static: true });
+  select();
   let data = compute();
-  const fire = () => { data = compute(); for (const f of listeners) f(); };
+  const fire = (ev) => { for (const f of listeners[ev] || []) f(); };
   return {
-    get: (name) => (name === "data" ? data : undefined),
-    on: (_ev, f) => listeners.push(f),
-    off: () => {},
+    get: (name) => (name === "data" ? data : name === "rows" ? rows : undefined),
+    on: (ev, f) => { (listeners[ev] = listeners[ev] || []).push(f); },
+    off: (ev, f) => { if (listeners[ev]) listeners[ev] = listeners[ev].filter((g) => g !== f); },
     send: (msg) => {
+      if (msg.action === "rows") {
+        if (msg.version !== version) return;
+        rows = { version, offset: msg.offset, rows: sel.slice(msg.offset, msg.offset + msg.limit) };
+        Promise.resolve().then(() => fire("change:rows"));
+        return;
+      }
       if (msg.action === "query") {
         const changes = Object.assign({}, msg); delete changes.action;
-        query = Object.assign({}, query, changes, "page" in changes ? {} : { page: 0 });
+        query = Object.assign({}, query, changes);
+        select();
+        version++;
       } else if (msg.action === "open") {
         const runs = (full.transcripts || {})[msg.key];
         transcripts = { key: msg.key, runs: runs || null, links: (full.links || {})[msg.key] || [] };
       } else if (msg.action === "close") transcripts = null;
-      fire();
+      data = compute();
+      fire("change:data");
     },
   };
 }
+
+const OVERSCAN_PX = 600;   // rows drawn above and below the visible part
+const MAX_DRAWN = 300;     // rows in the DOM at most, whatever the heights
+const FIRST_ESTIMATE = 44; // px per row until rows have been measured
 
 function render({ model, el }) {
   let timer = null;
@@ -109,10 +127,13 @@ function render({ model, el }) {
   const head = h("div", { class: "fk-viewer-head" });
   const controls = h("div", { class: "fk-controls" });
   const info = h("div", { class: "fk-matched fk-muted" });
-  const table = h("div", { class: "fk-samples" });
-  const pager = h("div", { class: "fk-pager" });
+  const thead = h("thead", {});
+  const tbody = h("tbody", {});
+  const table = h("table", { class: "fk-table fk-sample-table" }, thead, tbody);
+  const scroller = h("div", { class: "fk-scroll" }, table);
+  const empty = h("div", { class: "fk-muted fk-empty" }, "no sample matches");
   const panel = h("div", { class: "fk-transcripts" });
-  root.append(head, controls, info, table, pager, panel);
+  root.append(head, controls, info, scroller, empty, panel);
   el.replaceChildren(root);
 
   // controls are built once (the search box keeps its focus while results arrive)
@@ -148,6 +169,132 @@ function render({ model, el }) {
     }));
   }
 
+  // ---- the virtual table: rows by position in the selection, heights measured as drawn
+  let version = null;
+  let n = 0;
+  let heights = new Float64Array(0);  // 0 = not measured yet
+  let measuredSum = 0;
+  let measuredN = 0;
+  const cache = new Map();    // position -> row, for the current selection
+  const pending = new Set();  // window offsets asked for
+  let drawn = "";
+  const est = () => (measuredN ? measuredSum / measuredN : FIRST_ESTIMATE);
+  const rowHeight = (i) => heights[i] || est();
+
+  function reset(d) {
+    version = d.version; n = d.matched || 0;
+    heights = new Float64Array(n); measuredSum = 0; measuredN = 0;
+    cache.clear(); pending.clear(); drawn = "";
+    (d.rows || []).forEach((r, i) => cache.set(i, r));
+    scroller.scrollTop = 0;
+  }
+
+  function ask(s, e, chunk) {  // the windows covering positions s..e-1 that are missing
+    for (let c = Math.floor(s / chunk) * chunk; c < e; c += chunk) {
+      const last = Math.min(c + chunk, n) - 1;
+      if ((!cache.has(c) || !cache.has(last)) && !pending.has(c)) {
+        pending.add(c);
+        send({ action: "rows", offset: c, limit: chunk, version });
+      }
+    }
+  }
+
+  function rowView(r, i, d) {
+    const q = d.query || {};
+    const [dis] = rowFlags(r, q.scorer);
+    const open = d.transcripts && d.transcripts.key === r.key;
+    return h("tr", { class: "fk-row" + (dis ? " fk-disagree" : "") + (open ? " fk-open" : ""),
+      "data-key": r.key, "data-i": i, title: "open the transcripts",
+      onclick: () => send({ action: "open", key: r.key }) },
+      h("td", {}, String(r.id) + (r.epoch ? ` (epoch ${r.epoch})` : "")),
+      h("td", { class: "fk-text" }, r.input), h("td", { class: "fk-text" }, r.target),
+      r.cells.map((c) => h("td", { class: "fk-text" }, scoreBadge(c, r.threshold), " ",
+        c.answer ?? "", c.error ? h("div", { class: "fk-error" }, c.error) : null,
+        c.note ? h("div", { class: "fk-muted" }, c.note) : null)));
+  }
+  const spacer = (px, cols) => h("tr", { class: "fk-spacer", "aria-hidden": "true" },
+    h("td", { colspan: cols, style: `height:${px}px;padding:0;border:0` }));
+
+  function paint(force) {
+    const d = model.get("data") || {};
+    const cols = 3 + (d.cells || []).length;
+    const virtual = d.virtual !== false;
+    let s = 0, e = n, top = 0;
+    if (virtual) {
+      const y = scroller.scrollTop;
+      const y0 = y - OVERSCAN_PX, y1 = y + (scroller.clientHeight || 600) + OVERSCAN_PX;
+      let acc = 0, i = 0;
+      while (i < n && acc + rowHeight(i) < y0) { acc += rowHeight(i); i++; }
+      s = i; top = acc;
+      while (i < n && acc < y1 && i - s < MAX_DRAWN) { acc += rowHeight(i); i++; }
+      e = i;
+    }
+    const key = `${version}:${s}:${e}`;
+    if (!force && key === drawn) return;
+    drawn = key;
+    ask(s, e, virtual ? (d.chunk || 100) : Math.max(n, 1));
+    const trs = [spacer(top, cols)];
+    for (let j = s; j < e; j++) {
+      const r = cache.get(j);
+      trs.push(r ? rowView(r, j, d) : h("tr", { class: "fk-pending", "data-i": j },
+        h("td", { colspan: cols, style: `height:${Math.round(est())}px` }, "…")));
+    }
+    const bottomSpacer = spacer(0, cols);
+    trs.push(bottomSpacer);
+    tbody.replaceChildren(...trs);
+    // measure what was drawn; later estimates use the mean height
+    for (const tr of tbody.querySelectorAll("tr.fk-row")) {
+      const j = Number(tr.dataset.i);
+      const hh = tr.getBoundingClientRect().height;
+      if (hh > 0 && heights[j] !== hh) {
+        if (heights[j]) measuredSum -= heights[j]; else measuredN++;
+        measuredSum += hh; heights[j] = hh;
+      }
+    }
+    if (virtual) {
+      let bottom = 0;
+      for (let j = e; j < n; j++) bottom += rowHeight(j);
+      bottomSpacer.firstChild.style.height = bottom + "px";
+    }
+  }
+  let frame = 0;
+  scroller.addEventListener("scroll", () => {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; paint(false); });
+  });
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => paint(false)).observe(scroller);
+
+  function onRows() {
+    const w = model.get("rows") || {};
+    if (w.version !== version || !w.rows) return;
+    w.rows.forEach((r, k) => cache.set(w.offset + k, r));
+    pending.delete(w.offset);
+    paint(true);
+  }
+
+  const navs = new Map();  // per transcript column: the child run opened, filters
+  let navKey = null;
+  function drawPanel() {
+    const d = model.get("data") || {};
+    const cells = d.cells || [];
+    const t = d.transcripts;
+    panel.replaceChildren();
+    if (!t) return;
+    if (t.key !== navKey) { navs.clear(); navKey = t.key; }
+    panel.append(h("div", { class: "fk-thead" }, h("b", {}, "transcripts of " + t.key), " ",
+      h("a", { class: "fk-link fk-close", href: "#", onclick: (ev) => { ev.preventDefault(); send({ action: "close" }); } }, "close")));
+    if (t.runs) {
+      const grid = h("div", { class: "fk-side", style: `grid-template-columns: repeat(${Math.max(1, t.runs.length)}, minmax(0, 1fr))` });
+      t.runs.forEach((run, i) => {
+        if (!navs.has(i)) navs.set(i, { stack: [], uis: new Map() });
+        grid.append(nestedRunView(run, run.cell, navs.get(i), drawPanel));
+      });
+      panel.append(grid);
+    } else {
+      panel.append(h("div", { class: "fk-muted" }, "transcripts are not embedded for this sample; open the files: ",
+        (t.links || []).map((p, i) => p ? h("a", { class: "fk-link", href: p }, cells[i] ? cells[i].label : p) : null)));
+    }
+  }
+
   function draw() {
     const d = model.get("data") || {};
     const q = d.query || {};
@@ -176,59 +323,20 @@ function render({ model, el }) {
     options(rangeCell, [["", "(any)"], ...cells.map((c, i) => [String(i), c.label])], q.cell ?? "");
     desc.checked = !!q.desc;
     if (document.activeElement !== search) search.value = q.text || "";
-
     info.textContent = `${d.matched ?? 0} of ${counts.all ?? 0} samples` + (d.static ? " · static export" : "");
 
-    // the page of rows: input, target, then each cell's score and answer side by side
-    const rows = d.rows || [];
-    const tbl = h("table", { class: "fk-table fk-sample-table" },
-      h("tr", {}, h("th", {}, "sample"), h("th", {}, "input"), h("th", {}, "target"),
-        cells.map((c) => h("th", {}, c.label))));
-    for (const r of rows) {
-      const [dis] = rowFlags(r, q.scorer);
-      const tr = h("tr", { class: "fk-row" + (dis ? " fk-disagree" : "") + (d.transcripts && d.transcripts.key === r.key ? " fk-open" : ""),
-        "data-key": r.key, title: "open the transcripts",
-        onclick: () => send({ action: "open", key: r.key }) },
-        h("td", {}, String(r.id) + (r.epoch ? ` (epoch ${r.epoch})` : "")),
-        h("td", { class: "fk-text" }, r.input), h("td", { class: "fk-text" }, r.target),
-        r.cells.map((c) => h("td", { class: "fk-text" }, scoreBadge(c, r.threshold), " ",
-          c.answer ?? "", c.error ? h("div", { class: "fk-error" }, c.error) : null,
-          c.note ? h("div", { class: "fk-muted" }, c.note) : null)));
-      tbl.append(tr);
-    }
-    table.replaceChildren(rows.length ? tbl : h("div", { class: "fk-muted" }, "no sample matches"));
-
-    const size = Math.max(1, q.page_size || 50);
-    const pages = Math.max(1, Math.ceil((d.matched || 0) / size));
-    const go = (p) => send({ action: "query", page: p });
-    pager.replaceChildren(
-      h("button", { class: "fk-prev", onclick: () => go(q.page - 1) }, "‹ prev"),
-      ` page ${(q.page || 0) + 1} of ${pages} `,
-      h("button", { class: "fk-next", onclick: () => go(q.page + 1) }, "next ›"));
-    pager.querySelector(".fk-prev").disabled = (q.page || 0) <= 0;
-    pager.querySelector(".fk-next").disabled = (q.page || 0) >= pages - 1;
-
-    // the transcripts of the opened sample, side by side
-    const t = d.transcripts;
-    panel.replaceChildren();
-    if (t) {
-      const runs = t.runs;
-      const bar = h("div", { class: "fk-thead" }, h("b", {}, "transcripts of " + t.key), " ",
-        h("a", { class: "fk-link fk-close", href: "#", onclick: (ev) => { ev.preventDefault(); send({ action: "close" }); } }, "close"));
-      panel.append(bar);
-      if (runs) {
-        const grid = h("div", { class: "fk-side", style: `grid-template-columns: repeat(${Math.max(1, runs.length)}, minmax(0, 1fr))` });
-        for (const run of runs) grid.append(transcriptView(run));
-        panel.append(grid);
-      } else {
-        panel.append(h("div", { class: "fk-muted" }, "transcripts are not embedded for this sample; open the files: ",
-          (t.links || []).map((p, i) => p ? h("a", { class: "fk-link", href: p }, cells[i] ? cells[i].label : p) : null)));
-      }
-    }
+    thead.replaceChildren(h("tr", {}, h("th", {}, "sample"), h("th", {}, "input"), h("th", {}, "target"),
+      cells.map((c) => h("th", {}, c.label))));
+    if (d.version !== version) reset(d);
+    scroller.style.display = n ? "" : "none";
+    empty.style.display = n ? "none" : "";
+    paint(true);
+    drawPanel();
   }
   model.on("change:data", draw);
+  model.on("change:rows", onRows);
   draw();
-  return () => model.off("change:data", draw);
+  return () => { model.off("change:data", draw); model.off("change:rows", onRows); };
 }
 
 export default { render };
