@@ -105,3 +105,24 @@ def test_a_server_that_dies_mid_run_is_named_in_the_calls_error(tmp_path):
     finally:
         gw.close()
         server.stop()
+
+
+class DumpsEnvAndExits(LocalServer):
+    def command(self, port: int) -> list[str]:
+        code = (
+            "import os, sys; print('key', os.environ.get('FK_CRASH_API_KEY'), "
+            "'plain', os.environ.get('FK_CRASH_PLAIN'), flush=True); sys.exit(3)"
+        )
+        return [sys.executable, "-c", code]
+
+
+def test_a_server_that_exits_at_start_is_named_and_gets_no_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("FK_CRASH_API_KEY", "sk-crash-0123456789abcdefghij")
+    monkeypatch.setenv("FK_CRASH_PLAIN", "visible")
+    server = DumpsEnvAndExits(LocalServerConfig(startup_timeout_s=20), tmp_path)
+    with pytest.raises(ModelUnavailable) as e:
+        server.ensure_started()
+    text = str(e.value)
+    assert text.startswith("the local model server exited with code 3 while starting; log ")
+    assert "key None plain visible" in text  # the one secret-name rule kept the key out
+    assert not server.running and server.death() is None and server.pid is None
