@@ -103,7 +103,7 @@ def run_eval(args: argparse.Namespace) -> int:
     idx = _index(args, ds.documents())
     configs = None
     if args.configs:
-        from forgekit.rag.evaluation import STANDARD_CONFIGS
+        from forgekit.rag.retrieval_eval import STANDARD_CONFIGS
 
         names = args.configs.split(",")
         unknown = [n for n in names if n not in STANDARD_CONFIGS and n != "default"]

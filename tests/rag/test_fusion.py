@@ -98,7 +98,7 @@ def test_defaults_are_score_fusion_and_the_old_rrf_default_is_one_config_away():
 
 
 def test_the_standard_eval_configs_name_the_default_and_plain_rrf():
-    from forgekit.rag.evaluation import STANDARD_CONFIGS
+    from forgekit.rag.retrieval_eval import STANDARD_CONFIGS
 
     assert SearchConfig(**STANDARD_CONFIGS["hybrid"]) == SearchConfig()
     rrf = SearchConfig(**STANDARD_CONFIGS["hybrid-rrf"])
