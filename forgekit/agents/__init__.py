@@ -2,7 +2,6 @@
 termination conditions, history processors, structured output."""
 
 from forgekit.agents.agent import Agent
-from forgekit.agents.bundles import Bundle, BundleConfig, load_bundle, shipped_bundles
 from forgekit.agents.feedback import (
     Approval,
     ApprovalRequest,
@@ -45,6 +44,7 @@ from forgekit.agents.termination import (
     condition_from_config,
 )
 from forgekit.agents.text_tools import parse_text_tool_calls
+from forgekit.agents.tool_bundle import Bundle, BundleConfig, load_bundle, shipped_bundles
 from forgekit.agents.tools import Tool, ToolEnv, ToolError, tool
 
 __all__ = [

@@ -21,7 +21,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from forgekit.agents.bundles import Bundle, load_bundle
 from forgekit.agents.execution import ToolExecutor
 from forgekit.agents.feedback import resolve_feedback
 from forgekit.agents.history import HistoryProcessor, apply_history, parse_history
@@ -38,6 +37,7 @@ from forgekit.agents.termination import (
     hard_deadline_s,
 )
 from forgekit.agents.text_tools import parse_text_tool_calls
+from forgekit.agents.tool_bundle import Bundle, load_bundle
 from forgekit.agents.tools import Tool, ToolEnv, as_tool
 from forgekit.core.component import Component, config_hash, config_of, resolve_ref
 from forgekit.core.context import MemorySink, RunContext
