@@ -6,10 +6,7 @@ from forgekit.trajectory import Recorder, Trajectory, TrajectoryStore, ReplaySou
 from forgekit.trajectory.compaction import CompactionReport, compact
 from forgekit.trajectory.diff import TrajectoryDiff, diff
 from forgekit.trajectory.export import export_frame, export_run
-from forgekit.trajectory.reader import Step, Trajectory
-from forgekit.trajectory.recorder import Recorder
-from forgekit.trajectory.replay import ReplaySource
-from forgekit.trajectory.stats import (
+from forgekit.trajectory.queries import (
     TrajectoryTables,
     batch_stats,
     cost_by_model,
@@ -18,6 +15,9 @@ from forgekit.trajectory.stats import (
     score_means,
     steps_per_run,
 )
+from forgekit.trajectory.reader import Step, Trajectory
+from forgekit.trajectory.recorder import Recorder
+from forgekit.trajectory.replay import ReplaySource
 from forgekit.trajectory.store import TrajectoryStore
 
 __all__ = [

@@ -23,15 +23,15 @@ from forgekit.trajectory.compaction import (
     pending_runs,
     raw_warnings,
 )
-from forgekit.trajectory.reader import Trajectory, default_runs_dir
-from forgekit.trajectory.sqltables import frame, load_raw, table_sql
-from forgekit.trajectory.stats import (
+from forgekit.trajectory.queries import (
     batch_stats,
     cost_by_model,
     failure_reasons,
     latency_percentiles,
     steps_per_run,
 )
+from forgekit.trajectory.reader import Trajectory, default_runs_dir
+from forgekit.trajectory.sqltables import frame, load_raw, table_sql
 from forgekit.trajectory.tables import TABLES
 
 
@@ -205,7 +205,7 @@ class TrajectoryStore:
 
     # -- helpers -------------------------------------------------------------------------
     def stats(self, by: str | list[str] = "model", *, top_level: bool = True) -> Any:
-        """Batch statistics per group (see `stats.batch_stats`)."""
+        """Batch statistics per group (see `queries.batch_stats`)."""
         return batch_stats(self, by=by, top_level=top_level)
 
     def cost_by_model(self) -> Any:
