@@ -7,7 +7,8 @@ by a watchdog thread inside the server that exits when its parent pid disappears
 
 The server is started as ``python -m forgekit.models.local_server --parent-pid PID --
 <llama_cpp.server arguments>``: that runs `llama_cpp.server` in the same child process
-after starting the watchdog, in its own process group (killed as a group on stop).
+after starting the watchdog, in its own process group (killed as a group on stop; the
+start, health check and stop are `forgekit.core.processes.ManagedServer`'s).
 It is then reached through litellm as ``openai/<name>`` with ``api_base=http://127.0.0.1:
 PORT/v1``, exactly like a user's Ollama, LM Studio or vLLM server. Its log goes to
 ``<project>/.forgekit/logs/local-server-<port>.log``.

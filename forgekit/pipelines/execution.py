@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.core.processes import ManagedProcess
-from forgekit.core.redact import redact
+from forgekit.core.redact import redact, redact_text
 from forgekit.pipelines.job import JobSpec
 from forgekit.pipelines.run_log import (
     CellFailure,
@@ -75,7 +75,8 @@ def _execute_once(
     if error_file.exists():
         err_data = json.loads(error_file.read_text(encoding="utf-8"))
         return "failed", CellFailure.model_validate(err_data), None
-    tail = stderr_path.read_text(encoding="utf-8", errors="replace")[-400:].strip()
+    # the message is recorded (runs.jsonl, MLflow): no secret value the notebook printed
+    tail = redact_text(stderr_path.read_text(encoding="utf-8", errors="replace")[-400:].strip())
     return "failed", None, f"papermill exited with status {code}: {tail}"
 
 
