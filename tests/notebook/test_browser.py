@@ -187,6 +187,7 @@ def test_inspector_renders_its_steps_in_jupyterlab(
             steps.first.locator("summary").click()
             body = steps.first.inner_text()
             assert "What is 6*7?" in body and "calculator" in body
+            assert "12 in / 6 out" in body  # each model call's tokens, cost, latency
             # navigate into the child run through the kernel and back
             page.locator(".fk-inspector .fk-child").first.click()
             page.wait_for_selector(".fk-inspector .fk-crumbs", timeout=30_000)
@@ -314,6 +315,8 @@ def _check_viewer(page, shots: Path, name: str) -> None:
     viewer.locator(".fk-transcripts .fk-transcript").nth(1).wait_for(timeout=30_000)
     panel = viewer.locator(".fk-transcripts").inner_text()
     assert "m1/plain" in panel and "m1/exact" in panel and "numeric" in panel
+    # each transcript is the whole run: messages by role, tokens and cost, the score's why
+    assert "Be exact." in panel and " in / " in panel and "no number in the answer" in panel
     page.screenshot(path=str(shots / f"{name}-transcripts.png"), full_page=True)
 
 
@@ -325,7 +328,10 @@ def test_eval_viewer_live_in_jupyterlab(jupyterlab, tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    nb.cells.append(nbformat.v4.new_code_cell(_eval_source(root / "eval-demo") + "results"))
+    # windows of 3 rows: the 8 samples arrive as the table asks for them (the rows trait)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        _eval_source(root / "eval-demo")
+        + "from forgekit.notebook import EvalViewer\nEvalViewer(results, chunk=3)"))
     nbformat.write(nb, root / "viewer.ipynb")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
