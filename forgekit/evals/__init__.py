@@ -8,6 +8,7 @@ from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.plan import Plan, plan
 from forgekit.evals.results import EvalResults, query_evals
 from forgekit.evals.runner import Runner, sample_seed
+from forgekit.evals.sample_result import SampleResult
 from forgekit.evals.scorers import BoundScorer, build_scorer, registered_scorers, scorer
 from forgekit.evals.solvers import PromptSolver, build_solver, register_solver
 from forgekit.evals.stats import bootstrap_ci, mean_se, paired_test, pass_at_k
@@ -23,6 +24,7 @@ __all__ = [
     "Plan",
     "PromptSolver",
     "Runner",
+    "SampleResult",
     "Suite",
     "Task",
     "aevaluate",

@@ -27,11 +27,12 @@ from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from forgekit.core.errors import ConfigError
+from forgekit.evals.sample_result import SampleResult
 
 log = logging.getLogger(__name__)
 
 # (model, solver, sample index, sample, epoch) -> its record, delivered to the runner
-OnRecord = Callable[[dict[str, Any]], None]
+OnRecord = Callable[[SampleResult], None]
 
 
 @runtime_checkable
@@ -48,7 +49,7 @@ async def run_items(runner: Any, items: list[int], on_record: OnRecord, live: An
         live = runner.live_cls(total=len(items))
         deliver = on_record
 
-        def on_record(rec: dict[str, Any]) -> None:
+        def on_record(rec: SampleResult) -> None:
             live.update(rec)
             deliver(rec)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from forgekit.core.hashing import stable_hash
 from forgekit.core.samples import Sample
+from forgekit.evals.sample_result import SampleResult
 
 REUSE = "reuse"
 RESCORE = "rescore"
@@ -57,13 +58,13 @@ def score_key(sample_hash: str, scorers_hash: str, pass_threshold: float) -> str
     return stable_hash([sample_hash, scorers_hash, pass_threshold])
 
 
-def reuse_of(rec: dict[str, Any], run: str, score: str) -> str | None:
+def reuse_of(rec: SampleResult, run: str, score: str) -> str | None:
     """How a stored finished record serves the current run: `REUSE` as is, `RESCORE`
     (same answer, scored again), or None (run again). Records written before run keys
     existed have none and run again."""
-    if rec.get("run_key") != run:
+    if rec.run_key != run:
         return None
-    if rec.get("score_key") == score:
+    if rec.score_key == score:
         return REUSE
     return RESCORE
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from forgekit.core.errors import ConfigError
 from forgekit.evals.executors import OnRecord, build_worker_runner, worker_payload
+from forgekit.evals.sample_result import SampleResult
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class EvalActor:
         self.sems: dict[str, asyncio.Semaphore] = {}
         gc.freeze()
 
-    async def run(self, i: int) -> dict[str, Any] | None:
+    async def run(self, i: int) -> SampleResult | None:
         model = self.grid[i][0]
         sem = self.sems.get(model)
         if sem is None:

@@ -10,25 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from forgekit.evals.sample_result import ResultKey, SampleResult, results_frame
+
 log = logging.getLogger(__name__)
-
-# statuses that count as finished: a resume does not run them again
-FINISHED = ("completed", "failed")
-# failures that say nothing about the solver: a resume runs those samples again (a
-# provider that was down, rate limits, an alias since added to forgekit.yaml)
-TRANSIENT_ERRORS = ("ModelUnavailable:", "UnknownAlias:", "RateLimitError")
-
-
-def is_transient(rec: dict[str, Any]) -> bool:
-    """Whether a failed record failed for a passing reason (retried by a resume)."""
-    error = rec.get("error") or ""
-    return rec.get("status") == "failed" and (
-        error.startswith(TRANSIENT_ERRORS[:2]) or TRANSIENT_ERRORS[2] in error
-    )
-
-
-def record_key(rec: dict[str, Any]) -> tuple[str, str, str, int]:
-    return (rec["model"], rec["solver"], rec["sample_id"], int(rec["epoch"]))
 
 
 class ResultLog:
@@ -41,22 +27,26 @@ class ResultLog:
         self.parquet = self.dir / "results.parquet"
         self._f: Any = None
 
-    def load(self) -> dict[tuple[str, str, str, int], dict[str, Any]]:
-        """Every record already persisted (merged Parquet, then the log; last wins). A
-        torn last line (killed mid-write) is skipped: that sample simply runs again."""
-        out: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+    def load(self) -> dict[ResultKey, SampleResult]:
+        """Every result already persisted (merged Parquet, then the log; last wins),
+        older logs included. A torn last line (killed mid-write) or a line that is not a
+        result is skipped with a warning naming file, line and field: that sample simply
+        runs again (the line stays in the log)."""
+        out: dict[ResultKey, SampleResult] = {}
         if self.parquet.exists():
             import polars as pl
 
-            for rec in pl.read_parquet(self.parquet).to_dicts():
-                out[record_key(rec)] = rec
+            for n, row in enumerate(pl.read_parquet(self.parquet).to_dicts(), start=1):
+                rec = self._read(row, self.parquet, n, "row")
+                if rec is not None:
+                    out[rec.key] = rec
         if self.jsonl.exists():
             with self.jsonl.open(encoding="utf-8") as f:
                 for n, line in enumerate(f, start=1):
                     if not line.strip():
                         continue
                     try:
-                        rec = json.loads(line)
+                        data = json.loads(line)
                     except json.JSONDecodeError:
                         log.warning(
                             "%s:%d: unreadable result line skipped (torn write?); "
@@ -65,10 +55,26 @@ class ResultLog:
                             n,
                         )
                         continue
-                    out[record_key(rec)] = rec
+                    rec = self._read(data, self.jsonl, n, "line")
+                    if rec is not None:
+                        out[rec.key] = rec
         return out
 
-    def append(self, rec: dict[str, Any]) -> None:
+    @staticmethod
+    def _read(data: Any, path: Path, n: int, what: str) -> SampleResult | None:
+        try:
+            return SampleResult.model_validate(data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "(the record)"
+            log.warning(
+                "%s:%d: %s is not a result (field %s: %s); skipped, that sample will run "
+                "again", path, n, what, field, err["msg"],
+            )
+            return None
+
+    def append(self, rec: SampleResult) -> None:
+        """Append one result as a line (flushed: a crash loses nothing appended)."""
         if self._f is None:
             # a torn last line from a killed run must not glue onto the next record
             if self.jsonl.exists() and self.jsonl.stat().st_size:
@@ -80,7 +86,7 @@ class ResultLog:
             self._f = self.jsonl.open("a", encoding="utf-8")
             if torn:
                 self._f.write("\n")
-        self._f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        self._f.write(rec.to_json() + "\n")
         self._f.flush()
 
     def close(self) -> None:
@@ -88,13 +94,9 @@ class ResultLog:
             self._f.close()
             self._f = None
 
-    def merge(self, records: list[dict[str, Any]]) -> Path:
+    def merge(self, records: list[SampleResult]) -> Path:
         """Write all records to `results.parquet` atomically (temp file + os.replace)."""
-        import polars as pl
-
-        from forgekit.evals.results import result_schema
-
-        df = pl.DataFrame(records, schema=result_schema(), strict=False)
+        df = results_frame(records)
         tmp = self.parquet.with_suffix(".parquet.tmp")
         df.write_parquet(tmp)
         with tmp.open("rb") as f:

@@ -9,49 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.core.display import LiveDisplay
-
-RESULT_COLUMNS: dict[str, str] = {
-    "eval_id": "str",
-    "suite_hash": "str",
-    "model": "str",
-    "solver": "str",
-    "sample_id": "str",
-    "sample_index": "int",
-    "epoch": "int",
-    "seed": "int",
-    "status": "str",
-    "error": "str",
-    "input": "str",
-    "answer": "str",
-    "target": "str",
-    "score": "float",
-    "passed": "bool",
-    "scores": "str",
-    "score_errors": "int",
-    "input_tokens": "int",
-    "output_tokens": "int",
-    "cost_usd": "float",
-    "latency_s": "float",
-    "model_calls": "int",
-    "steps": "int",
-    "run_id": "str",
-    "trajectory": "str",
-    "finished_at": "float",
-    # what the record is valid for (forgekit.evals.identity); empty in older results
-    "solver_hash": "str",
-    "sample_hash": "str",
-    "run_key": "str",
-    "score_key": "str",
-}
-
-
-def result_schema() -> dict[str, Any]:
-    """The polars schema of the results table (polars imported on use)."""
-    import polars as pl
-
-    kinds = {"str": pl.Utf8, "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
-    return {k: kinds[v] for k, v in RESULT_COLUMNS.items()}
-
+from forgekit.evals.sample_result import (  # noqa: F401 - result_schema: its old home
+    SampleResult,
+    result_schema,
+)
 
 # columns that differ between two runs of the same suite (timing, ids, file paths)
 VOLATILE = ("latency_s", "run_id", "trajectory", "finished_at")
@@ -80,7 +41,9 @@ class EvalResults(LiveDisplay):
     top, one click to the transcripts.
 
     Attributes:
-        df: one row per model x solver x sample x epoch (polars DataFrame).
+        df: one row per model x solver x sample x epoch (polars DataFrame; the columns
+            are the fields of `SampleResult`, `scores` as JSON text; `rows()` gives
+            them typed).
         out_dir: where results.parquet, results.jsonl, suite.json and runs/ live.
     """
 
@@ -108,6 +71,11 @@ class EvalResults(LiveDisplay):
         if stop.exists():
             res.run_state = json.loads(stop.read_text(encoding="utf-8"))
         return res
+
+    def rows(self) -> list[SampleResult]:
+        """The table as typed results, one per model x solver x sample x epoch (each
+        row's `scores` parsed into `Score`s)."""
+        return [SampleResult.model_validate(r) for r in self.df.iter_rows(named=True)]
 
     @property
     def stopped(self) -> str | None:

@@ -23,8 +23,8 @@ from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.errors import BudgetExceeded
 from forgekit.core.events import ScoreEvent
 from forgekit.core.hashing import stable_hash
-from forgekit.core.redact import redact_text
-from forgekit.core.samples import Answer, Sample
+from forgekit.core.redact import redact, redact_text
+from forgekit.core.samples import Answer, Sample, Score
 from forgekit.core.totals import RunTotals
 from forgekit.evals.identity import (
     RESCORE,
@@ -37,7 +37,8 @@ from forgekit.evals.inputs import SolverEntry
 from forgekit.evals.limits import check_limit
 from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
-from forgekit.evals.resultlog import FINISHED, ResultLog, is_transient, record_key
+from forgekit.evals.resultlog import ResultLog
+from forgekit.evals.sample_result import SampleResult
 from forgekit.evals.sinks import LimitExceeded, TallySink, dumps
 from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
@@ -78,14 +79,14 @@ class _Live:
     bar: Any = None
     limits: Any = None  # () -> {alias: snapshot}: the gateway's adaptive concurrency
 
-    def update(self, rec: dict[str, Any]) -> None:
+    def update(self, rec: SampleResult) -> None:
         self.done += 1
-        if rec["status"] != "completed":
+        if rec.status != "completed":
             self.errors += 1
-        if rec["score"] is not None:
+        if rec.score is not None:
             self.scored += 1
-            self.score_sum += rec["score"]
-        self.spent += RunTotals.from_dict(rec)
+            self.score_sum += rec.score
+        self.spent += rec.totals
         if self.bar is not None:
             acc = self.score_sum / self.scored if self.scored else 0.0
             extra = ""
@@ -214,7 +215,7 @@ class Runner:
         tmp.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
         tmp.replace(path)
 
-    def _stored(self) -> dict[tuple, dict[str, Any]]:
+    def _stored(self) -> dict[tuple, SampleResult]:
         """Finished records that may serve this run, by (position, run key): this
         evaluation's log, then (for the default location) the logs of evaluations of
         the same name, so changing one solver re-runs only that solver's cells."""
@@ -225,15 +226,15 @@ class Runner:
                 for d in sorted(self.shared_dir.glob(f"{self.plan.name}-*"))
                 if d != self.out_dir and (d / "results.jsonl").is_file()
             ]
-        out: dict[tuple, dict[str, Any]] = {}
+        out: dict[tuple, SampleResult] = {}
         legacy = 0
         for rlog in logs:
             for rec in rlog.load().values():
-                if rec.get("run_key") is None:
+                if rec.run_key is None:
                     legacy += rlog is self.log
                     continue
-                if rec["status"] in FINISHED and not is_transient(rec):
-                    out[(*record_key(rec), rec["run_key"])] = rec
+                if rec.finished:
+                    out[(*rec.key, rec.run_key)] = rec
         if legacy:
             log.warning(
                 "%s: %d result(s) were written by an older forgekit without run keys; "
@@ -290,11 +291,12 @@ class Runner:
             key = (model, solver.label, sample.id, epoch)
             rec = stored.get((*key, self.run_key(solver, sample, epoch)))
             how = None
-            if rec is not None and not (self.retry_errors and rec["error"]):
-                how = reuse_of(rec, rec["run_key"], self._score_key[sample.id])
+            if rec is not None and not (self.retry_errors and rec.error):
+                how = reuse_of(rec, self.run_key(solver, sample, epoch),
+                               self._score_key[sample.id])
             if how == REUSE:
-                if rec["sample_index"] != index:  # the task set was reordered
-                    rec = {**rec, "sample_index": index}
+                if rec.sample_index != index:  # the task set was reordered
+                    rec = rec.model_copy(update={"sample_index": index})
                 kept[key] = rec
             elif how == RESCORE:
                 rescore.append((g, rec))
@@ -308,10 +310,10 @@ class Runner:
             limits = getattr(self.gateway, "concurrency", None)
         live.limits = limits if callable(limits) else None
         sems = {m: asyncio.Semaphore(self.suite.concurrency) for m in self.suite.models}
-        new: dict[tuple, dict[str, Any]] = {}
+        new: dict[tuple, SampleResult] = {}
 
-        def done(rec: dict[str, Any]) -> None:
-            key = record_key(rec)
+        def done(rec: SampleResult) -> None:
+            key = rec.key
             if key in new:  # a resubmitted sample finished twice: the first one stands
                 return
             self.log.append(rec)  # this process is the results log's only writer
@@ -330,8 +332,9 @@ class Runner:
 
         try:
             for key, rec in kept.items():  # found in another evaluation's log: copy it here
-                if rec.get("eval_id") != self.eval_id:
-                    kept[key] = {**rec, "eval_id": self.eval_id, "suite_hash": self.hash}
+                if rec.eval_id != self.eval_id:
+                    kept[key] = rec.model_copy(
+                        update={"eval_id": self.eval_id, "suite_hash": self.hash})
                     self.log.append(kept[key])
             with _frozen_heap():
                 await asyncio.gather(
@@ -377,7 +380,7 @@ class Runner:
             "score_key": self._score_key[sample.id],
         }
 
-    async def _score(self, sample: Sample, answer: Answer, ctx: RunContext) -> list[Any]:
+    async def _score(self, sample: Sample, answer: Answer, ctx: RunContext) -> list[Score]:
         scores = []
         for sc in self.scorers:
             s = await sc(sample, answer, ctx)
@@ -394,29 +397,32 @@ class Runner:
             )
         return scores
 
-    def _scored(self, status: str, scores: list[Any]) -> dict[str, Any]:
+    def _scored(self, status: str, scores: list[Score]) -> dict[str, Any]:
+        """The score fields of a result: the primary (first) scorer's value, every
+        scorer's `Score` (redacted: no secret value in any result)."""
         primary = scores[0].as_float if scores else None
         if status == "failed":
             primary = 0.0  # a failed sample counts as wrong; its error says why
         return {
             "score": primary,
             "passed": None if primary is None else primary >= self.suite.pass_threshold,
-            "scores": redact_text(dumps([s.model_dump(mode="json") for s in scores])),
+            "scores": [Score.model_validate(redact(s.model_dump(mode="json"))) for s in scores],
             "score_errors": sum(1 for s in scores if s.error),
         }
 
     async def _rescore(
-        self, old: dict[str, Any], model: str, index: int, sample: Sample, epoch: int
-    ) -> dict[str, Any]:
+        self, old: SampleResult, model: str, index: int, sample: Sample, epoch: int
+    ) -> SampleResult:
         """A finished record whose target or scorers changed, scored again from its
         stored answer: no solver runs. Model calls of the new scoring (a judge) are
         added to the record's calls, tokens and cost; the trajectory keeps the score
         events of the first scoring."""
-        solver = next(e for e in self.solvers if e.label == old["solver"])
-        rec = {**old, **self._base(model, solver, index, sample, epoch)}
-        rec["finished_at"] = time.time()
-        if old["status"] != "completed":
-            return {**rec, **self._scored(old["status"], [])}
+        solver = next(e for e in self.solvers if e.label == old.solver)
+        rec = old.model_copy(
+            update={**self._base(model, solver, index, sample, epoch), "finished_at": time.time()}
+        )
+        if old.status != "completed":
+            return rec.model_copy(update=self._scored(old.status, []))
         sink = MemorySink()
         ctx = RunContext(
             gateway=self.gateway,
@@ -424,18 +430,19 @@ class Runner:
             model=model,
             sample=sample,
             epoch=epoch,
-            seed=rec["seed"],
+            seed=rec.seed,
             budget=self.budget,
         )
-        scores = await self._score(sample, Answer(text=old["answer"] or ""), ctx)
+        scores = await self._score(sample, Answer(text=old.answer or ""), ctx)
+        update = self._scored("completed", scores)
         judged = RunTotals.of(sink.events)
         if judged.model_calls:
-            spent = RunTotals.from_dict(rec) + judged
+            spent = rec.totals + judged
             for k in ("model_calls", "cost_usd", "input_tokens", "output_tokens"):
-                rec[k] = getattr(spent, k)
-        return {**rec, **self._scored("completed", scores)}
+                update[k] = getattr(spent, k)
+        return rec.model_copy(update=update)
 
-    async def run_item(self, i: int, live: _Live) -> dict[str, Any] | None:
+    async def run_item(self, i: int, live: _Live) -> SampleResult | None:
         """Grid item `i` (an index into `grid()`), as executors run it; None when the
         budget stopped the run before it started."""
         if self.stopped:  # the budget is spent: the rest is not started
@@ -450,7 +457,7 @@ class Runner:
     async def _run_one(
         self, model: str, solver: SolverEntry, index: int, sample: Sample, epoch: int,
         live: _Live
-    ) -> dict[str, Any]:
+    ) -> SampleResult:
         base = self._base(model, solver, index, sample, epoch)
         seed = base["seed"]
         limits = self.suite.limits
@@ -495,7 +502,7 @@ class Runner:
         except Exception as e:  # a failing sample is recorded and counted, never dropped
             status, error = "failed", redact_text(f"{type(e).__name__}: {e}")
         latency = time.perf_counter() - t0
-        scores = []
+        scores: list[Score] = []
         if status == "completed":
             sink.max_tokens = None  # judge calls do not count against the solver's limit
             scores = await self._score(sample, answer, ctx)
@@ -516,19 +523,19 @@ class Runner:
         except Exception as e:  # never lose the result because the recorder failed
             log.warning("could not close trajectory of %s: %s", sample.id, e)
         path = sink.path
-        return {
+        return SampleResult(
             **base,
-            "status": status,
-            "error": error,
-            "answer": redact_text(answer.text) if status == "completed" else None,
+            status=status,
+            error=error,
+            answer=redact_text(answer.text) if status == "completed" else None,
             **self._scored(status, scores),
-            "input_tokens": totals.input_tokens,
-            "output_tokens": totals.output_tokens,
-            "cost_usd": totals.cost_usd,
-            "latency_s": latency,
-            "model_calls": totals.model_calls,
-            "steps": totals.steps,
-            "run_id": sink.run_id,
-            "trajectory": str(path) if path else None,
-            "finished_at": time.time(),
-        }
+            input_tokens=totals.input_tokens,
+            output_tokens=totals.output_tokens,
+            cost_usd=totals.cost_usd,
+            latency_s=latency,
+            model_calls=totals.model_calls,
+            steps=totals.steps,
+            run_id=sink.run_id,
+            trajectory=str(path) if path else None,
+            finished_at=time.time(),
+        )

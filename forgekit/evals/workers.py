@@ -19,6 +19,7 @@ from typing import Any
 
 from forgekit.core.errors import ConfigError
 from forgekit.evals.executors import OnRecord, build_worker_runner, run_items, worker_payload
+from forgekit.evals.sample_result import SampleResult
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,10 @@ class _Outbox:
     def __init__(self, conn: Any, limits: Callable[[], dict[str, Any]]) -> None:
         self.conn = conn
         self.limits = limits
-        self.batch: list[dict[str, Any]] = []
+        self.batch: list[SampleResult] = []
         self.timer: asyncio.TimerHandle | None = None
 
-    def add(self, rec: dict[str, Any]) -> None:
+    def add(self, rec: SampleResult) -> None:
         self.batch.append(rec)
         if len(self.batch) >= BATCH:
             self.flush()
@@ -167,7 +168,7 @@ class ProcessExecutor:
                     msg = recv.recv()
                     if msg[0] == "records":
                         for rec in msg[1]:
-                            left.pop(_record_key(rec), None)
+                            left.pop(rec.key, None)
                             on_record(rec)
                         self.limits[slot] = msg[2]
                         continue
@@ -206,10 +207,6 @@ class ProcessExecutor:
             if callable(getattr(budget, "clear_slot", None)):
                 budget.clear_slot(slot)  # its calls in flight will never settle
         return sorted(left.values())
-
-
-def _record_key(rec: dict[str, Any]) -> tuple:
-    return (rec["model"], rec["solver"], rec["sample_id"], int(rec["epoch"]))
 
 
 def _key_function(runner: Any) -> Callable[[int], tuple]:
