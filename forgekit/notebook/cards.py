@@ -20,7 +20,33 @@ from forgekit.notebook.live import LiveView
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if _is_component(value):
+        return describe(value)
     return json.dumps(value, indent=1, default=str, ensure_ascii=False)
+
+
+def _is_component(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("type"), str) and "version" in value
+
+
+_OPERATORS = {"or": " | ", "and": " & "}
+
+
+def describe(config: Any, *, nested: bool = False) -> str:
+    """A component's config in one readable line, as it would be written in Python:
+    ``final_answer() | max_steps(n=2)`` rather than nested JSON."""
+    if _is_component(config):
+        kind = config["type"]
+        args = {k: v for k, v in config.items() if k not in ("type", "version")}
+        if kind in _OPERATORS and set(args) == {"conditions"}:
+            parts = [describe(c, nested=True) for c in args["conditions"]]
+            line = _OPERATORS[kind].join(parts)
+            return f"({line})" if nested and len(parts) > 1 else line
+        inner = ", ".join(f"{k}={describe(v, nested=True)}" for k, v in args.items())
+        return f"{kind}({inner})"
+    if isinstance(config, list):
+        return "[" + ", ".join(describe(v, nested=True) for v in config) + "]"
+    return json.dumps(config, default=str, ensure_ascii=False)
 
 
 def card_html(state: dict[str, Any]) -> str:
@@ -91,7 +117,8 @@ class AgentCard(Card):
         pairs = [
             (k, _text(v))
             for k, v in cfg.items()
-            if k not in ("tools", "bundles", "policy", "name", "model") and v not in (None, [], {})
+            if k not in ("tools", "bundles", "policy", "name", "model", "version")
+            and v not in (None, [], {})
         ]
         tools = [{"name": t.name, "description": t.description} for t in a.tools]
         sections: list[dict[str, Any]] = [{"label": "config", "pairs": pairs}]

@@ -48,3 +48,13 @@ def test_strategy_result_renders_as_a_card_with_its_own_html() -> None:
     assert bundle["text/html"] == result._repr_html_()  # the stored output is unchanged
     card = result.view()
     assert card.state()["title"] == "best-of-3" and "votes" in card.html()
+
+
+def test_component_configs_read_as_one_line() -> None:
+    from forgekit.agents import FinalAnswer, MaxSteps, TextMention
+    from forgekit.core.component import config_of
+    from forgekit.notebook.cards import describe
+
+    cond = FinalAnswer() | (MaxSteps(3) & TextMention("DONE"))
+    assert describe(config_of(cond)) == (
+        'final_answer() | (max_steps(n=3) & text_mention(text="DONE"))')
