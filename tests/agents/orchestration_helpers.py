@@ -1,6 +1,6 @@
 """Helpers for the orchestration tests (roles, graphs, workflows, handoffs, planning):
-a scripted gateway with a free alias `m` (a uniquely named module: several test folders
-have a conftest.py)."""
+scripted solvers and replies per node (the gateway is `tests.scripted`; a uniquely named
+module: several test folders have a conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,37 +8,10 @@ import asyncio
 from typing import Any
 
 from forgekit.core.component import Component
-from forgekit.core.config import AliasConfig, Price, load_config
 from forgekit.core.context import RunContext
-from forgekit.core.messages import ModelResponse, ToolCall, Usage
+from forgekit.core.messages import ModelResponse
 from forgekit.core.samples import Answer, Sample
-from forgekit.models import Gateway, ScriptedSource
-
-
-def scripted(script: Any, *, cycle: bool = False) -> tuple[Gateway, ScriptedSource]:
-    cfg = load_config(env={})
-    cfg.cache.enabled = False
-    # an explicit price keeps litellm's price map (a slow import) out of unit tests
-    cfg.models.aliases["m"] = AliasConfig(
-        model="openai/scripted", price=Price(input_per_1k=0.0, output_per_1k=0.0)
-    )
-    cfg.models.default = "m"
-    src = ScriptedSource(script, cycle=cycle)
-    return Gateway(cfg, source=src), src
-
-
-def reply(text: str = "", *calls: ToolCall) -> ModelResponse:
-    return ModelResponse(text=text, tool_calls=list(calls),
-                         usage=Usage(input_tokens=5, output_tokens=5))
-
-
-def call(name: str, args: dict[str, Any], id: str = "c1") -> ToolCall:
-    return ToolCall(id=id, name=name, arguments=args)
-
-
-def last_user(request: Any) -> str:
-    """The text of the request's last user message."""
-    return next(m.content or "" for m in reversed(request.messages) if m.role == "user")
+from tests.scripted import call, last_user, reply
 
 
 class Say(Component, type="test-say", kind="solver"):

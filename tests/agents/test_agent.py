@@ -27,8 +27,8 @@ from forgekit.core import (
     ToolCall,
     Usage,
 )
-from forgekit.core.config import AliasConfig, Price, load_config
-from forgekit.models import Gateway, ScriptedSource
+from forgekit.core.config import Price
+from tests.scripted import scripted_gateway
 
 
 def call(name: str, args, id: str = "c1") -> ToolCall:
@@ -41,15 +41,6 @@ def reply(text: str = "", *calls: ToolCall, tokens: int = 10) -> ModelResponse:
     )
 
 
-def gateway(script, **alias) -> tuple[Gateway, ScriptedSource]:
-    cfg = load_config(env={})
-    # an explicit price keeps litellm's price map (a slow import) out of unit tests
-    alias.setdefault("price", Price(input_per_1k=0.0, output_per_1k=0.0))
-    cfg.models.aliases["m"] = AliasConfig(model="openai/scripted", **alias)
-    src = ScriptedSource(script)
-    return Gateway(cfg, source=src), src
-
-
 def add(a: int, b: int) -> int:
     """Add two integers."""
     return a + b
@@ -60,7 +51,7 @@ def events(agent: Agent, kind: str) -> list:
 
 
 def test_tool_step_then_final_answer(tmp_path: Path):
-    gw, src = gateway([reply("adding", call("add", {"a": 2, "b": 3})), reply("It is 5.")])
+    gw, src = scripted_gateway([reply("adding", call("add", {"a": 2, "b": 3})), reply("It is 5.")])
     agent = Agent(model="m", tools=[add])
     answer = agent.run("2+3?", gw, workspace=tmp_path)
     assert answer.text == "It is 5."
@@ -108,7 +99,7 @@ def test_parallel_tool_calls_run_concurrently(tmp_path: Path):
         flags.update(ping=asyncio.Event(), pong=asyncio.Event())
         return reply("both", call("ping", {}, "a"), call("pong", {}, "b"))
 
-    gw, _ = gateway([fresh_flags, reply("done")])
+    gw, _ = scripted_gateway([fresh_flags, reply("done")])
     agent = Agent(model="m", tools=[ping, pong])
     agent.run("go", gw, workspace=tmp_path)
     # each tool waits for the other: run one after the other, they would time out
@@ -119,7 +110,7 @@ def test_parallel_tool_calls_run_concurrently(tmp_path: Path):
 
 
 def test_bad_calls_become_error_observations(tmp_path: Path):
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [
             reply(
                 "",
@@ -158,7 +149,7 @@ def test_policy_decisions_are_recorded_and_ask_goes_to_feedback(tmp_path: Path):
         ),
         reply("ok"),
     ]
-    gw, _ = gateway(script)
+    gw, _ = scripted_gateway(script)
     agent = Agent(model="m", bundles=["shell"], parallel_tools=False)
     agent.run("x", gw, workspace=tmp_path)
     got = [(e.decision, e.error is None) for e in events(agent, "tool_call")]
@@ -167,7 +158,7 @@ def test_policy_decisions_are_recorded_and_ask_goes_to_feedback(tmp_path: Path):
     assert "high risk" in first.decision_reason and "denied by policy" in first.error
     assert "headless run" in events(agent, "tool_call")[1].decision_reason
     asked = []
-    gw, _ = gateway(script)
+    gw, _ = scripted_gateway(script)
     agent = Agent(
         model="m",
         bundles=["shell"],
@@ -181,7 +172,7 @@ def test_policy_decisions_are_recorded_and_ask_goes_to_feedback(tmp_path: Path):
 
 
 def test_hooks_fire_and_a_failing_subscriber_is_not_fatal(tmp_path: Path):
-    gw, _ = gateway([reply("", call("add", {"a": 1, "b": 1})), reply("2")])
+    gw, _ = scripted_gateway([reply("", call("add", {"a": 1, "b": 1})), reply("2")])
     bus = EventBus()
     seen = []
     for hook in ("on_run_start", "on_step_done", "on_model_query", "on_tool_call", "on_run_end"):
@@ -216,7 +207,7 @@ def test_hooks_fire_and_a_failing_subscriber_is_not_fatal(tmp_path: Path):
     ],
 )
 def test_stop_reasons(tmp_path: Path, termination, script, expected):
-    gw, src = gateway(script)
+    gw, src = scripted_gateway(script)
     answer = Agent(model="m", tools=[add], termination=termination).run("x", gw, workspace=tmp_path)
     assert answer.stop_reason.startswith(expected)
     if expected == "text_mention":  # a text reply without DONE gets a nudge, not a stop
@@ -224,7 +215,7 @@ def test_stop_reasons(tmp_path: Path, termination, script, expected):
 
 
 def test_budget_exceeded_stops_with_reason(tmp_path: Path):
-    gw, _ = gateway([reply("", call("add", {"a": 1, "b": 1})), BudgetExceeded("out of money")])
+    gw, _ = scripted_gateway([reply("", call("add", {"a": 1, "b": 1})), BudgetExceeded("out of money")])
     agent = Agent(model="m", tools=[add])
     answer = agent.run("x", gw, workspace=tmp_path)
     assert answer.stop_reason.startswith("budget_exceeded")
@@ -232,7 +223,7 @@ def test_budget_exceeded_stops_with_reason(tmp_path: Path):
 
 
 def test_text_fallback_for_models_without_function_calling(tmp_path: Path):
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [
             reply('```json\n{"tool": "add", "arguments": {"a": 4, "b": 5}}\n```'),
             reply('```json\n{"tool": "add", "arguments": {"a": 4\n```'),
@@ -257,7 +248,7 @@ class City(BaseModel):
 
 
 def test_structured_output_is_revised(tmp_path: Path):
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [
             reply("Paris is big."),
             reply('{"name": "Paris", "population": "many"}'),
@@ -273,7 +264,7 @@ def test_structured_output_is_revised(tmp_path: Path):
 
 
 def test_history_processors_trim_what_the_model_sees(tmp_path: Path):
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [reply("", call("add", {"a": 1, "b": i}, f"c{i}")) for i in range(3)] + [reply("end")]
     )
     agent = Agent(model="m", tools=[add], history=[{"type": "last_n_observations", "n": 1}])
@@ -284,7 +275,7 @@ def test_history_processors_trim_what_the_model_sees(tmp_path: Path):
 
 
 def test_solve_in_a_runner_context_and_sync_run_inside_a_loop(tmp_path: Path):
-    gw, _ = gateway(
+    gw, _ = scripted_gateway(
         [
             reply("", call("add", {"a": 1, "b": 2})),
             reply("3"),
@@ -314,7 +305,7 @@ def test_recommend_k_limits_the_tools_offered(tmp_path: Path):
         """Get the weather forecast for a city."""
         return "sunny"
 
-    gw, src = gateway([reply("sunny")])
+    gw, src = scripted_gateway([reply("sunny")])
     Agent(model="m", tools=[add, weather], bundles=["files"], recommend_k=1).run(
         "weather forecast for Oslo", gw, workspace=tmp_path
     )
@@ -322,7 +313,7 @@ def test_recommend_k_limits_the_tools_offered(tmp_path: Path):
 
 
 def test_policy_comes_from_the_project_config(tmp_path: Path):
-    gw, _ = gateway([reply("", call("run_command", {"command": "echo hi"})), reply("ok")])
+    gw, _ = scripted_gateway([reply("", call("run_command", {"command": "echo hi"})), reply("ok")])
     gw.config.policy = {
         "preset": "headless-safe",
         "rules": [
@@ -338,13 +329,13 @@ def test_policy_comes_from_the_project_config(tmp_path: Path):
 def test_budget_in_usd_and_timeout_conditions(tmp_path: Path):
     from forgekit.agents import MaxCost, Timeout
 
-    gw, _ = gateway(
+    gw, _ = scripted_gateway(
         [reply("", call("add", {"a": 1, "b": 1}), tokens=1000)] * 4,
         price=Price(input_per_1k=1.0, output_per_1k=1.0),
     )
     answer = Agent(model="m", tools=[add], termination=MaxCost(3.0)).run("x", gw, workspace=tmp_path)
     assert answer.stop_reason.startswith("max_cost:") and answer.cost_usd == pytest.approx(4.0)
-    gw, _ = gateway([reply("", call("add", {"a": 1, "b": 1}))] * 2)
+    gw, _ = scripted_gateway([reply("", call("add", {"a": 1, "b": 1}))] * 2)
     answer = Agent(model="m", tools=[add], termination=Timeout(0)).run("x", gw, workspace=tmp_path)
     assert answer.stop_reason.startswith("timeout") and answer.metadata["steps"] == 1
 
@@ -352,7 +343,7 @@ def test_budget_in_usd_and_timeout_conditions(tmp_path: Path):
 def test_custom_system_prompt_template_from_a_path(tmp_path: Path):
     tpl = tmp_path / "mine.j2"
     tpl.write_text("You are Bob. Tools: {{ tools | map(attribute='name') | join(', ') }}")
-    gw, src = gateway([reply("hi")])
+    gw, src = scripted_gateway([reply("hi")])
     Agent(model="m", tools=[add], system_prompt=tpl).run("x", gw, workspace=tmp_path)
     assert src.requests[0].messages[0].content == "You are Bob. Tools: add"
 
@@ -360,7 +351,7 @@ def test_custom_system_prompt_template_from_a_path(tmp_path: Path):
 def test_single_structured_call_gives_up_after_the_limit(tmp_path: Path):
     from forgekit.agents import StructuredOutputError, complete_structured
 
-    gw, src = gateway([reply("no json"), reply('{"name": 1}')])
+    gw, src = scripted_gateway([reply("no json"), reply('{"name": 1}')])
     ctx = RunContext(gateway=gw, model="m")
     with pytest.raises(StructuredOutputError, match="after 1 revision") as e:
         asyncio.run(complete_structured(ctx, "city?", City, max_revisions=1))
@@ -370,7 +361,7 @@ def test_single_structured_call_gives_up_after_the_limit(tmp_path: Path):
 def test_a_crashing_model_ends_the_run_as_failed_with_the_error(tmp_path: Path):
     from forgekit.core.errors import ModelError
 
-    gw, _ = gateway([reply("", call("add", {"a": 1, "b": 1})), ModelError("server gone")])
+    gw, _ = scripted_gateway([reply("", call("add", {"a": 1, "b": 1})), ModelError("server gone")])
     agent = Agent(model="m", tools=[add])
     with pytest.raises(ModelError):
         agent.run("x", gw, workspace=tmp_path)
@@ -396,7 +387,7 @@ def test_approve_with_edited_arguments_runs_the_edit_and_tells_the_model(tmp_pat
             return Approval(approved=True, arguments={"command": "rm -rf /"}, reason="oops")
         return Approval(approved=True, arguments={"command": "echo pushed"}, reason="dry run")
 
-    gw, src = gateway(script)
+    gw, src = scripted_gateway(script)
     agent = Agent(
         model="m", bundles=["shell"], parallel_tools=False, feedback=CallbackFeedback(review)
     )
@@ -442,7 +433,7 @@ def test_timeout_interrupts_a_slow_step_and_kills_its_process(tmp_path: Path):
         reply("", call("run_command", {"command": f"sleep 30; touch {marker.name}"})),
         reply("never asked"),
     ]
-    gw, src = gateway(script)
+    gw, src = scripted_gateway(script)
     agent = Agent(
         model="m", bundles=["shell"], termination=Timeout(1.0) | MaxSteps(5), parallel_tools=False
     )
@@ -464,7 +455,7 @@ def test_scratch_workspace_is_recorded_as_temporary_and_removed(tmp_path: Path):
         return str(env.workspace)
 
     before = set(Path(tempfile.gettempdir()).glob("forgekit-ws-*"))
-    gw, _ = gateway([reply("", call("where", {})), reply("done")])
+    gw, _ = scripted_gateway([reply("", call("where", {})), reply("done")])
     agent = Agent(model="m", tools=[where])
     answer = agent.run("where am I?", gw)
     assert answer.text == "done"

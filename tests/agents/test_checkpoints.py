@@ -18,14 +18,16 @@ from forgekit.agents.checkpoints import checkpoint_path, fork, parting, read_log
 from forgekit.agents.graph import GraphBuilder, OutputMatches
 from forgekit.agents.workflow import Workflow
 from forgekit.trajectory import Trajectory
+from tests.scripted import scripted_gateway
 
-from .orchestration_helpers import Say, by_node, scripted, team, tick_workflow, ticker
+from .orchestration_helpers import Say, by_node, team, tick_workflow, ticker
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import sys
-from tests.agents.orchestration_helpers import scripted, ticker, tick_workflow
-gw, _ = scripted(ticker)
+from tests.agents.orchestration_helpers import ticker, tick_workflow
+from tests.scripted import scripted_gateway
+gw, _ = scripted_gateway(ticker)
 tick_workflow().run("tick three times", gw, workspace=sys.argv[1], runs_dir=sys.argv[2])
 """
 
@@ -60,7 +62,7 @@ def test_killed_workflow_resumes_without_repeating_tool_or_model_calls(tmp_path:
 
     monkeypatch.setenv("FK_TICKS", str(ticks))
     monkeypatch.delenv("FK_BLOCK_AT", raising=False)
-    gw, src = scripted(ticker)
+    gw, src = scripted_gateway(ticker)
     answer, new_id = resume(run_id, gw, runs_dir=runs, solver=tick_workflow())
     assert answer.stop_reason == "completed"
     # each tool ran exactly once across both processes; only s3's two model calls were made
@@ -82,7 +84,7 @@ class Crash(Exception):
 def test_a_pending_approval_is_asked_again_after_a_crash(tmp_path: Path):
     plan = json.dumps({"steps": [{"id": "a", "description": "say a"}]})
     script = team(planner=["plan", plan], main="A")
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     runs = tmp_path / "runs"
 
     def crash(request):
@@ -107,11 +109,11 @@ def _chain(name: str) -> object:
 
 def test_fork_at_step_k_reuses_the_steps_before_and_shows_where_runs_part(tmp_path: Path):
     runs = tmp_path / "runs"
-    gw, _ = scripted(by_node({"a": "A", "b": "B", "c": "C"}))
+    gw, _ = scripted_gateway(by_node({"a": "A", "b": "B", "c": "C"}))
     g = _chain("abc")
     g.run("go", gw, runs_dir=runs)
     first = g.last_run_id
-    gw2, src2 = scripted(by_node({"a": "A", "b": "B2", "c": "C2"}))
+    gw2, src2 = scripted_gateway(by_node({"a": "A", "b": "B2", "c": "C2"}))
     answer, forked = fork(first, step=1, gateway=gw2, runs_dir=runs)  # solver rebuilt from log
     assert answer.text == "C2"
     assert [r.messages[-1].content.split("]")[0] for r in src2.requests] == ["[b", "[c"]
@@ -124,19 +126,19 @@ def test_fork_at_step_k_reuses_the_steps_before_and_shows_where_runs_part(tmp_pa
     assert not part.child_diff.same and "text" in part.child_diff.fields
     assert parting(first, first, runs_dir=runs).index is None
     # a fork of the fork inherits through both logs
-    gw3, src3 = scripted(by_node({"c": "C3"}))
+    gw3, src3 = scripted_gateway(by_node({"c": "C3"}))
     answer3, _ = fork(forked, step=2, gateway=gw3, runs_dir=runs)
     assert answer3.text == "C3" and len(src3.requests) == 1
 
 
 def test_resumed_graph_restores_finished_nodes(tmp_path: Path):
     runs = tmp_path / "runs"
-    gw, _ = scripted(by_node({"a": "A", "b": RuntimeError("provider down"), "c": "C"}))
+    gw, _ = scripted_gateway(by_node({"a": "A", "b": RuntimeError("provider down"), "c": "C"}))
     g = _chain("abc")
     with pytest.raises(Exception, match="provider down"):
         g.run("go", gw, runs_dir=runs)
     script = by_node({"a": "A", "b": "B", "c": "C"})
-    gw2, _ = scripted(script)
+    gw2, _ = scripted_gateway(script)
     answer, new = resume(g.last_run_id, gw2, runs_dir=runs)
     assert answer.text == "C" and script.counts == {"b": 1, "c": 1}
 
@@ -146,7 +148,7 @@ def test_checkpoint_lines_stay_the_size_of_one_step(tmp_path: Path):
     (a log that copied the state so far would grow quadratically)."""
     runs = tmp_path / "runs"
     big = "x" * 2000
-    gw, _ = scripted(by_node({"work": big, "check": "again"}))
+    gw, _ = scripted_gateway(by_node({"work": big, "check": "again"}))
     g = (GraphBuilder("long", max_iterations=10).node("work", Say("work"))
          .node("check", Say("check")).start("work").edge("work", "check")
          .edge("check", "work", when=OutputMatches("again")).build())
@@ -161,7 +163,7 @@ def test_cli_resumes_a_finished_run_with_no_model_call(tmp_path: Path, project, 
     from forgekit.cli.main import main
 
     runs = tmp_path / "runs"
-    gw, _ = scripted(by_node({"a": "A", "b": "B", "c": "C"}))
+    gw, _ = scripted_gateway(by_node({"a": "A", "b": "B", "c": "C"}))
     g = _chain("abc")
     g.run("go", gw, runs_dir=runs)
     # every turn is restored: the project's default model (unreachable here) is never asked

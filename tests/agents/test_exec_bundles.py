@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from forgekit.agents import ToolEnv, ToolError, load_bundle
+from tests.scripted import scripted_gateway
 
 
 def _call(bundle, args, ws: Path, **options):
@@ -88,20 +89,14 @@ def test_a_secret_in_tool_output_never_reaches_the_model(tmp_path: Path, monkeyp
     Here the key is in a workspace file (the sandbox hides forgekit's environment)."""
     from forgekit.agents import Agent, FinalAnswer, MaxSteps
     from forgekit.core import ModelResponse, ToolCall
-    from forgekit.core.config import AliasConfig, Price, load_config
-    from forgekit.models import Gateway, ScriptedSource
 
     secret = "sk-proj-LEAKED0123456789abcdefXYZ"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     (tmp_path / "key.txt").write_text(secret + "\n")
-    cfg = load_config(env={})
-    cfg.models.aliases["m"] = AliasConfig(
-        model="openai/scripted", price=Price(input_per_1k=0, output_per_1k=0)
-    )
     call = ToolCall(id="c1", name="run_command", arguments={"command": "cat key.txt; env"})
-    src = ScriptedSource([ModelResponse(tool_calls=[call]), "done"])
+    gw, src = scripted_gateway([ModelResponse(tool_calls=[call]), "done"])
     agent = Agent(model="m", bundles=["shell"], termination=FinalAnswer() | MaxSteps(3))
-    agent.run("show the key", Gateway(cfg, source=src), workspace=tmp_path)
+    agent.run("show the key", gw, workspace=tmp_path)
     sent = src.requests[1].messages[-1]
     assert sent.role == "tool" and "exit code 0" in sent.content
     assert secret not in sent.content and "[REDACTED]" in sent.content

@@ -17,8 +17,9 @@ from forgekit.core.errors import ConfigError
 from forgekit.core.samples import Answer
 from forgekit.core.sync import run_sync
 from forgekit.trajectory import Trajectory
+from tests.scripted import scripted_gateway
 
-from .orchestration_helpers import Say, by_node, scripted
+from .orchestration_helpers import Say, by_node
 
 
 def approved(answer: Answer) -> bool:
@@ -53,7 +54,7 @@ def test_conditional_edges_follow_a_structured_field_of_the_last_output():
         "router": json.dumps({"route": "math"}),
         "math": "4", "prose": "four",
     })
-    gw, src = scripted(script)
+    gw, src = scripted_gateway(script)
     g = (GraphBuilder("router")
          .node("router", Say("router")).node("math", Say("math")).node("prose", Say("prose"))
          .edge("router", "math", when=Field("route", equals="math"))
@@ -78,7 +79,7 @@ def test_fan_out_runs_branches_together_and_join_all_waits_for_both():
             return await super().solve(sample, ctx)
 
     script = by_node({"a": "A", "b": "B", "c": "C", "d": lambda r: "D"})
-    gw, src = scripted(script)
+    gw, src = scripted_gateway(script)
     g = (GraphBuilder("fan").node("a", Say("a")).node("b", Meet("b")).node("c", Meet("c"))
          .node("d", Say("d")).fan_out("a", ["b", "c"]).edge("b", "d").edge("c", "d").build())
     answer = g.run("go", gw)
@@ -89,7 +90,7 @@ def test_fan_out_runs_branches_together_and_join_all_waits_for_both():
 
 def test_join_any_races_and_cancels_the_slower_input(tmp_path: Path):
     script = by_node({"a": "A", "fast": "F", "slow": "S", "end": "E"})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     g = (GraphBuilder("race")
          .node("a", Say("a")).node("fast", Say("fast")).node("slow", Say("slow", delay_s=30))
          .node("end", Say("end"), join="any")
@@ -104,7 +105,7 @@ def test_join_any_races_and_cancels_the_slower_input(tmp_path: Path):
 
 def test_cycle_exits_on_a_success_predicate():
     script = by_node({"coder": ["v1", "v2"], "reviewer": ["needs work", "ok"]})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     g = (GraphBuilder("loop", max_iterations=5)
          .node("coder", Say("coder")).node("reviewer", Say("reviewer")).start("coder")
          .edge("coder", "reviewer")
@@ -117,7 +118,7 @@ def test_cycle_exits_on_a_success_predicate():
 
 def test_cycle_stops_at_max_iterations_with_the_reason_recorded():
     script = by_node({"coder": "v", "reviewer": "needs work"})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     g = (GraphBuilder("loop", max_iterations=2)
          .node("coder", Say("coder")).node("reviewer", Say("reviewer")).start("coder")
          .edge("coder", "reviewer")
@@ -132,7 +133,7 @@ def test_cycle_stops_at_max_iterations_with_the_reason_recorded():
 
 def test_join_all_runs_on_partial_inputs_when_a_branch_was_not_taken():
     script = by_node({"a": json.dumps({"b": True, "c": False}), "b": "B", "c": "C", "d": "D"})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     g = (GraphBuilder("partial").node("a", Say("a")).node("b", Say("b")).node("c", Say("c"))
          .node("d", Say("d"))
          .edge("a", "b", when=Field("b")).edge("a", "c", when=Field("c"))
@@ -145,7 +146,7 @@ def test_join_all_runs_on_partial_inputs_when_a_branch_was_not_taken():
 # -- recording, config, views -------------------------------------------------------------
 def test_graph_is_one_trajectory_with_a_child_run_per_turn(tmp_path: Path):
     script = by_node({"coder": ["v1", "v2"], "reviewer": ['{"passed": false}', '{"passed": true}']})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     g = (GraphBuilder("loop").node("coder", Say("coder")).node("reviewer", Say("reviewer"))
          .start("coder")
          .edge("coder", "reviewer").edge("reviewer", "coder", when=Field("passed", equals=False))
@@ -176,7 +177,7 @@ def test_graph_round_trips_through_yaml_and_hashes_its_config():
 
 def test_diagram_shows_status_per_node():
     script = by_node({"a": "A", "b": "B"})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     g = GraphBuilder("two").node("a", Say("a")).node("b", Say("b")).edge("a", "b").build()
     before = g._repr_html_()
     assert before.startswith("<svg") and 'data-node="a" data-status="pending"' in before

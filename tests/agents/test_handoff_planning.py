@@ -13,8 +13,9 @@ from forgekit.agents.handoff import HandoffTeam
 from forgekit.agents.planning import PlanningLoop
 from forgekit.core.component import build_component
 from forgekit.trajectory import Trajectory
+from tests.scripted import call, reply, scripted_gateway
 
-from .orchestration_helpers import Say, call, reply, scripted
+from .orchestration_helpers import Say
 
 
 def member(name: str) -> Agent:
@@ -39,7 +40,7 @@ def test_handoff_chain_each_turn_a_child_run(tmp_path: Path):
             return reply("", call("handoff", {"to": "reviewer", "message": "fixed, check it"}))
         return reply("Looks right.")
 
-    gw, src = scripted(script)
+    gw, src = scripted_gateway(script)
     team = HandoffTeam({"triage": member("triage"), "coder": member("coder"),
                         "reviewer": member("reviewer")}, start="triage")
     answer = team.run("The tests fail", gw, runs_dir=tmp_path)
@@ -66,7 +67,7 @@ def test_handoff_to_an_unknown_agent_is_an_observation_not_a_crash():
             return reply("", call("handoff", {"to": "wizard", "message": "?"}))
         return reply("done by coder")
 
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     team = HandoffTeam({"triage": member("triage"), "coder": member("coder")}, start="triage")
     answer = team.run("x", gw)
     assert answer.metadata["chain"] == ["triage", "coder"] and answer.text == "done by coder"
@@ -79,7 +80,7 @@ def test_handoff_loop_stops_at_the_limit_with_the_reason_recorded():
         other = "coder" if agent_of(request) == "triage" else "triage"
         return reply("", call("handoff", {"to": other, "message": "yours"}))
 
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     team = HandoffTeam({"triage": member("triage"), "coder": member("coder")}, start="triage",
                        max_handoffs=3)
     answer = team.run("ping-pong", gw)
@@ -123,7 +124,7 @@ def orchestrator(ledgers: list[str], rounds: list[str]):
 
 def test_planning_loop_dispatches_until_satisfied(tmp_path: Path):
     script = orchestrator([LEDGER], [progress(False), progress(True, answer="42")])
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     loop = PlanningLoop({"a": Say("a")})
     answer = loop.run("t", gw, runs_dir=tmp_path)
     assert answer.text == "42" and answer.stop_reason.startswith("completed")
@@ -136,7 +137,7 @@ def test_stall_triggers_a_replan_then_progress_resumes():
     rounds = [progress(False), progress(False, moving=False), progress(False, moving=False),
               progress(False), progress(True, answer="done")]
     script = orchestrator([LEDGER, json.dumps({"facts": ["learned"], "plan": ["new"]})], rounds)
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     loop = PlanningLoop({"a": Say("a")}, max_stalls=2)
     answer = loop.run("t", gw)
     assert answer.text == "done" and answer.metadata["replans"] == 1
@@ -147,7 +148,7 @@ def test_stall_triggers_a_replan_then_progress_resumes():
 
 def test_repeated_failure_stops_with_a_reason():
     script = orchestrator([LEDGER], [progress(False, moving=False)])
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     loop = PlanningLoop({"a": Say("a")}, max_stalls=1, max_replans=2, max_rounds=20)
     answer = loop.run("t", gw)
     assert answer.stop_reason == "stopped: repeated failure, no progress after 2 re-plan(s)"
@@ -156,7 +157,7 @@ def test_repeated_failure_stops_with_a_reason():
 
 def test_unknown_speaker_counts_as_a_stall_and_max_rounds_stops():
     script = orchestrator([LEDGER], [progress(False, speaker="nobody")])
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     loop = PlanningLoop({"a": Say("a")}, max_stalls=5, max_rounds=3)
     answer = loop.run("t", gw)
     assert answer.stop_reason.startswith("max_rounds: 3 round(s)")

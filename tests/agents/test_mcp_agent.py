@@ -9,26 +9,10 @@ pytest.importorskip("mcp", reason="the mcp extra is not installed")
 
 from forgekit.agents import Agent, FinalAnswer, MaxSteps, tool
 from forgekit.agents.mcp import MCPHub
-from forgekit.core import ModelResponse, ToolCall, Usage
-from forgekit.core.config import AliasConfig, Price, load_config
+from forgekit.core import ToolCall
 from forgekit.core.errors import ConfigError
-from forgekit.models import Gateway, ScriptedSource
 from tests.agents.mcp_fixtures import stdio
-
-
-def reply(text: str = "", *calls: ToolCall) -> ModelResponse:
-    return ModelResponse(
-        text=text, tool_calls=list(calls), usage=Usage(input_tokens=5, output_tokens=5)
-    )
-
-
-def gateway(script) -> tuple[Gateway, ScriptedSource]:
-    cfg = load_config(env={})
-    cfg.models.aliases["m"] = AliasConfig(
-        model="openai/scripted", price=Price(input_per_1k=0.0, output_per_1k=0.0)
-    )
-    src = ScriptedSource(script)
-    return Gateway(cfg, source=src), src
+from tests.scripted import reply, scripted_gateway
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +24,7 @@ def hub(tmp_path_factory):
 
 def test_agent_calls_mcp_tool_and_records_it(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("MY_API_KEY", "sk-test-abcdefghijklmnop1234")
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [
             reply(
                 "",
@@ -88,14 +72,14 @@ def test_mcp_name_colliding_with_a_native_tool_is_a_clear_error(hub, tmp_path):
         """Add."""
         return a + b
 
-    gw, _ = gateway([reply("done")])
+    gw, _ = scripted_gateway([reply("done")])
     agent = Agent(model="m", tools=[add], mcp=hub)
     with pytest.raises(ConfigError, match="collide with the agent's own tools; set a prefix"):
         agent.run("2+3?", gw, workspace=tmp_path)
 
 
 def test_recommender_ranks_mcp_tools(hub, tmp_path):
-    gw, src = gateway([reply("done")])
+    gw, src = scripted_gateway([reply("done")])
     agent = Agent(model="m", mcp=hub, recommend_k=1)
     agent.run("divide the numbers", gw, workspace=tmp_path)
     assert [t["function"]["name"] for t in src.requests[0].tools] == ["divide"]
@@ -111,7 +95,7 @@ def test_agent_uses_the_project_hub_from_forgekit_yaml(project, tmp_path):
 
     servers = {"calc": {"command": sys.executable, "args": [CALC], "allow": ["add"]}}
     (project / "forgekit.yaml").write_text(yaml.safe_dump({"mcp": {"servers": servers}}))
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [reply("", ToolCall(id="c1", name="add", arguments={"a": 40, "b": 2})), reply("42")]
     )
     agent = Agent(model="m", mcp=["calc"], termination=FinalAnswer() | MaxSteps(3))

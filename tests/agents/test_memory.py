@@ -7,10 +7,9 @@ import pytest
 
 from forgekit.agents import Agent, FinalAnswer, MaxSteps
 from forgekit.agents.memory import Memory, parse_rating, parse_subqueries
-from forgekit.core import MemorySink, ModelResponse, RunContext, ToolCall, Usage
-from forgekit.core.config import AliasConfig, Price, load_config
+from forgekit.core import MemorySink, RunContext, ToolCall
 from forgekit.core.sync import run_sync
-from forgekit.models import Gateway, ScriptedSource
+from tests.scripted import reply, scripted_gateway
 
 
 @pytest.fixture(scope="module")
@@ -19,21 +18,6 @@ def embedder():
     from forgekit.rag.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
-
-
-def reply(text: str = "", *calls: ToolCall) -> ModelResponse:
-    return ModelResponse(
-        text=text, tool_calls=list(calls), usage=Usage(input_tokens=5, output_tokens=5)
-    )
-
-
-def gateway(script) -> tuple[Gateway, ScriptedSource]:
-    cfg = load_config(env={})
-    cfg.models.aliases["m"] = AliasConfig(
-        model="openai/scripted", price=Price(input_per_1k=0.0, output_per_1k=0.0)
-    )
-    src = ScriptedSource(script)
-    return Gateway(cfg, source=src), src
 
 
 def notes(sink, kind):
@@ -48,7 +32,7 @@ def test_parsers():
 
 def test_agent_remembers_then_recalls_with_tools(tmp_path, embedder):
     memory = Memory("notes", agent="helper", project_dir=str(tmp_path))
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [
             reply(
                 "",
@@ -77,7 +61,7 @@ def test_agent_remembers_then_recalls_with_tools(tmp_path, embedder):
     tool_msg = src.requests[2].messages[-1]
     assert tool_msg.content.startswith("1. The user prefers metric units. (score ")
     # a later run of the same agent sees the agent-level memory
-    gw2, _ = gateway(
+    gw2, _ = scripted_gateway(
         [reply("", ToolCall(id="r3", name="recall", arguments={"query": "units"})), reply("ok")]
     )
     agent2 = Agent.from_config(agent.config())  # the memory is in the agent's config
@@ -95,7 +79,7 @@ def test_model_rated_importance_and_deep_recall(tmp_path, embedder):
         deep=True,
         level="session",
     )
-    gw, src = gateway(
+    gw, src = scripted_gateway(
         [reply("8"), reply("Nonsense"), reply("units of distance\ndeploy script location")]
     )
     sink = MemorySink()

@@ -8,8 +8,7 @@ import pytest
 
 from forgekit.agents import Agent, FunctionCallResult, load_bundle
 from forgekit.core import ModelResponse, ToolCall
-from forgekit.core.config import AliasConfig, Price, load_config
-from forgekit.models import Gateway, ScriptedSource
+from tests.scripted import scripted_gateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,11 +25,7 @@ def test_agent_searches_a_real_index(tmp_path: Path):
         name="kb",
         project_dir=tmp_path,
     )
-    cfg = load_config(env={})
-    cfg.models.aliases["m"] = AliasConfig(
-        model="openai/scripted", price=Price(input_per_1k=0, output_per_1k=0)
-    )
-    src = ScriptedSource(
+    gw, _ = scripted_gateway(
         [
             ModelResponse(
                 tool_calls=[
@@ -44,7 +39,7 @@ def test_agent_searches_a_real_index(tmp_path: Path):
         bundles=[load_bundle("retrieval", index=idx)],
         termination=FunctionCallResult("search_docs"),
     )
-    answer = agent.run("How do I replay a run?", Gateway(cfg, source=src), workspace=tmp_path)
+    answer = agent.run("How do I replay a run?", gw, workspace=tmp_path)
     (obs,) = [m.content for m in answer.messages if m.role == "tool"]
     assert "replayed with zero model calls" in obs
     assert "Llamas" not in obs

@@ -14,8 +14,7 @@ from forgekit.core.component import build_component, config_hash
 from forgekit.core.errors import ConfigError
 from forgekit.core.messages import ModelResponse, ToolCall, Usage
 from forgekit.core.samples import Sample
-
-from .orchestration_helpers import scripted
+from tests.scripted import scripted_gateway
 
 
 def test_shipped_roles_load_and_build_agents():
@@ -77,7 +76,7 @@ def test_bad_role_file_names_file_line_and_field(tmp_path: Path):
 
 
 def test_role_is_a_solver_running_its_agent(tmp_path: Path):
-    gw, src = scripted([
+    gw, src = scripted_gateway([
         ModelResponse(text="", tool_calls=[ToolCall(id="1", name="list_files", arguments={})],
                       usage=Usage(input_tokens=1, output_tokens=1)),
         "Found nothing to review.",

@@ -16,8 +16,9 @@ from forgekit.agents.plans import Plan
 from forgekit.agents.workflow import Workflow
 from forgekit.core.component import build_component, config_hash
 from forgekit.trajectory import Trajectory
+from tests.scripted import call, last_user, reply, scripted_gateway
 
-from .orchestration_helpers import Say, by_node, call, last_user, reply, scripted, team
+from .orchestration_helpers import Say, by_node, team
 
 PLAN = {
     "goal": "an add function",
@@ -54,7 +55,7 @@ def test_approved_plan_runs_reviewed_and_fixed_then_delivers_a_diff(tmp_path: Pa
         reviewer=["Reading.", '{"passed": false, "feedback": "add a docstring"}',
                   "Reading again.", '{"passed": true}'],
     )
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     asked = []
     wf = Workflow(approval="ask", deliver="diff", max_review_rounds=2).with_approver(
         lambda request: asked.append(request) or True)
@@ -76,7 +77,7 @@ def test_approved_plan_runs_reviewed_and_fixed_then_delivers_a_diff(tmp_path: Pa
 
 def test_rejected_plan_stops_before_any_execution(tmp_path: Path):
     script = team(planner=["plan", json.dumps(PLAN)], coder=coder)
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     wf = Workflow(approval="ask", reviewer=None).with_approver(
         lambda request: (False, "too expensive"))
     answer = wf.run("Write add()", gw, workspace=tmp_path)
@@ -88,13 +89,13 @@ def test_rejected_plan_stops_before_any_execution(tmp_path: Path):
 
 def test_headless_ask_and_deny_refuse_auto_approves(tmp_path: Path):
     for approval, ok in (("ask", False), ("deny", False), ("auto", True)):
-        gw, _ = scripted(team(planner=["plan", json.dumps(PLAN)], coder=coder))
+        gw, _ = scripted_gateway(team(planner=["plan", json.dumps(PLAN)], coder=coder))
         answer = Workflow(approval=approval, reviewer=None).run("x", gw, workspace=tmp_path / approval)
         assert (answer.stop_reason == "completed") is ok, approval
 
 
 def test_approval_with_an_edited_plan_runs_the_edited_plan(tmp_path: Path):
-    gw, _ = scripted(team(planner=["plan", json.dumps(PLAN)], coder=coder))
+    gw, _ = scripted_gateway(team(planner=["plan", json.dumps(PLAN)], coder=coder))
     edited = {**PLAN, "steps": PLAN["steps"][:1]}
     wf = Workflow(approval="ask", reviewer=None).with_approver(
         lambda r: Approval(approved=True, reason="only the code", arguments=edited))
@@ -115,7 +116,7 @@ def test_review_by_running_the_workspace_tests(tmp_path: Path):
         content = "def add(a, b):\n    return a - b\n" if calls["n"] == 1 else FILES["code"][1]
         return reply("", call("write_file", {"path": "add.py", "content": content}))
 
-    gw, _ = scripted(team(coder=writer))
+    gw, _ = scripted_gateway(team(coder=writer))
     (tmp_path / "test_add.py").write_text(FILES["test"][1])
     wf = Workflow(planner=None, approval="skip", reviewer=Checks("python3 test_add.py"),
                   deliver="files")
@@ -128,7 +129,7 @@ def test_review_by_running_the_workspace_tests(tmp_path: Path):
 
 
 def test_review_gives_up_after_the_fix_limit(tmp_path: Path):
-    gw, _ = scripted(team(x="did it"))
+    gw, _ = scripted_gateway(team(x="did it"))
     wf = Workflow(planner=None, executor=Say("x"), reviewer=Checks("exit 3"),
                   max_review_rounds=1)
     answer = wf.run("t", gw, workspace=tmp_path)
@@ -140,7 +141,7 @@ def test_a_step_goes_to_its_role_and_a_bad_plan_is_a_recorded_failure(tmp_path: 
     plan = {"steps": [{"id": "a", "description": "say a", "role": "writer"},
                       {"id": "b", "description": "say b"}]}
     script = by_node({"writer": "A", "main": "B", "planner": "not json at all"})
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     wf = Workflow(planner=None, plan=plan, executor=Say("main"), roles={"writer": Say("writer")},
                   reviewer=None)
     assert wf.run("t", gw, workspace=tmp_path).text == "B"
@@ -168,7 +169,7 @@ def test_recorded_workflow_replays_with_zero_model_calls(tmp_path: Path):
 
     script = team(planner=["I will plan.", json.dumps(PLAN)], coder=coder,
                   reviewer=["Reading.", '{"passed": true}'])
-    gw, _ = scripted(script)
+    gw, _ = scripted_gateway(script)
     ws, runs = tmp_path / "ws", tmp_path / "runs"
 
     def fresh() -> Workflow:
@@ -201,7 +202,7 @@ def test_workflow_is_evaluated_beside_an_agent_with_a_paired_comparison(tmp_path
             return "def add(a, b): return a + b"
         return "I cannot."
 
-    gw, _ = scripted(reply_of)
+    gw, _ = scripted_gateway(reply_of)
     suite = Suite.model_validate({
         "name": "wf-vs-agent", "taskset": {"path": str(tasks)}, "models": ["m"],
         "solvers": [

@@ -6,17 +6,19 @@ import asyncio
 
 import pytest
 
-from forgekit.core.config import AliasConfig, Price, ProjectConfig
+from forgekit.core.config import Price
 from forgekit.core.errors import BudgetExceeded
-from forgekit.models import Budget, Gateway, ScriptedSource
+from forgekit.models import Budget, Gateway
+from tests.scripted import scripted_gateway
 
 
 def scripted(tmp_path, *replies, delay_s: float = 0.0) -> Gateway:
     """A gateway whose default alias `s` (no default params) answers from a script."""
-    cfg = ProjectConfig(root=tmp_path)
-    cfg.models.aliases["s"] = AliasConfig(model="openai/scripted")
-    cfg.models.default = "s"
-    return Gateway(cfg, source=ScriptedSource(list(replies), cycle=True, delay_s=delay_s))
+    gw, _ = scripted_gateway(
+        list(replies), aliases=("s",), root=tmp_path, cycle=True, delay_s=delay_s,
+        cache=True, price=None,
+    )
+    return gw
 
 
 def test_reserve_settle_and_remaining():

@@ -8,37 +8,23 @@ from typing import Any
 
 import pytest
 
-from forgekit.core.config import AliasConfig, ModelsConfig, Price, ProjectConfig
+from forgekit.core.config import Price
 from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.samples import Sample
-from forgekit.models import Gateway, ScriptedSource
 from forgekit.models.sources import CompletionRequest
-
-
-def last_user(request: CompletionRequest) -> str:
-    return next((m.content or "" for m in reversed(request.messages) if m.role == "user"), "")
-
-
-def scripted_config() -> ProjectConfig:
-    price = Price(input_per_1k=1.0, output_per_1k=2.0)
-    return ProjectConfig(
-        models=ModelsConfig(
-            default="m",
-            aliases={
-                "m": AliasConfig(model="scripted/m", price=price, max_retries=0),
-                "judge": AliasConfig(model="scripted/judge", price=price, max_retries=0),
-                "other": AliasConfig(model="scripted/other", price=price, max_retries=0),
-            },
-        )
-    )
+from tests.scripted import scripted_gateway
 
 
 class Harness:
     """A scripted gateway, a sink and a context factory."""
 
     def __init__(self, fn: Callable[[CompletionRequest], Any]) -> None:
-        self.source = ScriptedSource(fn)
-        self.gateway = Gateway(scripted_config(), source=self.source)
+        self.gateway, self.source = scripted_gateway(
+            fn,
+            aliases={"m": "scripted/m", "judge": "scripted/judge", "other": "scripted/other"},
+            price=Price(input_per_1k=1.0, output_per_1k=2.0),
+            max_retries=0,
+        )
         self.sink = MemorySink()
 
     def ctx(self, sample: Sample, **kw: Any) -> RunContext:

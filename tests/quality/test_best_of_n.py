@@ -10,7 +10,7 @@ from forgekit.core.errors import BudgetExceeded, ModelError
 from forgekit.core.samples import Sample
 from forgekit.models import Budget
 from forgekit.quality import AskColleagues, BestOfN, Direct
-from tests.quality.conftest import last_user
+from tests.scripted import last_user
 
 
 def by_seed(answers: dict[int, str]):

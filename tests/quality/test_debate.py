@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from forgekit.quality import Debate, Direct
-from tests.quality.conftest import last_user
+from tests.scripted import last_user
 
 
 def script(critiques, moderator="2"):

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from forgekit.core.messages import Message
 from forgekit.core.samples import Sample
 from forgekit.quality import Direct, Guardrail, LLMValidator
-from tests.quality.conftest import last_user
+from tests.scripted import last_user
 
 
 def sequence(*replies):

@@ -6,7 +6,7 @@ import asyncio
 import re
 
 from forgekit.quality import Direct, Pairwise
-from tests.quality.conftest import last_user
+from tests.scripted import last_user
 
 ANSWERS = {0: "bad one", 1: "good answer", 2: "meh", 3: "also bad"}
 

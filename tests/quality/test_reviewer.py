@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from forgekit.quality import Direct, ReviewerRetry
-from tests.quality.conftest import last_user
+from tests.scripted import last_user
 
 
 def attempts_and_scores(answers, scores):

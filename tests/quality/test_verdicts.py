@@ -11,7 +11,8 @@ from forgekit.core.samples import Answer
 from forgekit.evals import build_scorer
 from forgekit.quality import Direct, Pairwise, ReviewerRetry
 from forgekit.quality.verdicts import json_field
-from tests.quality.conftest import Harness, last_user
+from tests.quality.conftest import Harness
+from tests.scripted import last_user
 
 
 def test_json_field_reads_whole_embedded_and_cut_short_verdicts():

@@ -7,24 +7,19 @@ import asyncio
 import pytest
 
 from forgekit.core.component import build_component, config_hash
-from forgekit.core.config import AliasConfig, Price, load_config
 from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.messages import ModelResponse, Usage
 from forgekit.core.samples import Sample
-from forgekit.models import Gateway, ScriptedSource
 from forgekit.rag import Index
 from forgekit.rag.solver import RagSolver
+from tests.scripted import scripted_gateway
 
 
 def test_rag_solver_puts_the_top_passages_in_the_prompt(docs_dir, tmp_path, embedder):
     idx = Index(docs_dir, name="rs", project_dir=tmp_path, embedder=embedder,
                 keywords={"enabled": False})
-    cfg = load_config(env={})
-    cfg.models.aliases["m"] = AliasConfig(model="openai/scripted",
-                                          price=Price(input_per_1k=0.0, output_per_1k=0.0))
-    src = ScriptedSource([ModelResponse(text="replay(run_id)", usage=Usage(input_tokens=5,
-                                                                            output_tokens=2))])
-    gw = Gateway(cfg, source=src)
+    gw, src = scripted_gateway([ModelResponse(text="replay(run_id)", usage=Usage(input_tokens=5,
+                                                                                  output_tokens=2))])
     rag = RagSolver(idx, k=2, model="m")
     sink = MemorySink()
     ctx = RunContext(gateway=gw, sink=sink)

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from forgekit.models import Gateway
-from tests.trajectory.trajectory_helpers import scripted_gateway
+from tests.scripted import scripted_gateway
 
 
 @pytest.fixture
 def gateway_factory(tmp_path: Path):
     def make(replies: Any, **kw: Any) -> Gateway:
-        return scripted_gateway(tmp_path, replies, **kw)
+        return scripted_gateway(replies, root=tmp_path, **kw)[0]
 
     return make

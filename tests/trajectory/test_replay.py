@@ -6,7 +6,8 @@ from forgekit.core import ReplayDivergence, Sample
 from forgekit.core.config import load_config
 from forgekit.models import Gateway, ScriptedSource
 from forgekit.trajectory import ReplaySource, Trajectory, diff
-from tests.trajectory.trajectory_helpers import LoopSolver, record_run, scripted_gateway
+from tests.scripted import scripted_gateway
+from tests.trajectory.trajectory_helpers import LoopSolver, record_run
 
 
 def _replay_gateway(root, recording):
@@ -35,7 +36,7 @@ def test_replay_reproduces_events_and_answer_with_zero_source_calls(tmp_path, ga
 
 def test_a_changed_request_raises_divergence_naming_the_call_and_the_difference(tmp_path):
     sample = Sample(id="s1", input="go")
-    gw = scripted_gateway(tmp_path, ["a", "b", "c"])
+    gw = scripted_gateway(["a", "b", "c"], root=tmp_path)[0]
     run_id = asyncio.run(record_run(LoopSolver(steps=3), sample, gw, tmp_path / "a"))
     replay_gw = _replay_gateway(tmp_path, Trajectory.load(run_id, tmp_path / "a"))
     with pytest.raises(ReplayDivergence) as err:
@@ -55,7 +56,7 @@ def test_a_changed_request_raises_divergence_naming_the_call_and_the_difference(
 
 def test_asking_for_more_calls_than_recorded_diverges_at_that_call(tmp_path):
     sample = Sample(id="s1", input="go")
-    gw = scripted_gateway(tmp_path, ["a", "b"])
+    gw = scripted_gateway(["a", "b"], root=tmp_path)[0]
     run_id = asyncio.run(record_run(LoopSolver(steps=2), sample, gw, tmp_path / "a"))
     replay_gw = _replay_gateway(tmp_path, run_id and tmp_path / "a" / f"{run_id}.jsonl")
     with pytest.raises(ReplayDivergence, match="model call #2") as err:

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.core import Answer, Message, RunContext, Sample, StepEvent, ToolCallEvent
-from forgekit.core.config import load_config
-from forgekit.models import Gateway, ScriptedSource
+from forgekit.models import Gateway
 
 TOOLS = [
     {
@@ -65,11 +64,6 @@ class LoopSolver:
             text = f"{text} / {r.text}"
         return Answer(text=text)
 
-
-def scripted_gateway(root: Path, replies: Any, **kw: Any) -> Gateway:
-    cfg = load_config(env={"FORGEKIT_HOME": str(root)})
-    cfg.cache.enabled = False
-    return Gateway(cfg, source=ScriptedSource(replies, **kw))
 
 
 async def record_run(
