@@ -240,6 +240,6 @@ def plan(
         rows=rows,
         budget_usd=runner.suite.budget.usd,
         budget_tokens=runner.suite.budget.tokens,
-        already_done=sum(1 for r in done.values() if r.get("status") in ("completed", "failed")),
+        already_done=sum(1 for r in done.values() if r.status in ("completed", "failed")),
         notes=notes,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
-from forgekit.core.events import ModelCall, ScoreEvent, StepEvent, ToolCallEvent
+from forgekit.core.events import ModelCall, ScoreEvent, ToolCallEvent
+from forgekit.core.totals import RunTotals
 
 if TYPE_CHECKING:
     from forgekit.trajectory import Trajectory
@@ -69,36 +71,33 @@ def run_metrics(rec: Trajectory) -> dict[str, float]:
     the run ended, else they are summed from the events."""
     calls = [e for e in rec.events if isinstance(e, ModelCall)]
     tools = [e for e in rec.events if isinstance(e, ToolCallEvent)]
-    steps = [e for e in rec.events if isinstance(e, StepEvent)]
-    end = rec.end
-    inp = sum(c.usage.input_tokens for c in calls)
-    out_tok = sum(c.usage.output_tokens for c in calls)
+    own = RunTotals.of(rec.events)  # this run's events only
+    own.duration_s = rec.end_ts - rec.start.ts
+    tot = dataclasses.replace(own)
+    if rec.end is not None:
+        # the recorder's totals (they may include child runs); a zero there falls back
+        # to the events
+        ended = RunTotals.from_run_end(rec.end)
+        for k in ("cost_usd", "input_tokens", "output_tokens", "model_calls", "tool_calls",
+                  "steps", "duration_s"):
+            setattr(tot, k, getattr(ended, k) or getattr(own, k))
     m: dict[str, float] = {
-        "cost_usd": sum(c.cost_usd for c in calls),
-        "input_tokens": inp,
-        "output_tokens": out_tok,
-        "model_calls": len(calls),
-        "tool_calls": len(tools),
-        "steps": len(steps),
-        "duration_s": rec.end_ts - rec.start.ts,
-        "model_latency_s": sum(c.latency_s for c in calls),
-        "model_errors": sum(1 for c in calls if c.error),
+        "cost_usd": tot.cost_usd,
+        "input_tokens": tot.input_tokens,
+        "output_tokens": tot.output_tokens,
+        "total_tokens": tot.total_tokens,
+        "model_calls": tot.model_calls,
+        "tool_calls": tot.tool_calls,
+        "steps": tot.steps,
+        "duration_s": tot.duration_s,
+        "model_latency_s": own.latency_s,
+        "model_errors": own.errors,
         "tool_errors": sum(1 for t in tools if t.error),
         "cache_hits": sum(1 for c in calls if c.cached),
         "retries": sum(c.retries for c in calls),
     }
     if calls:
-        m["mean_latency_s"] = m["model_latency_s"] / len(calls)
-    if end is not None:
-        # the recorder's totals (they may include child runs)
-        m["cost_usd"] = end.cost_usd or m["cost_usd"]
-        m["input_tokens"] = end.usage.input_tokens or inp
-        m["output_tokens"] = end.usage.output_tokens or out_tok
-        m["model_calls"] = end.model_calls or m["model_calls"]
-        m["tool_calls"] = end.tool_calls or m["tool_calls"]
-        m["steps"] = end.steps or m["steps"]
-        m["duration_s"] = end.duration_s or m["duration_s"]
-    m["total_tokens"] = m["input_tokens"] + m["output_tokens"]
+        m["mean_latency_s"] = own.latency_s / len(calls)
     for e in rec.events:
         if isinstance(e, ScoreEvent) and isinstance(e.value, (int, float)) and e.error is None:
             m[f"score.{e.scorer or 'score'}"] = float(e.value)
