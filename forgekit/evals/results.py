@@ -306,7 +306,7 @@ class EvalResults(LiveDisplay):
             )
         if len(self.cells()) > 1:
             lines.append("")
-            for r in self.compare().iter_rows(named=True):
+            for r in self.comparisons():  # computed once per results (the repr, the viewer)
                 lines.append(
                     f"{r['model']}/{r['solver']} vs {r['baseline']}: "
                     f"diff {r['diff']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], "
