@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test suite: set up .venv, lint, run the tests, then run every notebook with nbval.
+# The test suite: set up .venv, lint, type-check, run the tests, then run every notebook with nbval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 .venv/bin/ruff check forgekit tests benchmarks
+# the type checker over core, models, trajectory and evals ([tool.mypy] in pyproject.toml)
+.venv/bin/mypy
 .venv/bin/pytest tests -q "$@"
 shopt -s nullglob
 notebooks=(notebooks/*.ipynb)

@@ -47,7 +47,7 @@ class EventBus:
             try:
                 result = fn(*args, **kwargs)
                 if inspect.isawaitable(result):
-                    result.close()  # type: ignore[union-attr]
+                    getattr(result, "close", lambda: None)()  # a coroutine never awaited
                     raise TypeError("async subscriber called from a sync publish")
             except Exception as e:
                 name = getattr(fn, "__qualname__", repr(fn))

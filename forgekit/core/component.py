@@ -407,7 +407,7 @@ def build_component(data: dict[str, Any], *, kind: str | None = None,
                 key=where,
             )
         body = migrate(body, saved)
-    raw = getattr(cls, "raw_args", frozenset())
+    raw: frozenset[str] = getattr(cls, "raw_args", frozenset())
     kwargs = {
         k: v if k in raw else _from_data(v, where=f"{where or tname}.{k}")
         for k, v in body.items()

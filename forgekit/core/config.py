@@ -16,6 +16,7 @@ key (`api_key_env`), or litellm finds the provider's usual variable (`OPENAI_API
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from forgekit.core.errors import ConfigError
 from forgekit.core.sandbox import SandboxConfig
-from forgekit.core.yamlfile import load_yaml, validate
+from forgekit.core.yamlfile import KeyPath, load_yaml, validate
 
 SCHEMA_VERSION = 1
 CONFIG_FILE = "forgekit.yaml"
@@ -205,7 +206,9 @@ def _apply_env(cfg: ProjectConfig, env: dict[str, str]) -> None:
             cfg.models.aliases[alias].embedded = False
 
 
-def _check_references(cfg: ProjectConfig, doc_error) -> None:
+def _check_references(
+    cfg: ProjectConfig, doc_error: Callable[[str, KeyPath], ConfigError]
+) -> None:
     aliases = cfg.models.aliases
     if cfg.models.default not in aliases:
         raise doc_error(f"default alias {cfg.models.default!r} is not configured "
@@ -290,13 +293,15 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
                             f"(expected {SCHEMA_VERSION})", ("schema_version",))
         cfg.root = file.resolve().parent
         cfg.source = str(file)
-        doc_error = doc.error
+        doc_error: Callable[[str, KeyPath], ConfigError] = doc.error
     else:
         cfg = ProjectConfig()
         cfg.root = project_root(env)
 
-        def doc_error(msg, path=()):
+        def no_file_error(msg: str, path: KeyPath = ()) -> ConfigError:
             return ConfigError(msg, key=".".join(map(str, path)) or None)
+
+        doc_error = no_file_error
 
     if LOCAL_ALIAS not in cfg.models.aliases:
         cfg.models.aliases[LOCAL_ALIAS] = default_local_alias()

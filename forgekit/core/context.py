@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from forgekit.core.bus import EventBus
-from forgekit.core.events import Event, RunEnd, RunStart
+from forgekit.core.events import Event, RunEnd, RunStart, RunStatus
 from forgekit.core.messages import Message, ModelResponse
 from forgekit.core.samples import Answer, Sample
 
@@ -33,8 +33,12 @@ def new_run_id() -> str:
 class EventSink(Protocol):
     """Where a run's events go. `emit` stamps run_id and seq and returns the event."""
 
-    run_id: str
-    parent_run_id: str | None
+    # read-only: a sink may compute them (a TallySink reads its inner sink's)
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def parent_run_id(self) -> str | None: ...
 
     def emit(self, event: Event) -> Event: ...
 
@@ -154,7 +158,7 @@ class RunContext:
         sink = self.sink.child(solver, **start)
         return replace(self, sink=sink, started=time.monotonic(), **overrides)
 
-    def end(self, answer: Answer | None = None, *, status: str = "completed",
+    def end(self, answer: Answer | None = None, *, status: RunStatus = "completed",
             error: str | None = None, **totals: Any) -> None:
         """Close a run with its RunEnd event (through `sink.finish` when the sink has one,
         e.g. the trajectory Recorder, which adds the totals and closes its file)."""

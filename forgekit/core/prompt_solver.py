@@ -77,7 +77,7 @@ class PromptSolver(Component, type="prompt", kind="solver"):
             "params": self.params,
             "model": self.model,
         }
-        defaults = {"template": "{input}", "system": None, "name": "prompt", "few_shot": [],
+        defaults: dict[str, Any] = {"template": "{input}", "system": None, "name": "prompt", "few_shot": [],
                     "params": {}, "model": None}
         return {k: v for k, v in given.items() if v != defaults[k]}
 

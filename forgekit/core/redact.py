@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -49,7 +50,7 @@ def register_secret_env(*names: str) -> None:
         _env_snapshot = None
 
 
-def secret_values(env: dict[str, str] | None = None) -> list[str]:
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """Values of environment variables whose names say they hold a secret.
 
     Exact on every call (a key set after start-up is still redacted), and cheap: for
@@ -70,7 +71,7 @@ def secret_values(env: dict[str, str] | None = None) -> list[str]:
     return _scan(env)
 
 
-def _scan(env: Any) -> list[str]:
+def _scan(env: Mapping[str, str]) -> list[str]:
     items = tuple(
         sorted((k, v) for k, v in env.items() if is_secret_name(k) and len(v) >= _MIN_SECRET_LEN)
     )

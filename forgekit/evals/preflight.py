@@ -33,7 +33,9 @@ def _solver_index(plan: Any, label: str) -> int | None:
 
 def _models_used(plan: Any) -> list[tuple[str, tuple, str]]:
     """(alias, key path in the suite, what uses it)."""
-    used = [(m, ("models", i), "models") for i, m in enumerate(plan.models)]
+    used: list[tuple[str, tuple, str]] = [
+        (m, ("models", i), "models") for i, m in enumerate(plan.models)
+    ]
     for entry in plan.solvers:
         for obj in _inner_solvers(entry.solver):
             alias = getattr(obj, "model", None)

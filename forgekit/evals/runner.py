@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.errors import BudgetExceeded
@@ -42,6 +42,9 @@ from forgekit.evals.sample_result import SampleResult
 from forgekit.evals.sinks import LimitExceeded, TallySink, dumps
 from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
+
+if TYPE_CHECKING:
+    from forgekit.evals.spend import EvalBudget
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +169,7 @@ class Runner:
         self.not_run = 0  # samples not started because the budget stopped the run
         self.live: _Live | None = None
         self.log = ResultLog(self.out_dir)
-        self.budget = None  # the eval's budget, opened (with what was spent) by run()
+        self.budget: EvalBudget | None = None  # the eval's budget, opened (with what was spent) by run()
         self.stopped: str | None = None  # why the run stopped early ("budget: ...")
         # what keys a sample's results: computed once per sample
         self._sample_hash: dict[str, str] = {}
@@ -285,7 +288,9 @@ class Runner:
         # runs a crash left open end as interrupted: their samples run again
         close_interrupted(self.runs_dir, f"eval {self.eval_id} resumed; the sample ran again")
         stored = self._stored()
-        todo, rescore, kept = [], [], {}
+        todo: list[tuple[str, SolverEntry, int, Sample, int]] = []
+        rescore: list[tuple[tuple[str, SolverEntry, int, Sample, int], SampleResult]] = []
+        kept: dict[tuple, SampleResult] = {}
         for g in self.grid():
             model, solver, index, sample, epoch = g
             key = (model, solver.label, sample.id, epoch)
@@ -294,11 +299,11 @@ class Runner:
             if rec is not None and not (self.retry_errors and rec.error):
                 how = reuse_of(rec, self.run_key(solver, sample, epoch),
                                self._score_key[sample.id])
-            if how == REUSE:
+            if rec is not None and how == REUSE:
                 if rec.sample_index != index:  # the task set was reordered
                     rec = rec.model_copy(update={"sample_index": index})
                 kept[key] = rec
-            elif how == RESCORE:
+            elif rec is not None and how == RESCORE:
                 rescore.append((g, rec))
             else:
                 todo.append(g)
@@ -506,7 +511,7 @@ class Runner:
         if status == "completed":
             sink.max_tokens = None  # judge calls do not count against the solver's limit
             scores = await self._score(sample, answer, ctx)
-            pool = getattr(solver, "solver", solver)
+            pool: Any = getattr(solver, "solver", solver)
             if callable(getattr(pool, "record_outcome", None)):  # an experience pool
                 try:
                     primary = scores[0].as_float if scores else None

@@ -21,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from forgekit.models.budget import Budget
+from forgekit.models.budget import Budget, Reservation
 
 LEDGER = "spend.jsonl"
 
@@ -101,7 +101,7 @@ class EvalBudget(Budget):
     def _first_alone(self) -> bool:
         return not self._settled_one
 
-    def settle(self, reservation, usd: float, tokens: int) -> None:  # noqa: ANN001
+    def settle(self, reservation: Reservation | None, usd: float, tokens: int) -> None:
         with self._lock:
             self.largest_usd = max(self.largest_usd, usd)
             self.largest_tokens = max(self.largest_tokens, tokens)

@@ -190,6 +190,7 @@ def _from_rows(rows: list[Any], where: str) -> list[Sample]:
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         label = f"{where}[{i}]"
+        sample: Sample | None
         if isinstance(row, Sample):
             sample = row
         elif isinstance(row, dict):

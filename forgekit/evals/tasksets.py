@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def resolve_path(path: str | Path, *, base: Path | None = None) -> Path:
+def resolve_path(path: str | os.PathLike[str], *, base: Path | None = None) -> Path:
     """Find a task file: absolute, relative to `base` (a suite's folder), the cwd, or the
     checkout root (so `datasets/arithmetic/arithmetic.jsonl` works from anywhere)."""
     p = Path(path)

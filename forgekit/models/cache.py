@@ -111,7 +111,9 @@ class ResponseCache:
             except sqlite3.Error:
                 row = None
             response = None
+            cost = 0.0
             if row is not None:
+                cost = float(row[1] or 0.0)
                 try:
                     response = ModelResponse.model_validate_json(row[0])
                 except ValueError:
@@ -120,9 +122,9 @@ class ResponseCache:
                 self.misses += 1
                 return None
             self.hits += 1
-            self.saved_usd += float(row[1] or 0.0)
+            self.saved_usd += cost
         response.cached = True
-        response.cost_usd = float(row[1] or 0.0)  # what producing it cost (not spent again)
+        response.cost_usd = cost  # what producing it cost (not spent again)
         response.retries = 0
         return response
 

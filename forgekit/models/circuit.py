@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from forgekit.core.errors import ModelUnavailable
@@ -27,7 +28,10 @@ class CircuitBreaker:
     """Per-endpoint circuit state; thread-safe, O(1) per call."""
 
     def __init__(
-        self, failure_threshold: int = 5, reset_after_s: float = 30.0, clock=time.monotonic
+        self,
+        failure_threshold: int = 5,
+        reset_after_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.failure_threshold = failure_threshold
         self.reset_after_s = reset_after_s

@@ -291,7 +291,7 @@ class StubServer:
         if text is None and tool is None:
             text = self.reply
             if text is None:
-                last = next(
+                last: dict[str, Any] = next(
                     (m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {}
                 )
                 text = f"stub: {last.get('content') or ''}"
@@ -402,8 +402,12 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
+        def stop() -> None:
+            if server._stop is not None:
+                server._stop.set()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: server._stop and server._stop.set())
+            loop.add_signal_handler(sig, stop)
         await server.serve(lambda: print(f"READY {server.url}", flush=True))
 
     asyncio.run(run())

@@ -57,8 +57,9 @@ class TrajectoryDiff:
         where = f"first difference at event #{self.index}"
         if le is None or re_ is None:
             longer = "left" if re_ is None else "right"
-            ev = le or re_
-            return f"{where}: only the {longer} run has it ({ev.type}, seq {ev.seq})"
+            ev = le if le is not None else re_
+            what = f"{ev.type}, seq {ev.seq}" if ev is not None else "?"
+            return f"{where}: only the {longer} run has it ({what})"
         return (
             f"{where} (left {le.type} seq {le.seq}, right {re_.type} seq {re_.seq}): "
             f"fields {', '.join(self.fields)} differ"

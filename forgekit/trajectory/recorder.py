@@ -24,6 +24,7 @@ from forgekit.core.events import (
     NoteEvent,
     RunEnd,
     RunStart,
+    RunStatus,
 )
 from forgekit.core.hashing import stable_hash
 from forgekit.core.totals import RunTotals
@@ -219,7 +220,7 @@ class Recorder:
 
     def finish(
         self,
-        status: str = "completed",
+        status: RunStatus = "completed",
         answer: Any = None,
         error: str | None = None,
         stop_reason: str | None = None,
@@ -283,7 +284,7 @@ class Recorder:
         elif isinstance(exc, KeyboardInterrupt):
             self.finish(status="interrupted", error="KeyboardInterrupt")
         else:
-            status = "budget-exceeded" if type(exc).__name__ == "BudgetExceeded" else "failed"
+            status: RunStatus = "budget-exceeded" if type(exc).__name__ == "BudgetExceeded" else "failed"
             self.finish(status=status, error=f"{type(exc).__name__}: {exc}")
 
     def __repr__(self) -> str:
