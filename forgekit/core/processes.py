@@ -34,7 +34,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from forgekit.core.errors import ForgekitError
 from forgekit.core.redact import is_secret_name, redact_text
@@ -184,7 +184,7 @@ class ManagedProcess:
         self.name = name
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> ManagedProcess:
+    def start(self) -> Self:
         """Start it (once); returns self."""
         if self.process is not None:
             raise RuntimeError(f"{self.name} was already started")
@@ -258,7 +258,7 @@ class ManagedProcess:
         """The last lines of its log, redacted ("(no log)" when there is none)."""
         return log_tail(self.log_path, lines, missing="(no log)")
 
-    def __enter__(self) -> ManagedProcess:
+    def __enter__(self) -> Self:
         if self.process is None:
             self.start()
         return self
@@ -360,7 +360,7 @@ class ManagedServer(ManagedProcess):
     def death(self, *, lines: int = 12, sigill_hint: str = "") -> str | None:  # noqa: D102
         return super().death(lines=lines, sigill_hint=sigill_hint or self.sigill_hint)
 
-    def __enter__(self) -> ManagedServer:
+    def __enter__(self) -> Self:
         super().__enter__()
         return self
 

@@ -107,11 +107,11 @@ class SharedEvalBudget(EvalBudget):
             Budget.__init__(self, max_usd=max_usd, max_tokens=max_tokens)
             self.path = out / LEDGER
             self._fd = None
-            self.prior_usd = self.prior_tokens = 0.0
+            self.prior_usd, self.prior_tokens = 0.0, 0
             self.largest_usd, self.largest_tokens, self._settled_one = 0.0, 0, False
             fd = os.open(self.board_path, os.O_RDWR)
         self._board_fd = fd
-        self._map = mmap.mmap(fd, os.fstat(fd).st_size)
+        self._map: mmap.mmap | None = mmap.mmap(fd, os.fstat(fd).st_size)
         self._cells = memoryview(self._map).cast("d")
         self.slots = (len(self._cells) - _HEADER) // 2
         if not 0 <= slot < self.slots:
@@ -190,8 +190,9 @@ class SharedEvalBudget(EvalBudget):
 
     def close(self) -> None:
         super().close()
-        if getattr(self, "_map", None) is not None:
+        mapped = getattr(self, "_map", None)
+        if mapped is not None:
             self._cells.release()
-            self._map.close()
+            mapped.close()
             self._map = None
             os.close(self._board_fd)

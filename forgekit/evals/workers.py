@@ -203,7 +203,7 @@ class ProcessExecutor:
             self.processes.remove(proc)
         if left:
             log.warning("worker pid %s exited with %s", proc.pid, proc.exitcode)
-            budget = getattr(runner, "budget", None)
+            budget: Any = getattr(runner, "budget", None)
             if callable(getattr(budget, "clear_slot", None)):
                 budget.clear_slot(slot)  # its calls in flight will never settle
         return sorted(left.values())
