@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.errors import BudgetExceeded
-from forgekit.core.events import ScoreEvent
+from forgekit.core.events import RunStatus, ScoreEvent
 from forgekit.core.hashing import stable_hash
 from forgekit.core.redact import redact, redact_text
 from forgekit.core.samples import Answer, Sample, Score
@@ -329,7 +329,7 @@ class Runner:
         index_of = {(g[0], g[1].label, g[3].id, g[4]): i for i, g in enumerate(self.grid())}
         items = [index_of[(g[0], g[1].label, g[3].id, g[4])] for g in todo]
 
-        async def again(item: tuple[str, SolverEntry, int, Sample, int], old: dict) -> None:
+        async def again(item: tuple[str, SolverEntry, int, Sample, int], old: SampleResult) -> None:
             model, _solver, index, sample, epoch = item
             async with sems[model]:
                 rec = await self._rescore(old, model, index, sample, epoch)
@@ -490,7 +490,9 @@ class Runner:
             budget=self.budget,
             limits=limits.model_dump(exclude_none=True),
         )
-        status, error, stop = "completed", None, None
+        status: RunStatus = "completed"
+        error: str | None = None
+        stop: str | None = None
         answer = Answer()
         t0 = time.perf_counter()
         try:

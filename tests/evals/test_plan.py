@@ -40,6 +40,18 @@ def test_plan_counts_cells_calls_tokens_and_cost(config, write_suite, tmp_path):
     assert "bon" in text and "budget $0.01" in text and "no model was called" in text
 
 
+def test_plan_after_a_run_counts_what_is_already_done(config, write_suite, tmp_path):
+    from forgekit.evals import evaluate
+
+    path = write_suite()
+    out = tmp_path / "out"
+    evaluate(path, Gateway(config, source=ScriptedSource(["4"] * 6)), out_dir=out,
+             progress=False)
+    p = plan(path, Gateway(config, source=ScriptedSource([])), out_dir=out)
+    assert p.already_done == 6
+    assert "6 sample runs already finished" in str(p)
+
+
 def test_strategies_know_their_call_counts():
     from forgekit.quality import BestOfN, Debate, Direct, Pairwise, ReviewerRetry
 
