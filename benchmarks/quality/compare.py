@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from forgekit.cli.cmd_quality import load_or_run, write_outputs
     from forgekit.core.config import load_config
+    from forgekit.evals import markdown_table, strategy_table
     from forgekit.models import Gateway
-    from forgekit.quality import markdown_table, strategy_table
 
     gw = Gateway(load_config(env={"FORGEKIT_HOME": str(ROOT)}))
     load_before = os.getloadavg()

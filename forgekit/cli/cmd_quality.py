@@ -2,8 +2,8 @@
 the eval runner (accuracy with CIs, paired difference, cost, Pareto front).
 
 `quality compare` is a thin front-end: the eval runner (`forgekit.evals.evaluate`) runs
-the suite (resumable, response-cached, one trajectory per sample); the quality layer's
-`strategy_table` / `markdown_table` / `plot_frontier` read its `EvalResults`.
+the suite (resumable, response-cached, one trajectory per sample); the evals layer's
+`forgekit.evals.strategy_table` / `markdown_table` / `plot_frontier` read its `EvalResults`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def write_outputs(
 ) -> list[Path]:
     """Write ``<stem>.md`` (the table), ``<stem>.json`` (rows, per-sample results and
     `meta`) and ``<stem>.png`` (the plot, Pareto front in red) under `out`."""
-    from forgekit.quality import markdown_table, plot_frontier
+    from forgekit.evals import markdown_table
+    from forgekit.evals.frontier_plot import frontier_image
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,16 +95,15 @@ def write_outputs(
         "samples": per_sample,
     }
     js.write_text(json.dumps(doc, indent=1, default=str) + "\n", encoding="utf-8")
-    import matplotlib.pyplot as plt
-
-    fig = plot_frontier(rows, path=str(png), title=title or f"{results.eval_id}: accuracy vs cost")
-    plt.close(fig)
+    png.write_bytes(
+        frontier_image(rows, title=title or f"{results.eval_id}: accuracy vs cost")
+    )
     return [md, js, png]
 
 
 def _compare(args: argparse.Namespace) -> int:
     from forgekit.core.errors import ForgekitError
-    from forgekit.quality import markdown_table, strategy_table
+    from forgekit.evals import markdown_table, strategy_table
 
     try:
         results = load_or_run(

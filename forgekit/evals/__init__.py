@@ -1,8 +1,11 @@
 """forgekit.evals: task sets, scorers, suites, the resumable batch runner, results,
-comparisons with confidence intervals, and reports."""
+comparisons with confidence intervals (`strategy_table`: accuracy against cost with the
+Pareto front; `plot_frontier`), and reports."""
 
 from forgekit.evals.evaluation import aevaluate, evaluate
 from forgekit.evals.experience import experience_summary
+from forgekit.evals.frontier import frontier_table, markdown_table, pareto_front, strategy_table
+from forgekit.evals.frontier_plot import plot_frontier
 from forgekit.evals.inputs import FunctionSolver
 from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.plan import Plan, plan
@@ -34,15 +37,20 @@ __all__ = [
     "build_solver",
     "evaluate",
     "experience_summary",
+    "frontier_table",
     "load_samples",
     "load_suite",
+    "markdown_table",
     "mean_se",
     "paired_test",
+    "pareto_front",
     "pass_at_k",
     "plan",
+    "plot_frontier",
     "query_evals",
     "register_solver",
     "registered_scorers",
     "sample_seed",
     "scorer",
+    "strategy_table",
 ]

@@ -1,44 +1,13 @@
-"""Views of evaluation results: the accuracy-vs-cost plot (PNG), the HTML summary shown
-in notebooks, and the self-contained HTML report."""
+"""Views of evaluation results: the HTML summary shown in notebooks and the
+self-contained HTML report (its accuracy-vs-cost plot is `forgekit.evals.frontier_plot`'s)."""
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 from pathlib import Path
 from typing import Any
-
-
-def accuracy_cost_png(summary: Any) -> bytes:
-    """A PNG of accuracy (95% CI error bars) against total cost per model x solver
-    (against tokens when every model is free, like the local one)."""
-    # a bare Agg canvas: no pyplot, so a notebook's own backend is left alone
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    rows = list(summary.iter_rows(named=True))
-    by_cost = any(r["cost_usd"] > 0 for r in rows)
-    fig = Figure(figsize=(6, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    for r in rows:
-        acc = r["accuracy"]
-        err = [[max(acc - r["ci_low"], 0)], [max(r["ci_high"] - acc, 0)]]
-        x = r["cost_usd"] if by_cost else r["tokens"]
-        ax.errorbar([x], [acc], yerr=err, fmt="o", capsize=4, label=f"{r['model']} / {r['solver']}")
-    ax.set_xlabel("total cost (USD)" if by_cost else "total tokens (every model costs $0)")
-    ax.set_ylabel("accuracy (95% bootstrap CI)")
-    ax.set_ylim(-0.05, 1.05)
-    ax.margins(x=0.2)
-    ax.set_title("accuracy vs cost" if by_cost else "accuracy vs tokens")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
 
 
 def _fmt(v: Any) -> str:
@@ -102,7 +71,9 @@ def write_report(results: Any, path: str | Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    png = base64.b64encode(accuracy_cost_png(results.summary())).decode("ascii")
+    from forgekit.evals.frontier_plot import frontier_image
+
+    png = base64.b64encode(frontier_image(results)).decode("ascii")
     meta = results.meta
     suite = meta.get("suite", {})
 

@@ -323,11 +323,12 @@ class EvalResults(LiveDisplay):
         return experience_summary(self)
 
     def plot(self, path: str | Path | None = None) -> Path:
-        """Accuracy (with 95% CI) against cost, one point per model x solver; a PNG."""
-        from forgekit.evals.report import accuracy_cost_png
+        """Accuracy (with 95% CI) against cost per sample, one point per model x solver,
+        the Pareto front in red (`forgekit.evals.frontier_plot`); a PNG."""
+        from forgekit.evals.frontier_plot import frontier_image
 
         path = Path(path) if path else (self.out_dir or Path.cwd()) / "accuracy_vs_cost.png"
-        path.write_bytes(accuracy_cost_png(self.summary()))
+        path.write_bytes(frontier_image(self))
         return path
 
     def report(self, path: str | Path | None = None) -> Path:

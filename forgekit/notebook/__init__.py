@@ -9,7 +9,7 @@ Importing this package is light: anywidget is loaded when a widget is first disp
 
 from forgekit.notebook.approval import ApprovalPrompt
 from forgekit.notebook.background import BackgroundRun, run_in_background
-from forgekit.notebook.dashboard import RunDashboard, accuracy_cost_svg
+from forgekit.notebook.dashboard import RunDashboard
 from forgekit.notebook.explorer import IndexExplorer
 from forgekit.notebook.inspector import TrajectoryInspector, trajectory_state
 from forgekit.notebook.live import LiveView
@@ -26,7 +26,6 @@ __all__ = [
     "LiveView",
     "RunDashboard",
     "TrajectoryInspector",
-    "accuracy_cost_svg",
     "evaluate_live",
     "register_view",
     "run_in_background",

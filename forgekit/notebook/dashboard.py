@@ -34,60 +34,18 @@ def _num(x: Any) -> float | None:
     return None if v != v else v  # NaN -> None
 
 
-def accuracy_cost_svg(rows: list[dict[str, Any]], width: int = 420, height: int = 260) -> str:
-    """An SVG scatter of accuracy (y, with CI bars when given) against cost (x); against
-    tokens when every cost is 0 (a local model), never a cost axis of rounding noise."""
-    pts = [(r, _num(r.get("cost_usd")), _num(r.get("accuracy"))) for r in rows]
-    pts = [(r, c, a) for r, c, a in pts if c is not None and a is not None]
-    x_label, unit = "cost (USD)", "$"
-    if pts and not any(c > 0 for _, c, _ in pts):
-        tokens = [_num(r.get("tokens")) for r, _, _ in pts]
-        if all(t is not None for t in tokens) and any(t > 0 for t in tokens):
-            pts = [(r, t, a) for (r, _, a), t in zip(pts, tokens, strict=True)]
-            x_label, unit = "tokens (every model costs $0)", ""
-        else:
-            x_label = "cost (USD): $0 for every cell"
-    pad_l, pad_b, pad_t, pad_r = 48, 34, 12, 16
-    w, hgt = width - pad_l - pad_r, height - pad_t - pad_b
-    top = max([c for _, c, _ in pts] + [0.0])
-    max_c = top * 1.1 if top > 0 else 1.0
-    out = [
-        f'<svg class="fk-plot" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" font-size="10" font-family="sans-serif">',
-        f'<line x1="{pad_l}" y1="{pad_t + hgt}" x2="{pad_l + w}" y2="{pad_t + hgt}" '
-        f'stroke="#888"/><line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" '
-        f'y2="{pad_t + hgt}" stroke="#888"/>',
-    ]
-    for frac in (0, 0.5, 1):
-        y = pad_t + hgt * (1 - frac)
-        out.append(f'<text x="{pad_l - 4}" y="{y + 3:.1f}" text-anchor="end">{frac:g}</text>')
-        if top <= 0 and frac > 0:
-            continue  # one tick, "$0": there is no scale to show
-        x = pad_l + w * frac
-        out.append(
-            f'<text x="{x:.1f}" y="{pad_t + hgt + 12}" text-anchor="middle">'
-            f"{unit}{max_c * frac:.4g}</text>"
-        )
-    out.append(
-        f'<text x="{pad_l + w / 2}" y="{height - 4}" text-anchor="middle">{escape(x_label)}'
-        f'</text><text x="10" y="{pad_t + hgt / 2}" transform="rotate(-90 10 '
-        f'{pad_t + hgt / 2})" text-anchor="middle">accuracy</text>'
-    )
-    for r, c, a in pts:
-        x, y = pad_l + w * c / max_c, pad_t + hgt * (1 - a)
-        lo, hi = _num(r.get("ci_low")), _num(r.get("ci_high"))
-        if lo is not None and hi is not None:
-            out.append(
-                f'<line x1="{x:.1f}" y1="{pad_t + hgt * (1 - lo):.1f}" x2="{x:.1f}" '
-                f'y2="{pad_t + hgt * (1 - hi):.1f}" stroke="#90caf9"/>'
-            )
-        out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1565c0"/>'
-            f'<text x="{x + 6:.1f}" y="{y - 4:.1f}">{escape(str(r.get("label", "")))}'
-            f"</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
+def _plot_svg(rows: list[dict[str, Any]]) -> str:
+    """The evals layer's accuracy-vs-cost plot of the result rows (totals per cell): cost
+    in USD, tokens when every model is free (a local one), never an axis of rounding noise."""
+    from forgekit.evals.frontier_plot import frontier_svg
+
+    if any((_num(r.get("cost_usd")) or 0) > 0 for r in rows):
+        cost, label = "cost_usd", "total cost (USD)"
+    elif any((_num(r.get("tokens")) or 0) > 0 for r in rows):
+        cost, label = "tokens", "total tokens (every model costs $0)"
+    else:
+        cost, label = "cost_usd", "cost (USD): $0 for every cell"
+    return frontier_svg(rows, cost=cost, label="label", cost_label=label, size=(5.6, 3.4))
 
 
 class RunDashboard(LiveView):
@@ -115,6 +73,7 @@ class RunDashboard(LiveView):
         self.status = "running"
         self.message = ""
         self.rows: list[dict[str, Any]] = []
+        self._plot: tuple[list[dict[str, Any]] | None, str] = (None, "")  # (rows, svg)
         self.cells: dict[str, dict[str, float]] = {}
         self._t0 = time.monotonic()
         self._top_runs: set[str] = set()
@@ -332,6 +291,14 @@ class RunDashboard(LiveView):
             for k, c in self.cells.items()
         ]
 
+    def _svg(self, rows: list[dict[str, Any]]) -> str:
+        """The plot of `rows`, drawn once per set of results (state is pushed often)."""
+        if not rows:
+            return ""
+        if self._plot[0] is not rows:
+            self._plot = (rows, _plot_svg(rows))
+        return self._plot[1]
+
     def state(self) -> dict[str, Any]:
         with self._lock:
             rows = self.rows
@@ -350,7 +317,7 @@ class RunDashboard(LiveView):
                 "cells": self._cell_rows() if len(self.cells) > 1 else [],
                 "rows": rows,
                 "columns": _columns(rows),
-                "plot_svg": accuracy_cost_svg(rows) if rows else "",
+                "plot_svg": self._svg(rows),
             }
 
     def html(self) -> str:

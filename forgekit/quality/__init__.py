@@ -4,8 +4,9 @@ Each strategy is a Solver wrapping any Solver, so they nest and evals can compar
 "model X plain" with "model X with best-of-5" on accuracy and cost.
 
 Measuring them is the eval runner's job (a suite names plain and each strategy, see
-`evals/quality_strategies.yaml`); `strategy_table(results)`, `markdown_table` and
-`plot_frontier` turn its `EvalResults` into the accuracy-vs-cost table and plot.
+`evals/quality_strategies.yaml`); `forgekit.evals.strategy_table(results)`,
+`markdown_table` and `plot_frontier` turn its `EvalResults` into the accuracy-vs-cost
+table and plot.
 
 Example:
     >>> from forgekit.quality import BestOfN, Direct
@@ -16,13 +17,6 @@ from forgekit.quality.best_of_n import AskColleagues, BestOfN
 from forgekit.quality.debate import Debate
 from forgekit.quality.direct import Direct
 from forgekit.quality.experience import ExperiencePool
-from forgekit.quality.frontier import (
-    frontier_table,
-    markdown_table,
-    pareto_front,
-    plot_frontier,
-    strategy_table,
-)
 from forgekit.quality.guardrail import (
     Guardrail,
     LLMValidator,
@@ -59,13 +53,8 @@ __all__ = [
     "build",
     "extract_choice",
     "extract_number",
-    "frontier_table",
     "from_config",
     "majority_vote",
-    "markdown_table",
     "normalize_answer",
-    "pareto_front",
-    "plot_frontier",
-    "strategy_table",
     "well_formed",
 ]

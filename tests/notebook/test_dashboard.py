@@ -56,7 +56,8 @@ def test_records_per_cell_then_comparison() -> None:
     )
     s = d.state()
     assert s["status"] == "done" and [r["label"] for r in s["rows"]] == ["a/qa", "b/qa"]
-    assert s["plot_svg"].startswith("<svg") and s["plot_svg"].count("<circle") == 2
+    assert s["plot_svg"].startswith("<svg") and "total cost (USD)" in s["plot_svg"]
+    assert ">a/qa<" in s["plot_svg"] and ">b/qa<" in s["plot_svg"]
     assert "accuracy" in s["columns"] and "<table" in d.html()
 
 
@@ -182,15 +183,20 @@ def test_follow_an_eval_results_log_and_watch_the_run(tmp_path) -> None:
 
 
 def test_free_models_plot_against_tokens_and_done_is_not_0_of_unknown() -> None:
-    from forgekit.notebook import RunDashboard, accuracy_cost_svg
+    from forgekit.notebook import RunDashboard
 
     rows = [{"label": "a", "accuracy": 0.5, "cost_usd": 0.0, "tokens": 1200},
             {"label": "b", "accuracy": 0.75, "cost_usd": 0.0, "tokens": 300}]
-    svg = accuracy_cost_svg(rows)
+    free = RunDashboard("free")
+    free.show_results(rows)
+    svg = free.state()["plot_svg"]
+    assert svg.startswith('<svg class="fk-plot"')
     assert "e-09" not in svg and "tokens (every model costs $0)" in svg
-    assert ">1320<" in svg  # the top of the token axis (1,200 + 10%)
-    bare = accuracy_cost_svg([{"label": "a", "accuracy": 0.5, "cost_usd": 0.0}])
-    assert "e-09" not in bare and "$0 for every cell" in bare
+    assert ">1200<" in svg and ">a<" in svg and ">b<" in svg  # a token tick, the labels
+    assert free.state()["plot_svg"] is svg  # drawn once per set of results
+    bare = RunDashboard("bare")
+    bare.show_results([{"label": "a", "accuracy": 0.5, "cost_usd": 0.0}])
+    assert "e-09" not in bare.state()["plot_svg"] and "$0 for every cell" in bare.state()["plot_svg"]
     d = RunDashboard("results only")
     d.show_results([{"model": "m", "solver": "s", "accuracy": 0.5, "cost_usd": 0.0,
                      "samples": 6, "runs": 6}])

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from forgekit.evals import evaluate
-from forgekit.quality import markdown_table, strategy_table
+from forgekit.evals import evaluate, markdown_table, strategy_table
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from forgekit.core.samples import Sample
 from forgekit.quality import BestOfN, Direct, Pairwise, StrategyResult
-from forgekit.quality.frontier import frontier_table, pareto_front, plot_frontier
 
 
 def test_run_renders_candidates_votes_and_choice(harness):
@@ -27,18 +26,3 @@ def test_pairwise_view_lists_matches(harness):
     result = Pairwise(Direct(), n=2).run("q?", h.gateway, model="m")
     html = result._repr_html_()
     assert "matches" in html and "wins" in html
-
-
-def test_pareto_front_and_plot(tmp_path):
-    rows = [
-        {"strategy": "plain", "accuracy": 0.2, "cost": 1},
-        {"strategy": "bo5", "accuracy": 0.3, "cost": 5},
-        {"strategy": "debate", "accuracy": 0.25, "cost": 6},
-        {"strategy": "same", "accuracy": 0.2, "cost": 1},
-    ]
-    assert pareto_front(rows) == [True, True, False, True]
-    table = frontier_table(rows)
-    assert [r["strategy"] for r in table][:2] == ["plain", "same"]
-    out = tmp_path / "front.png"
-    plot_frontier(rows, path=str(out))
-    assert out.stat().st_size > 1000

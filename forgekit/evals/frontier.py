@@ -1,27 +1,28 @@
-"""Accuracy against cost: the strategy comparison table and its Pareto front, from the
-eval runner's results.
+"""Accuracy against cost over evaluation results: one row per (model, solver) with the
+paired comparison against a baseline solver, and the Pareto front.
 
-The measurement itself is the eval runner's (`forgekit.evals`): a suite names plain and
-each strategy as solvers, the runner runs them on the same samples and returns
-`EvalResults`. `strategy_table(results)` turns those into one row per (model, solver):
+`strategy_table(results)` turns `EvalResults` into one row per (model, solver):
 accuracy with its bootstrap CI, the paired difference against the baseline solver with
 its CI and p-value (both computed by `EvalResults`), and the cost per sample (model
-calls, tokens, USD, latency), with a ``pareto`` flag. `markdown_table` and
-`plot_frontier` show the rows.
+calls, tokens, USD, latency), with a ``pareto`` flag. `markdown_table` shows the rows;
+`forgekit.evals.frontier_plot` draws them. The solvers are often quality strategies
+(plain vs best-of-N), hence the name, but any solvers compare the same way.
 
 A row is on the front when no other row is at least as accurate for at most the same
 cost and strictly better in one of the two (point estimates: with overlapping CIs, being
 on the front is not evidence of a real gain; the paired p-value says that).
-
-This module reads `EvalResults` by duck typing (``summary()``, ``compare()``, ``df``),
-so the quality layer does not import the evals layer above it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from forgekit.evals.results import EvalResults
+
+Rows = list[dict[str, Any]]
 
 # the cost axes a table/plot can use: row key -> axis label
 COST_AXES: dict[str, str] = {
@@ -60,9 +61,16 @@ def frontier_table(
 
 def pick_cost_axis(rows: Sequence[dict[str, Any]], cost: str = "auto") -> str:
     """The cost column to use: ``cost_usd`` when some row costs money, else ``calls``
-    (the local model is free); any key of `COST_AXES` explicitly."""
+    (the local model is free; ``tokens`` for rows without calls); any key of `COST_AXES`
+    explicitly."""
     if cost == "auto":
-        return "cost_usd" if any(r.get("cost_usd", 0) > 0 for r in rows) else "calls"
+        if any((r.get("cost_usd") or 0) > 0 for r in rows):
+            return "cost_usd"
+        # free models: the first effort measure the rows have (strategy rows: calls)
+        for axis in ("calls", "tokens"):
+            if any(axis in r for r in rows):
+                return axis
+        return "cost_usd"
     if cost == "usd":
         return "cost_usd"
     if cost not in COST_AXES:
@@ -75,7 +83,7 @@ def _nan_to_none(v: Any) -> Any:
 
 
 def strategy_table(
-    results: Any,
+    results: EvalResults,
     *,
     baseline: str | None = None,
     cost: str = "auto",
@@ -176,17 +184,22 @@ def strategy_table(
     return rows
 
 
-def _rows(results_or_rows: Any, cost: str) -> list[dict[str, Any]]:
-    if hasattr(results_or_rows, "summary") and hasattr(results_or_rows, "df"):
-        return strategy_table(results_or_rows, cost=cost)
-    return list(results_or_rows)
+def as_rows(
+    results_or_rows: EvalResults | Sequence[dict[str, Any]], cost: str = "auto"
+) -> Rows:
+    """`strategy_table` rows of an `EvalResults`; rows (any dicts) as they are."""
+    if isinstance(results_or_rows, Sequence):
+        return list(results_or_rows)
+    return strategy_table(results_or_rows, cost=cost)
 
 
-def markdown_table(results_or_rows: Any, *, cost: str = "auto") -> str:
+def markdown_table(
+    results_or_rows: EvalResults | Sequence[dict[str, Any]], *, cost: str = "auto"
+) -> str:
     """The comparison as a Markdown table (an `EvalResults` or `strategy_table` rows):
     accuracy [95% CI], the paired difference against the baseline [95% CI] and its
     p-value, cost per sample; ★ marks the Pareto front (on ``cost_axis``)."""
-    rows = _rows(results_or_rows, cost)
+    rows = as_rows(results_or_rows, cost)
     models = len({r["model"] for r in rows}) > 1
     axis = rows[0]["cost_axis"] if rows else "calls"
     base = rows[0]["baseline"] if rows else "baseline"
@@ -225,85 +238,3 @@ def markdown_table(results_or_rows: Any, *, cost: str = "auto") -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def plot_frontier(
-    results_or_rows: Any,
-    *,
-    accuracy: str = "accuracy",
-    cost: str = "auto",
-    label: str | None = None,
-    path: str | None = None,
-    title: str = "accuracy vs cost",
-) -> Any:
-    """A matplotlib figure: every row a point (with its CI as an error bar when the rows
-    have ``ci_low``/``ci_high``), the Pareto front joined and highlighted in red.
-
-    Takes an `EvalResults`, `strategy_table` rows, or any dict rows with `accuracy` and
-    a `cost` key (``cost="auto"`` uses the rows' ``cost_axis``, else ``cost``).
-    """
-    import matplotlib.pyplot as plt
-
-    rows = _rows(results_or_rows, cost)
-    if cost == "auto":
-        cost = rows[0].get("cost_axis", "cost") if rows else "cost"
-    if cost == "usd":
-        cost = "cost_usd"
-    if label is None:
-        keys = rows[0] if rows else {}
-        label = next((k for k in ("label", "solver", "strategy") if k in keys), "label")
-        if label == "solver" and len({r.get("model") for r in rows}) > 1:
-            rows = [{**r, "label": f"{r['model']}/{r['solver']}"} for r in rows]
-            label = "label"
-    table = frontier_table(rows, accuracy=accuracy, cost=cost)
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    # rows at the same point share one marker and one label
-    points: dict[tuple[float, float], list[dict[str, Any]]] = {}
-    for r in table:
-        points.setdefault((r[cost], r[accuracy]), []).append(r)
-    xs = [r[cost] for r in table] or [0.0]
-    span = (max(xs) - min(xs)) or 1.0
-    last_x, last_up = None, False
-    for (x, y), group in points.items():
-        # labels slant up-right; a point close to the previous one slants down-right
-        up = not (last_x is not None and x - last_x < 0.1 * span and last_up)
-        last_x, last_up = x, up
-        front = any(r["pareto"] for r in group)
-        color = "tab:red" if front else "tab:gray"
-        first = group[0]
-        if "ci_low" in first and "ci_high" in first:
-            err = [[max(y - first["ci_low"], 0)], [max(first["ci_high"] - y, 0)]]
-            ax.errorbar([x], [y], yerr=err, fmt="none", ecolor=color, alpha=0.5, capsize=3)
-        ax.scatter(x, y, s=70 if front else 35, color=color, zorder=3)
-        ax.annotate(
-            ", ".join(str(r[label]) for r in group),
-            (x, y),
-            textcoords="offset points",
-            xytext=(5, 6) if up else (5, -8),
-            rotation=30 if up else -30,
-            va="bottom" if up else "top",
-            rotation_mode="anchor",
-            fontsize=8,
-        )
-    front_rows = [r for r in table if r["pareto"]]
-    ax.plot(
-        [r[cost] for r in front_rows],
-        [r[accuracy] for r in front_rows],
-        color="tab:red",
-        linestyle="--",
-        label="Pareto front",
-        zorder=2,
-    )
-    tops = [r.get("ci_high", r[accuracy]) for r in table] + [r[accuracy] for r in table]
-    top = max([t for t in tops if t is not None] + [0.0])
-    ax.set_ylim(-0.05, min(1.1, top * 1.2 + 0.1))
-    ax.set_xlim(min(xs) - 0.08 * span, max(xs) + 0.3 * span)
-    ax.set_xlabel(COST_AXES.get(cost, cost))
-    ax.set_ylabel(f"{accuracy} (95% CI)" if rows and "ci_low" in rows[0] else accuracy)
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    if path:
-        fig.savefig(path, dpi=100, metadata={"Software": None})
-    return fig

@@ -14,9 +14,9 @@ import yaml
 
 from forgekit.cli import cmd_quality
 from forgekit.core.config import AliasConfig, Price, load_config
-from forgekit.evals import evaluate
+from forgekit.evals import evaluate, markdown_table, plot_frontier, strategy_table
+from forgekit.evals.frontier_plot import frontier_image
 from forgekit.models import Gateway, ScriptedSource
-from forgekit.quality import markdown_table, plot_frontier, strategy_table
 
 SAMPLES = [{"id": f"s{i}", "input": f"what is {i} + {i}?", "target": str(2 * i)} for i in range(4)]
 
@@ -142,6 +142,12 @@ def test_markdown_table_and_plot(results, tmp_path: Path) -> None:
     out = tmp_path / "front.png"
     plot_frontier(results, cost="calls", path=str(out))
     assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 5000
+    # the one renderer: the same plot as PNG (EvalResults.plot, the report) and SVG
+    png = results.plot(tmp_path / "plot.png").read_bytes()
+    assert png[:4] == b"\x89PNG" and png == frontier_image(results)
+    svg = frontier_image(results, format="svg", cost="calls").decode()
+    assert "Pareto front" in svg and "model calls per sample" in svg
+    assert all(s in svg for s in ("plain", "best_of_3", "guardrail_3"))
 
 
 def _parse(argv):
@@ -174,3 +180,25 @@ def test_cli_compare_errors_clearly(tmp_path: Path, capsys) -> None:
     assert args.func(args) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "solvers" in err
+
+
+def test_pareto_front_and_plot_of_plain_rows(tmp_path: Path) -> None:
+    from forgekit.evals import frontier_table, pareto_front
+
+    rows = [
+        {"strategy": "plain", "accuracy": 0.2, "cost": 1},
+        {"strategy": "bo5", "accuracy": 0.3, "cost": 5},
+        {"strategy": "debate", "accuracy": 0.25, "cost": 6},
+        {"strategy": "same", "accuracy": 0.2, "cost": 1},
+    ]
+    assert pareto_front(rows) == [True, True, False, True]
+    table = frontier_table(rows)
+    assert [r["strategy"] for r in table][:2] == ["plain", "same"]
+    out = tmp_path / "front.png"
+    plot_frontier(rows, cost="cost", path=str(out))
+    assert out.stat().st_size > 1000
+    # rows without an accuracy (a cell where every sample failed) are left out, not fatal
+    svg = frontier_image([*rows, {"strategy": "broken", "accuracy": None, "cost": 2}],
+                         format="svg", cost="cost").decode()
+    assert "debate" in svg and "broken" not in svg
+    assert svg == frontier_image(rows, format="svg", cost="cost").decode()  # same bytes
