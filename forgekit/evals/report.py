@@ -9,31 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4f}" if abs(v) < 1 else f"{v:.3f}"
-    return html.escape("" if v is None else str(v))
-
-
-def table_html(df: Any, *, links: dict[str, str] | None = None, max_rows: int = 500) -> str:
-    """A plain HTML table of a polars DataFrame (no JS, survives nbval and papermill)."""
-    cols = df.columns
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = []
-    for row in df.head(max_rows).iter_rows(named=True):
-        cells = []
-        for c in cols:
-            text = _fmt(row[c])
-            if links and c in links and row[c]:
-                text = f'<a href="{html.escape(links[c].format(**row))}">{text}</a>'
-            cells.append(f"<td>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    more = f"<p>… {df.height - max_rows} more rows</p>" if df.height > max_rows else ""
-    return (
-        f'<table class="fk-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>{more}"
-    )
+from forgekit.core.html_table import table_html
 
 
 def summary_html(results: Any) -> str:
@@ -121,7 +97,9 @@ def write_report(results: Any, path: str | Path) -> Path:
     readings = "".join(
         f"<p class=\"fk-reading\">{html.escape(c['reading'])}</p>" for c in results.comparisons()
     )
-    samples = table_html(df, links={"trajectory": "{trajectory}"}, max_rows=5000)
+    samples = table_html(
+        df, links={"trajectory": "{trajectory}"}, max_rows=5000, limit=None, css_class="fk-table"
+    )
     if viewer:
         samples = (
             f"{viewer}<details><summary>every sample as a plain table</summary>"
@@ -138,8 +116,9 @@ def write_report(results: Any, path: str | Path) -> Path:
 <li>suite hash: {html.escape(meta.get("suite_hash", ""))}</li>
 <li>task set: {html.escape(str(suite.get("taskset", {}).get("path", "")))}</li>
 <li>epochs: {suite.get("epochs", 1)}, seed: {suite.get("seed", 0)}</li>{tracking}</ul>
-<h2>Summary</h2>{table_html(results.summary())}
-{"<h2>Paired comparison</h2>" + table_html(results.compare()) + readings + _STATS_NOTE
+<h2>Summary</h2>{table_html(results.summary(), css_class="fk-table")}
+{"<h2>Paired comparison</h2>" + table_html(results.compare(), css_class="fk-table")
+   + readings + _STATS_NOTE
    if len(results.cells()) > 1 else ""}
 <h2>Accuracy vs cost</h2><img alt="accuracy vs cost" src="data:image/png;base64,{png}">
 <h2>Samples</h2>{samples}

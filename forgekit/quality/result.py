@@ -12,31 +12,12 @@ import json
 from typing import Any
 
 from forgekit.core.display import LiveDisplay
+from forgekit.core.html_table import cell_text, table_html
 from forgekit.core.samples import Answer, Sample
-
-_STYLE = "border-collapse:collapse;font-size:12px;margin:4px 0;font-family:ui-monospace,monospace"
-_CELL = "border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top"
 
 
 def _esc(value: Any, limit: int = 160) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text)
-
-
-def table_html(rows: list[dict[str, Any]], columns: list[str], highlight: int | None = None) -> str:
-    """A small HTML table; row `highlight` (by position) is shaded."""
-    head = "".join(f"<th style='{_CELL}'>{html.escape(c)}</th>" for c in columns)
-    body = []
-    for i, row in enumerate(rows):
-        shade = "background:#e6f4ea;font-weight:bold;" if i == highlight else ""
-        cells = "".join(f"<td style='{_CELL}'>{_esc(row.get(c))}</td>" for c in columns)
-        body.append(f"<tr style='{shade}'>{cells}</tr>")
-    return f"<table style='{_STYLE}'><tr>{head}</tr>{''.join(body)}</table>"
+    return cell_text(value, limit)
 
 
 def config_html(name: str, config: dict[str, Any]) -> str:
