@@ -16,8 +16,15 @@ Measured in one process, against the same stub server (a separate process):
                   --inspect-python (inspect-ai needs openai>=3.4; forgekit's litellm pin
                   keeps openai 2.x), timed inside that process after a warm-up
 
+  5. workers    = the lean `evaluate()` with `--workers 2` (and `--ray`: on 2 Ray actors of
+                  a local Ray started before the rounds)
+
+Every row reports CPU per sample of this process and of its worker processes (and of
+the Ray actors), the stub server's CPU per request, and the load average when it ended;
+rows alternate round by round, and the per-round ratios are printed.
+
 Run:  .venv/bin/python benchmarks/runner/bench_runner.py [--n 2000] [--concurrency 64]
-          [--inspect-python /tmp/inspect-venv/bin/python]
+          [--rows lean,workers2] [--ray] [--inspect-python /tmp/inspect-venv/bin/python]
 """
 
 from __future__ import annotations
@@ -46,16 +53,52 @@ def start_stub(latency_ms: float):
     return stub, stub.url
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (worker processes)."""
+def _cpu() -> tuple[float, float]:
+    """CPU seconds of this process, and of its finished children (worker processes)."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return t.user + t.system, t.children_user + t.children_system
 
 
-def timed(fn):
-    c0, t0 = _cpu(), time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0, _cpu() - c0
+def _pid_cpu(pid: int) -> float:
+    """CPU seconds of a running process (the stub server)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ray_cpu() -> float:
+    """CPU seconds of the Ray actor processes alive now (`ray::EvalActor`)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if "EvalActor" in " ".join(proc.info["cmdline"] or [proc.info["name"] or ""]):
+                t = proc.cpu_times()
+                total += t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def timed(fn, stub_pid: int | None = None, ray: bool = False) -> dict[str, float]:
+    """Wall and CPU seconds of `fn()`: this process, its children, the stub server and
+    (`ray`) the Ray actors (sampled just before they are killed: see `forgekit_runner`)."""
+    (s0, k0), t0 = _cpu(), time.perf_counter()
+    stub0 = _pid_cpu(stub_pid) if stub_pid else 0.0
+    _RAY_CPU.clear()
+    fn()
+    wall = time.perf_counter() - t0
+    s1, k1 = _cpu()
+    return {
+        "wall": wall,
+        "parent": s1 - s0,
+        "workers": (k1 - k0) + (sum(_RAY_CPU) if ray else 0.0),
+        "stub": (_pid_cpu(stub_pid) - stub0) if stub_pid else 0.0,
+        "load": os.getloadavg()[0],
+    }
+
+
+_RAY_CPU: list[float] = []  # the actors' CPU, read before the executor kills them
 
 
 def bare_litellm(url: str, n: int, concurrency: int, model: str = "openai/bare") -> None:
@@ -166,6 +209,15 @@ def forgekit_runner(
         scorers=["exact"],
         concurrency=concurrency,
     )
+    if executor == "ray":
+        from forgekit.evals.ray_executor import RayExecutor
+
+        class Measured(RayExecutor):  # the actors' CPU, read before they are killed
+            async def _run(self, *a, **k):
+                await super()._run(*a, **k)
+                _RAY_CPU.append(_ray_cpu())
+
+        executor = Measured(workers)
     res = evaluate(suite, Gateway(cfg), out_dir=out, progress=False, workers=workers,
                    executor=executor)
     bad = res.df.filter(res.df["status"] != "completed")
@@ -189,6 +241,30 @@ def inspect_runner(python: str, url: str, n: int, concurrency: int) -> tuple[flo
     return out["wall"], out["cpu"]
 
 
+ROWS = {  # key: the row's name
+    "bare": "bare litellm.acompletion + gather",
+    "bare-like": "  same, set up like evaluate()",
+    "litellm": "forgekit evaluate() via litellm",
+    "raw": "raw aiohttp + gather (ceiling)",
+    "lean": "forgekit evaluate() lean source",
+    "workers2": "forgekit lean, --workers 2",
+    "ray": "forgekit lean, ray 2 actors",
+}
+
+
+def start_ray() -> bool:
+    """A local Ray with 2 CPUs, started before the rounds (its ~10-60 s start is not
+    what the row measures; the executor joins it)."""
+    try:
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        return True
+    except Exception as e:  # ray-project/ray#65983 on a busy machine
+        print(f"ray: no local Ray ({type(e).__name__}: {str(e)[:200]}); no Ray row")
+        return False
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
@@ -198,7 +274,12 @@ def main() -> int:
         "--rounds",
         type=int,
         default=2,
-        help="alternate bare/forgekit this many times; report each one's best",
+        help="alternate the rows this many times; report each one's best",
+    )
+    ap.add_argument(
+        "--rows",
+        default="bare,bare-like,litellm,raw,lean,workers2",
+        help=f"which rows, in order (of {', '.join(ROWS)})",
     )
     ap.add_argument(
         "--ray", action="store_true", help="add the Ray executor row (2 local actors)"
@@ -210,89 +291,91 @@ def main() -> int:
     )
     args = ap.parse_args()
     n, conc = args.n, args.concurrency
+    keys = [k.strip() for k in args.rows.split(",") if k.strip()]
+    if args.ray and "ray" not in keys:
+        keys.append("ray")
+    unknown = [k for k in keys if k not in ROWS]
+    if unknown:
+        ap.error(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
+    if "ray" in keys and not start_ray():
+        keys.remove("ray")
     ideal = conc / (args.latency_ms / 1000)
     stub, url = start_stub(args.latency_ms)
-    rows: dict[str, tuple[float, float]] = {}
+    rows: dict[str, dict[str, float]] = {}
     walls: dict[str, list[float]] = {}  # per round, for the per-round ratios
     try:
         # warm-up: imports and the first connection are not what we measure
-        bare_litellm(url, 64, conc)
-        raw_aiohttp(url, 64, conc)
         tmp = Path(tempfile.mkdtemp(prefix="bench-runner-"))
         (tmp / "warm").mkdir()
         warm_tasks = write_tasks(tmp / "warm", 64)
+        if {"bare", "bare-like", "litellm"} & set(keys):
+            bare_litellm(url, 64, conc)
+            forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out2", "litellm")
+        raw_aiohttp(url, 64, conc)
         forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out")
-        forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out2", "litellm")
         tasks = write_tasks(tmp, n)
-        for r in range(args.rounds):  # alternate, so a noisy neighbour hits both alike
-            for name, fn in [
-                ("bare litellm.acompletion + gather", lambda: bare_litellm(url, n, conc)),
-                (
-                    "  same, set up like evaluate()",
-                    lambda: bare_litellm_like_evaluate(url, n, conc),
-                ),
-                (
-                    "forgekit evaluate() via litellm",
-                    lambda r=r: forgekit_runner(
-                        url, tasks, n, conc, tmp / f"litellm{r}", "litellm"
-                    ),
-                ),
-                ("raw aiohttp + gather (ceiling)", lambda: raw_aiohttp(url, n, conc)),
-                (
-                    "forgekit evaluate() lean source",
-                    lambda r=r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),
-                ),
-                (
-                    "forgekit lean, --workers 2",
-                    lambda r=r: forgekit_runner(url, tasks, n, conc, tmp / f"w2-{r}", workers=2),
-                ),
-            ] + ([(
-                "forgekit lean, ray 2 actors",
-                lambda r=r: forgekit_runner(
-                    url, tasks, n, conc, tmp / f"ray{r}", workers=2, executor="ray"
-                ),
-            )] if args.ray else []):
-                _, wall, cpu = timed(fn)
-                print(f"round {r}: {name}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
-                walls.setdefault(name, []).append(wall)
-                if name not in rows or wall < rows[name][0]:
-                    rows[name] = (wall, cpu)
+        fns = {
+            "bare": lambda r: bare_litellm(url, n, conc),
+            "bare-like": lambda r: bare_litellm_like_evaluate(url, n, conc),
+            "litellm": lambda r: forgekit_runner(
+                url, tasks, n, conc, tmp / f"litellm{r}", "litellm"),
+            "raw": lambda r: raw_aiohttp(url, n, conc),
+            "lean": lambda r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),
+            "workers2": lambda r: forgekit_runner(
+                url, tasks, n, conc, tmp / f"w2-{r}", workers=2),
+            "ray": lambda r: forgekit_runner(
+                url, tasks, n, conc, tmp / f"ray{r}", workers=2, executor="ray"),
+        }
+        for r in range(args.rounds):  # alternate, so a noisy neighbour hits all alike
+            for key in keys:
+                m = timed(lambda key=key, r=r: fns[key](r), stub.pid, ray=key == "ray")
+                print(
+                    f"round {r}: {ROWS[key]}: {m['wall']:.2f} s wall, CPU {m['parent']:.2f} s "
+                    f"here + {m['workers']:.2f} s workers, stub {m['stub']:.2f} s, "
+                    f"load {m['load']:.1f}",
+                    flush=True,
+                )
+                walls.setdefault(key, []).append(m["wall"])
+                if key not in rows or m["wall"] < rows[key]["wall"]:
+                    rows[key] = m
         if args.inspect_python:
             try:
-                rows["inspect-ai eval()"] = inspect_runner(args.inspect_python, url, n, conc)
+                wall, cpu = inspect_runner(args.inspect_python, url, n, conc)
+                rows["inspect"] = {"wall": wall, "parent": cpu, "workers": 0.0,
+                                   "stub": 0.0, "load": os.getloadavg()[0]}
             except Exception as e:  # report, do not crash the benchmark
                 print(f"inspect-ai: {type(e).__name__}: {e}")
     finally:
         stub.stop(10)
-    bare = n / rows["bare litellm.acompletion + gather"][0]
+    base_key = "bare" if "bare" in rows else keys[0]
+    base = n / rows[base_key]["wall"]
     print(
         f"\n{n} samples, concurrency {conc}, stub latency {args.latency_ms:g} ms, "
-        f"ideal {ideal:.0f} samples/s, {os.cpu_count()} CPUs"
+        f"ideal {ideal:.0f} samples/s, {os.cpu_count()} CPUs; x base = x {ROWS[base_key]!r}"
     )
-    print(f"{'':38}{'wall s':>8}{'samples/s':>11}{'x ideal':>9}{'x bare':>8}{'CPU ms/sample':>15}")
-    for name, (wall, cpu) in rows.items():
-        rate = n / wall
+    print(f"{'':38}{'wall s':>8}{'samples/s':>11}{'x ideal':>9}{'x base':>8}"
+          f"{'CPU ms/sample':>15}{'(workers)':>10}{'stub ms/req':>12}{'load':>6}")
+    for key, m in rows.items():
+        rate = n / m["wall"]
+        name = ROWS.get(key, "inspect-ai eval()")
         print(
-            f"{name:38}{wall:>8.2f}{rate:>11.0f}{rate / ideal:>9.2f}{rate / bare:>8.2f}"
-            f"{cpu / n * 1000:>15.2f}"
+            f"{name:38}{m['wall']:>8.2f}{rate:>11.0f}{rate / ideal:>9.2f}{rate / base:>8.2f}"
+            f"{(m['parent'] + m['workers']) / n * 1000:>15.2f}{m['workers'] / n * 1000:>10.2f}"
+            f"{m['stub'] / n * 1000:>12.2f}{m['load']:>6.1f}"
         )
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    lean = walls.get("forgekit evaluate() lean source")
-    for name in ("forgekit lean, --workers 2", "forgekit lean, ray 2 actors"):
-        if lean and name in walls:
-            ratios = sorted(a / b for a, b in zip(lean, walls[name], strict=True))
-            print(f"{name} x lean single process per round: "
+    for key, ref in (("workers2", "lean"), ("ray", "lean"), ("ray", "workers2")):
+        if key in walls and ref in walls:
+            ratios = sorted(a / b for a, b in zip(walls[ref], walls[key], strict=True))
+            print(f"{ROWS[key].strip()} x {ROWS[ref].strip()} per round: "
                   + ", ".join(f"{x:.2f}" for x in ratios))
-    base = walls["bare litellm.acompletion + gather"]
-    for name, ws in walls.items():
-        if name.startswith("forgekit"):
-            ratios = sorted(b / w for b, w in zip(base, ws, strict=True))
-            med = ratios[len(ratios) // 2]
-            print(
-                f"\n{name} x bare litellm per round: "
-                + ", ".join(f"{x:.2f}" for x in ratios)
-                + f" (median {med:.2f})"
-            )
+    if "bare" in walls:
+        for key, ws in walls.items():
+            if key in ("lean", "litellm", "workers2", "ray"):
+                ratios = sorted(b / w for b, w in zip(walls["bare"], ws, strict=True))
+                med = ratios[len(ratios) // 2]
+                print(f"{ROWS[key]} x bare litellm per round: "
+                      + ", ".join(f"{x:.2f}" for x in ratios) + f" (median {med:.2f})")
     return 0
 
 

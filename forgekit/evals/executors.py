@@ -72,6 +72,22 @@ class LocalExecutor:
         await run_items(runner, items, on_record, getattr(runner, "live", None))
 
 
+def merge_limits(per_worker: dict[int, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The adaptive concurrency limits of several workers' gateways, per alias: start,
+    current, low, high, cuts, floor and ceiling summed over the workers (the run's
+    totals; a sum of lows and highs bounds the total, the workers need not peak
+    together), and each worker's own snapshot under ``workers``."""
+    out: dict[str, dict[str, Any]] = {}
+    for w in sorted(per_worker):
+        for alias, snap in per_worker[w].items():
+            agg = out.setdefault(alias, {"workers": []})
+            for k, v in snap.items():
+                if isinstance(v, int | float):
+                    agg[k] = agg.get(k, 0) + v
+            agg["workers"].append({"worker": w, **snap})
+    return out
+
+
 # -- worker processes --------------------------------------------------------------------
 
 

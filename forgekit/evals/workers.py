@@ -18,7 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from forgekit.core.errors import ConfigError
-from forgekit.evals.executors import OnRecord, build_worker_runner, run_items, worker_payload
+from forgekit.evals.executors import (
+    OnRecord,
+    build_worker_runner,
+    merge_limits,
+    run_items,
+    worker_payload,
+)
 from forgekit.evals.sample_result import SampleResult
 
 log = logging.getLogger(__name__)
@@ -102,19 +108,8 @@ class ProcessExecutor:
         self.limits: dict[int, dict[str, dict[str, Any]]] = {}  # worker -> alias -> AIMD
 
     def concurrency(self) -> dict[str, dict[str, Any]]:
-        """The adaptive limits of the workers' gateways, per alias: start, current, low,
-        high, cuts, floor and ceiling summed over the workers (the run's totals; a sum
-        of lows and highs bounds the total, the workers need not peak together), and
-        each worker's own snapshot under ``workers``."""
-        out: dict[str, dict[str, Any]] = {}
-        for w in sorted(self.limits):
-            for alias, snap in self.limits[w].items():
-                agg = out.setdefault(alias, {"workers": []})
-                for k, v in snap.items():
-                    if isinstance(v, int | float):
-                        agg[k] = agg.get(k, 0) + v
-                agg["workers"].append({"worker": w, **snap})
-        return out
+        """The workers' adaptive limits per alias (see `executors.merge_limits`)."""
+        return merge_limits(self.limits)
 
     async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None:
         import multiprocessing as mp
