@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -86,7 +87,7 @@ def timed(fn, stub_pid: int | None = None, ray: bool = False) -> dict[str, float
     (s0, k0), t0 = _cpu(), time.perf_counter()
     stub0 = _pid_cpu(stub_pid) if stub_pid else 0.0
     _RAY_CPU.clear()
-    fn()
+    latency = fn()
     wall = time.perf_counter() - t0
     s1, k1 = _cpu()
     return {
@@ -95,6 +96,8 @@ def timed(fn, stub_pid: int | None = None, ray: bool = False) -> dict[str, float
         "workers": (k1 - k0) + (sum(_RAY_CPU) if ray else 0.0),
         "stub": (_pid_cpu(stub_pid) - stub0) if stub_pid else 0.0,
         "load": os.getloadavg()[0],
+        # mean seconds a sample took (evaluate rows): concurrency / this bounds samples/s
+        "latency": latency if isinstance(latency, float) else float("nan"),
     }
 
 
@@ -183,8 +186,8 @@ def write_tasks(tmp: Path, n: int) -> Path:
 
 def forgekit_runner(
     url: str, tasks: Path, n: int, concurrency: int, out: Path, transport: str = "auto",
-    workers: int = 1, executor: str | None = None,
-) -> None:
+    workers: int = 1, executor: Any = None,
+) -> float:
     from forgekit.core.config import AliasConfig, load_config
     from forgekit.evals import Suite, evaluate
     from forgekit.models import Gateway
@@ -222,6 +225,7 @@ def forgekit_runner(
                    executor=executor)
     bad = res.df.filter(res.df["status"] != "completed")
     assert res.df.height == n and bad.height == 0, bad["error"].head(3).to_list()
+    return float(res.df["latency_s"].mean())
 
 
 def inspect_runner(python: str, url: str, n: int, concurrency: int) -> tuple[float, float]:
@@ -332,7 +336,7 @@ def main() -> int:
                 print(
                     f"round {r}: {ROWS[key]}: {m['wall']:.2f} s wall, CPU {m['parent']:.2f} s "
                     f"here + {m['workers']:.2f} s workers, stub {m['stub']:.2f} s, "
-                    f"load {m['load']:.1f}",
+                    f"load {m['load']:.1f}, mean sample latency {m['latency'] * 1000:.0f} ms",
                     flush=True,
                 )
                 walls.setdefault(key, []).append(m["wall"])
@@ -342,7 +346,8 @@ def main() -> int:
             try:
                 wall, cpu = inspect_runner(args.inspect_python, url, n, conc)
                 rows["inspect"] = {"wall": wall, "parent": cpu, "workers": 0.0,
-                                   "stub": 0.0, "load": os.getloadavg()[0]}
+                                   "stub": 0.0, "load": os.getloadavg()[0],
+                                   "latency": float("nan")}
             except Exception as e:  # report, do not crash the benchmark
                 print(f"inspect-ai: {type(e).__name__}: {e}")
     finally:
@@ -354,14 +359,15 @@ def main() -> int:
         f"ideal {ideal:.0f} samples/s, {os.cpu_count()} CPUs; x base = x {ROWS[base_key]!r}"
     )
     print(f"{'':38}{'wall s':>8}{'samples/s':>11}{'x ideal':>9}{'x base':>8}"
-          f"{'CPU ms/sample':>15}{'(workers)':>10}{'stub ms/req':>12}{'load':>6}")
+          f"{'CPU ms/sample':>15}{'(workers)':>10}{'stub ms/req':>12}{'latency ms':>11}"
+          f"{'load':>6}")
     for key, m in rows.items():
         rate = n / m["wall"]
         name = ROWS.get(key, "inspect-ai eval()")
         print(
             f"{name:38}{m['wall']:>8.2f}{rate:>11.0f}{rate / ideal:>9.2f}{rate / base:>8.2f}"
             f"{(m['parent'] + m['workers']) / n * 1000:>15.2f}{m['workers'] / n * 1000:>10.2f}"
-            f"{m['stub'] / n * 1000:>12.2f}{m['load']:>6.1f}"
+            f"{m['stub'] / n * 1000:>12.2f}{m['latency'] * 1000:>11.0f}{m['load']:>6.1f}"
         )
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     for key, ref in (("workers2", "lean"), ("ray", "lean"), ("ray", "workers2")):
