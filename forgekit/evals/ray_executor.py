@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 class EvalActor:
-    """One Ray actor: a runner of its own; runs grid items one call at a time each."""
+    """One Ray actor: a runner of its own; runs chunks of grid items concurrently."""
 
     def __init__(self, payload: bytes) -> None:
         import gc
@@ -139,6 +139,7 @@ class RayExecutor:
         per_actor = max(1, -(-runner.concurrency // self.n))
         chunk = self.chunk or max(1, min(16, per_actor // 4))
         window = self.window or max(2 * runner.concurrency, self.n * chunk)
+        chunk = min(chunk, window)
         # an async actor runs this many calls at once; its runner bounds the samples
         remote = ray.remote(num_cpus=0)(EvalActor).options(
             max_concurrency=max(8, 2 * -(-window // (chunk * self.n))))
@@ -163,7 +164,7 @@ class RayExecutor:
                 part, actor)
 
         while queue or inflight:
-            while queue and held < window:
+            while queue and held + min(chunk, len(queue)) <= window:
                 part = [queue.pop() for _ in range(min(chunk, len(queue)))]
                 submit(part)
             finished, _ = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)

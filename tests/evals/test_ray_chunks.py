@@ -1,0 +1,119 @@
+"""The Ray driver's bookkeeping — chunks, the backpressure window, a dead actor's chunk
+resubmitted and deduplicated, the actors' adaptive limits — on a stand-in for Ray that
+runs the real `EvalActor`s (real runners) in this process. The real local Ray is
+exercised by `test_ray_executor.py` (it skips where a local Ray cannot start)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import types
+
+from forgekit.evals import evaluate
+from forgekit.evals.ray_executor import EvalActor, RayExecutor
+from forgekit.models import Gateway
+from tests.evals.test_executors import Overloaded
+
+
+class ActorDied(Exception):
+    pass
+
+
+class _Handle:
+    def __init__(self, fake: FakeRay, payload: bytes) -> None:
+        self.fake = fake
+        self.actor = EvalActor(payload)
+        self.tasks: list[asyncio.Task] = []
+        self.dead = False
+        self.run_chunk = types.SimpleNamespace(remote=self._call)
+
+    def _call(self, part: list[int]) -> asyncio.Task:
+        self.fake.calls.append(list(part))
+        self.fake.peak = max(self.fake.peak, sum(
+            len(p) for h in self.fake.handles for p, t in h.pending() if not t.done()) + len(part))
+
+        async def run() -> object:
+            if self.dead:
+                raise ActorDied("actor died")
+            return await self.actor.run_chunk(part)
+
+        task = asyncio.ensure_future(run())
+        task.part = part  # type: ignore[attr-defined]
+        self.tasks.append(task)
+        if self.fake.kill_after is not None and len(self.fake.calls) == self.fake.kill_after:
+            self.dead = True  # this chunk and every later one on this actor fail
+        return task
+
+    def pending(self) -> list[tuple[list[int], asyncio.Task]]:
+        return [(t.part, t) for t in self.tasks]  # type: ignore[attr-defined]
+
+
+class FakeRay:
+    """The few calls of Ray's API the executor makes."""
+
+    def __init__(self, kill_after: int | None = None) -> None:
+        self.calls: list[list[int]] = []
+        self.handles: list[_Handle] = []
+        self.kill_after = kill_after
+        self.peak = 0
+        self.module = types.ModuleType("ray")
+        self.module.is_initialized = lambda: True
+        self.module.put = lambda x: x
+        self.module.kill = lambda h: None
+        self.module.remote = self._remote
+        self.exceptions = types.ModuleType("ray.exceptions")
+        self.exceptions.RayActorError = ActorDied
+
+    def _remote(self, **_: object):
+        fake = self
+
+        class Cls:
+            def __init__(self, cls: type) -> None:
+                pass
+
+            def options(self, **_: object) -> Cls:
+                return self
+
+            def remote(self, payload: bytes) -> _Handle:
+                handle = _Handle(fake, payload)
+                fake.handles.append(handle)
+                return handle
+
+        return Cls
+
+
+def _run(config, write_suite, tmp_path, monkeypatch, fake: FakeRay, n: int = 60):
+    monkeypatch.setitem(sys.modules, "ray", fake.module)
+    monkeypatch.setitem(sys.modules, "ray.exceptions", fake.exceptions)
+    alias = config.models.aliases["m1"]
+    alias.concurrency, alias.max_concurrency, alias.max_retries = 4, 8, 5
+    suite = write_suite(
+        concurrency=8,
+        samples=[{"id": f"s{i:03d}", "input": "x", "target": "0"} for i in range(n)],
+    )
+    executor = RayExecutor(2, chunk=3)
+    res = evaluate(suite, Gateway(config, source=Overloaded()), out_dir=tmp_path / "o",
+                   progress=False, executor=executor)
+    return executor, res
+
+
+def test_chunks_within_the_window_and_the_limits_recorded(
+        config, write_suite, tmp_path, monkeypatch):
+    fake = FakeRay()
+    executor, res = _run(config, write_suite, tmp_path, monkeypatch, fake)
+    assert res.df.height == 60 and res.df["status"].unique().to_list() == ["completed"]
+    assert sorted(i for part in fake.calls for i in part) == list(range(60))
+    assert max(len(p) for p in fake.calls) == 3 and len(fake.calls) == 20
+    assert fake.peak <= 16  # twice the suite's concurrency in samples
+    workers = res.meta["concurrency"]["m1"]["workers"]
+    assert sorted(w["worker"] for w in workers) == [0, 1]
+    assert [w["ceiling"] for w in workers] == [4, 4]  # the alias's limits split in two
+
+
+def test_a_dead_actors_chunk_goes_to_a_fresh_actor(config, write_suite, tmp_path, monkeypatch):
+    fake = FakeRay(kill_after=4)
+    executor, res = _run(config, write_suite, tmp_path, monkeypatch, fake)
+    assert executor.resubmitted >= 3 and len(fake.handles) == 3  # one replacement
+    assert res.df.height == 60 and res.df["status"].unique().to_list() == ["completed"]
+    lines = (tmp_path / "o" / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 60  # each sample once
