@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from forgekit.agents.roles import Role, available_roles, load_role, shipped_roles
-from forgekit.cli.main import main
 from forgekit.core.component import build_component, config_hash
 from forgekit.core.errors import ConfigError
 from forgekit.core.messages import ModelResponse, ToolCall, Usage
@@ -86,16 +84,6 @@ def test_role_is_a_solver_running_its_agent(tmp_path: Path):
     system = src.requests[0].messages[0].content
     assert system.startswith("You are the reviewer.")
 
-
-def test_cli_lists_roles(capsys, project: Path):
-    (project / "roles").mkdir()
-    (project / "roles" / "poet.yaml").write_text("name: poet\ndescription: Writes verse.\n")
-    assert main(["agent", "roles"]) == 0
-    out = capsys.readouterr().out
-    assert "planner (shipped):" in out and "poet (" in out and "Writes verse." in out
-    assert main(["agent", "roles", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["coder"]["type"] == "role" and data["poet"]["description"] == "Writes verse."
 
 
 def test_a_role_without_a_model_routes_by_its_task_class():

@@ -63,21 +63,3 @@ def test_strategies_know_their_call_counts():
     assert calls_per_sample(ReviewerRetry(inner, k=3, mode="chooser")) == 4
     assert calls_per_sample(BestOfN(Pairwise(inner, n=2), n=2)) == 2 * (2 + 2)
     assert calls_per_sample(Debate(inner, rounds=2)) == 3 + 3
-
-
-def test_dry_run_on_the_command_line(config, write_suite, tmp_path, capsys, monkeypatch):
-    from forgekit.cli.main import main
-
-    monkeypatch.setenv("FORGEKIT_HOME", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "forgekit.yaml").write_text(
-        "models:\n  aliases:\n    m1: {model: openai/m1, api_base: 'http://127.0.0.1:9/v1',"
-        " price: {input_per_1k: 1.0, output_per_1k: 1.0}}\n"
-    )
-    path = write_suite(budget={"usd": 0.0001})
-    rc = main(["eval", str(path), "--dry-run"])
-    out = capsys.readouterr().out
-    assert rc == 1 and "does NOT cover it" in out and "m1" in out
-    assert not (tmp_path / ".forgekit" / "evals").exists() or not any(
-        (tmp_path / ".forgekit" / "evals").iterdir()
-    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from forgekit.cli.main import main
 
@@ -101,3 +102,14 @@ def test_sandbox_none_is_a_warning_in_doctor_and_in_the_trajectory(capsys, proje
     notes = [e for e in agent.last_sink.events if e.type == "note" and e.kind == "warning"]
     assert notes and "WITHOUT the OS sandbox" in notes[0].data["message"]
     assert (project / "ws2" / "x").read_text() == "hi\n"
+
+
+def test_cli_lists_roles(capsys, project: Path):
+    (project / "roles").mkdir()
+    (project / "roles" / "poet.yaml").write_text("name: poet\ndescription: Writes verse.\n")
+    assert main(["agent", "roles"]) == 0
+    out = capsys.readouterr().out
+    assert "planner (shipped):" in out and "poet (" in out and "Writes verse." in out
+    assert main(["agent", "roles", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["coder"]["type"] == "role" and data["poet"]["description"] == "Writes verse."

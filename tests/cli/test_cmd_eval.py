@@ -1,4 +1,5 @@
-"""`forgekit eval`: a real run of the main suite on the embedded model, from the CLI."""
+"""`forgekit eval`: a real run of the main suite on the embedded model, a bad suite, a dry run
+against a budget."""
 
 from __future__ import annotations
 
@@ -71,3 +72,21 @@ def test_cli_bad_suite_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert r.returncode == 2
     assert f"{bad}:5" in r.stderr and "epochz" in r.stderr
+
+
+def test_dry_run_on_the_command_line(config, write_suite, tmp_path, capsys, monkeypatch):
+    from forgekit.cli.main import main
+
+    monkeypatch.setenv("FORGEKIT_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "forgekit.yaml").write_text(
+        "models:\n  aliases:\n    m1: {model: openai/m1, api_base: 'http://127.0.0.1:9/v1',"
+        " price: {input_per_1k: 1.0, output_per_1k: 1.0}}\n"
+    )
+    path = write_suite(budget={"usd": 0.0001})
+    rc = main(["eval", str(path), "--dry-run"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "does NOT cover it" in out and "m1" in out
+    assert not (tmp_path / ".forgekit" / "evals").exists() or not any(
+        (tmp_path / ".forgekit" / "evals").iterdir()
+    )
