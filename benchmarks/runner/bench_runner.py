@@ -370,6 +370,17 @@ def main() -> int:
             f"{m['stub'] / n * 1000:>12.2f}{m['latency'] * 1000:>11.0f}{m['load']:>6.1f}"
         )
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
+    if "lean" in rows and "workers2" in rows:
+        # what a quiet machine with this many cores could reach at best, from the CPU
+        # each row spent: one process is bound by one core (the stub by another), N
+        # processes by every core shared with the stub; both by concurrency / latency
+        cores = os.cpu_count() or 1
+        one, two = rows["lean"], rows["workers2"]
+        lean_ms = one["parent"] / n
+        best_one = min(ideal, 1 / lean_ms, (cores / (lean_ms + one["stub"] / n)))
+        best_two = min(ideal, cores / ((two["parent"] + two["workers"] + two["stub"]) / n))
+        print(f"CPU-bound ceiling on {cores} idle cores: one process {best_one:.0f}/s, "
+              f"--workers 2 {best_two:.0f}/s: at most {best_two / best_one:.2f}x")
     for key, ref in (("workers2", "lean"), ("ray", "lean"), ("ray", "workers2")):
         if key in walls and ref in walls:
             ratios = sorted(a / b for a, b in zip(walls[ref], walls[key], strict=True))
