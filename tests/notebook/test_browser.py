@@ -207,6 +207,32 @@ def test_inspector_renders_its_steps_in_jupyterlab(
             browser.close()
 
 
+AGENT_CELL = """
+import tempfile
+from forgekit.agents import Agent, FinalAnswer, MaxSteps, load_bundle
+from forgekit.core.config import AliasConfig, Price, load_config
+from forgekit.models import Gateway, ScriptedSource
+cfg = load_config(env={"FORGEKIT_HOME": tempfile.mkdtemp()})
+cfg.cache.enabled = False
+cfg.models.aliases["m"] = AliasConfig(model="openai/m", api_base="http://x", max_retries=0,
+                                      price=Price(input_per_1k=0.0, output_per_1k=0.0))
+agent = Agent("m", bundles=[load_bundle("files")], name="helper",
+              termination=FinalAnswer() | MaxSteps(3))
+agent.run("say hi", Gateway(cfg, source=ScriptedSource(["hello there"])))
+agent
+"""
+
+STRATEGY_CELL = """
+from forgekit.core.samples import Answer
+from forgekit.quality.result import StrategyResult
+StrategyResult(Answer(text="42", metadata={
+    "strategy": "best_of_n", "strategy_name": "best-of-3", "chosen": 1, "calls": 3,
+    "cost_usd": 0.0, "votes": {"42": 2, "41": 1},
+    "candidates": [{"index": 0, "text": "41"}, {"index": 1, "text": "42"},
+                   {"index": 2, "text": "42"}]}))
+"""
+
+
 def test_dashboard_and_approval_round_trip_in_jupyterlab(jupyterlab, tmp_path: Path) -> None:
     import nbformat
     from playwright.sync_api import sync_playwright
@@ -233,6 +259,9 @@ def test_dashboard_and_approval_round_trip_in_jupyterlab(jupyterlab, tmp_path: P
             " arguments={'command': 'ls'}, reason='shell is ask')))\n"
             "prompt"
         ),
+        # an Agent and a StrategyResult render live too (cards), through the same mechanism
+        nbformat.v4.new_code_cell(AGENT_CELL.strip()),
+        nbformat.v4.new_code_cell(STRATEGY_CELL.strip()),
     ]
     nbformat.write(nb, root / "live.ipynb")
     with sync_playwright() as pw:
@@ -269,6 +298,15 @@ def test_dashboard_and_approval_round_trip_in_jupyterlab(jupyterlab, tmp_path: P
                 timeout=30_000,
             )
             page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
+            # the cards: the agent's config, tools and last run; the strategy's votes
+            page.wait_for_selector(".fk-card-agent .fk-card-run .fk-step", timeout=60_000)
+            agent = page.locator(".fk-card-agent").inner_text()
+            assert "agent helper" in agent and "read_file" in agent
+            assert "final_answer() | max_steps(n=3)" in agent and "hello there" in agent
+            page.wait_for_selector(".fk-card-strategy", timeout=30_000)
+            assert "votes" in page.locator(".fk-card-strategy").inner_text()
+            page.screenshot(path=str(_artifacts(tmp_path) / "jupyterlab-cards.png"),
+                            full_page=True)
         finally:
             browser.close()
 
