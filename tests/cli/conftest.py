@@ -2,6 +2,9 @@
 
 from tests.evals.conftest import config, write_suite
 from tests.rag.conftest import docs_dir, embedder
+from tests.tracking.conftest import _migrated_db, store
 from tests.trajectory.conftest import gateway_factory
 
-__all__ = ["config", "docs_dir", "embedder", "gateway_factory", "write_suite"]
+__all__ = [
+    "_migrated_db", "config", "docs_dir", "embedder", "gateway_factory", "store", "write_suite",
+]

@@ -162,3 +162,11 @@ def write_jsonl(path: Path, events: list) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(encoder.encode(e) for e in events), encoding="utf-8")
     return path
+
+
+def write_runs_folder(runs_dir: Path) -> None:
+    """A runs folder of three runs: `a`, its child `a-kid`, and `b` in a dated subfolder."""
+    t0 = time.time() - 30
+    write_jsonl(runs_dir / "a.jsonl", run_events("a", t0=t0))
+    write_jsonl(runs_dir / "a-kid.jsonl", child_events("a-kid", "a", t0))
+    write_jsonl(runs_dir / "2026-11-21" / "b.jsonl", run_events("b", t0=t0 + 5))

@@ -8,14 +8,7 @@ import pytest
 
 from forgekit.tracking import EvalTracker, TrackingWarning, log_trajectory, sync_runs
 from forgekit.tracking.server import free_port
-from tests.tracking.recorded_runs import child_events, run_events, write_jsonl
-
-
-def _write_runs(runs_dir: Path) -> None:
-    t0 = time.time() - 30
-    write_jsonl(runs_dir / "a.jsonl", run_events("a", t0=t0))
-    write_jsonl(runs_dir / "a-kid.jsonl", child_events("a-kid", "a", t0))
-    write_jsonl(runs_dir / "2026-11-21" / "b.jsonl", run_events("b", t0=t0 + 5))
+from tests.tracking.recorded_runs import run_events, write_runs_folder
 
 
 def test_server_down_warns_once_and_returns_none(tmp_path: Path):
@@ -41,7 +34,7 @@ def test_unusable_sqlite_path_warns(tmp_path: Path):
 
 def test_sync_uploads_what_is_missing_once(tmp_path: Path, store: str):
     runs_dir = tmp_path / "runs"
-    _write_runs(runs_dir)
+    write_runs_folder(runs_dir)
     down = f"http://127.0.0.1:{free_port()}"
     with pytest.warns(TrackingWarning):
         assert log_trajectory(runs_dir / "a.jsonl", uri=down) is None
@@ -60,20 +53,6 @@ def test_sync_uploads_what_is_missing_once(tmp_path: Path, store: str):
     assert (again.uploaded, again.already_tracked) == (0, 3)
     assert len(client.search_runs([exp])) == 3
 
-
-def test_cli_track_sync(tmp_path: Path, store: str, monkeypatch, capsys):
-    from forgekit.cli.main import main
-
-    runs_dir = tmp_path / "runs"
-    _write_runs(runs_dir)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
-    assert main(["track", "sync", "--runs-dir", str(runs_dir)]) == 0
-    assert "3 runs in the folder, 3 uploaded" in capsys.readouterr().out
-    assert main(["track", "sync", "--runs-dir", str(runs_dir)]) == 0
-    assert "0 uploaded, 3 already in MLflow" in capsys.readouterr().out
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
-    assert main(["track", "sync", "--runs-dir", str(runs_dir)]) == 1
-    assert "unreachable" in capsys.readouterr().out
 
 
 def test_unreadable_trajectory_warns_instead_of_raising(tmp_path: Path, store: str):
