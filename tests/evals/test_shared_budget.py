@@ -101,3 +101,48 @@ def test_workers_never_exceed_the_budget_in_total(config, write_suite, tmp_path)
     res2 = evaluate(suite, Gateway(config, source=Priced()), out_dir=out, progress=False,
                     workers=2)
     assert res2.stopped and spent_so_far(out)[0] == pytest.approx(spent)
+
+
+def test_a_killed_workers_holds_do_not_block_the_others(config, write_suite, tmp_path):
+    """SIGKILL a budgeted worker mid-run: what it held in flight is cleared, so the
+    others and its replacement use the rest of the budget and the run ends."""
+    import os
+    import signal
+    import threading
+    import time
+
+    config.models.aliases["m1"].price = Price(input_per_1k=1.0, output_per_1k=1.0)
+    suite = write_suite(
+        budget={"usd": 0.5},
+        concurrency=16,
+        solvers=[{"name": "p", "template": "{input}", "params": {"max_tokens": 10}}],
+        samples=[{"id": f"s{i:03d}", "input": "x", "target": "0"} for i in range(120)],
+    )
+    out = tmp_path / "o"
+    executor = ProcessExecutor(2)
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["res"] = evaluate(suite, Gateway(config, source=Priced(0.1)), out_dir=out,
+                                  progress=False, executor=executor)
+        except BaseException as e:  # reported below
+            box["err"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    ledger = out / LEDGER
+    deadline = time.monotonic() + 60
+    while not (ledger.exists() and len(ledger.read_text().splitlines()) >= 6):
+        assert time.monotonic() < deadline and t.is_alive(), box
+        time.sleep(0.02)
+    os.kill(executor.processes[0].pid, signal.SIGKILL)  # with calls in flight
+    t.join(120)
+    assert not t.is_alive() and "err" not in box, box.get("err")
+    res = box["res"]
+    spent = sum(json.loads(x)["usd"] for x in ledger.read_text().splitlines())
+    assert executor.restarts >= 1
+    assert spent <= 0.5 + 1e-9
+    # the budget was used up, not left held by the dead worker
+    assert spent > 0.5 - 2 * PER_CALL
+    assert res.stopped and res.stopped.startswith("budget")
