@@ -281,7 +281,9 @@ def test_dashboard_and_approval_round_trip_in_jupyterlab(jupyterlab, tmp_path: P
             dash = page.locator(".fk-dashboard").inner_text()
             assert "samples 1/2" in dash and "m/s" in dash
             # the evals layer's accuracy-vs-cost plot, the cell's label on it
-            assert page.locator(".fk-dashboard svg.fk-plot text", has_text="m/s").count() == 1
+            plot = page.locator(".fk-dashboard svg.fk-plot text")
+            assert plot.filter(has_text="m/s").count() == 1
+            assert plot.filter(has_text="Pareto front").count() == 1
             # the request arrives from the background thread; the kernel is free to answer
             try:
                 page.wait_for_selector(".fk-approvals .fk-approve", timeout=60_000)
