@@ -1,13 +1,10 @@
-"""A real `mlflow server` on loopback: log over HTTP, read back; `forgekit ui` stops cleanly."""
+"""A real `mlflow server` on loopback: log over HTTP, read back (`forgekit ui`:
+tests/cli/test_cmd_ui.py)."""
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from forgekit.tracking import log_evaluation, log_trajectory, start_ui
@@ -58,32 +55,3 @@ def test_log_to_a_real_server_and_read_back(store: str, tmp_path: Path):
     assert direct is not None
     local = MlflowClient(store).download_artifacts(direct, "trajectory/b.jsonl", str(tmp_path))
     assert Path(local).read_bytes() == other.read_bytes()
-
-
-def test_forgekit_ui_prints_url_and_stops_on_sigterm(store: str, tmp_path: Path):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "forgekit.cli.main", "ui"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        url = None
-        for line in proc.stdout:  # waits on the process's own output, not on a timer
-            if line.startswith("MLflow UI: "):
-                url = line.split()[2]
-                break
-        assert url and url.startswith("http://127.0.0.1:")
-        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
-        with pytest.raises(httpx.HTTPError):
-            httpx.get(f"{url}/health", timeout=2)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
