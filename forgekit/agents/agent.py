@@ -39,8 +39,9 @@ from forgekit.agents.termination import (
 from forgekit.agents.text_tools import parse_text_tool_calls
 from forgekit.agents.tool_bundle import Bundle, load_bundle
 from forgekit.agents.tools import Tool, ToolEnv, as_tool
+from forgekit.core.bus import EventBus
 from forgekit.core.component import Component, config_hash, config_of, resolve_ref
-from forgekit.core.context import MemorySink, RunContext
+from forgekit.core.context import EventSink, MemorySink, ModelClient, RunContext
 from forgekit.core.display import LiveDisplay
 from forgekit.core.errors import BudgetExceeded, ConfigError
 from forgekit.core.events import NoteEvent, RunStart, StepEvent
@@ -447,12 +448,12 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
     def run(
         self,
         task: str | Sample,
-        gateway: Any = None,
+        gateway: ModelClient | None = None,
         *,
         workspace: str | Path | None = None,
-        sink: Any = None,
+        sink: EventSink | None = None,
         model: str | None = None,
-        bus: Any = None,
+        bus: EventBus | None = None,
     ) -> Answer:
         """Run one task synchronously (works inside a running notebook loop).
 
@@ -467,16 +468,16 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
     async def arun(
         self,
         task: str | Sample,
-        gateway: Any = None,
+        gateway: ModelClient | None = None,
         *,
         workspace: str | Path | None = None,
-        sink: Any = None,
+        sink: EventSink | None = None,
         model: str | None = None,
-        bus: Any = None,
+        bus: EventBus | None = None,
     ) -> Answer:
         """Async form of `run`."""
         owned = gateway is None
-        if owned:
+        if gateway is None:
             from forgekit.core.config import load_config
             from forgekit.models import Gateway
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.core.component import build_component, config_of
-from forgekit.core.context import RunContext
+from forgekit.core.context import ModelClient, RunContext
 from forgekit.core.errors import ConfigError
 from forgekit.core.samples import Answer, Sample
 
@@ -211,7 +211,7 @@ def open_log(ctx: RunContext, solver: Any, sample: Sample,
 
 
 async def acontinue_run(
-    run_id: str, gateway: Any, *, runs_dir: str | Path, mode: str = "resume",
+    run_id: str, gateway: ModelClient, *, runs_dir: str | Path, mode: str = "resume",
     step: int | None = None, solver: Any = None, model: str | None = None,
     workspace: str | Path | None = None, tags: dict[str, str] | None = None,
 ) -> tuple[Answer, str]:
@@ -258,7 +258,7 @@ async def acontinue_run(
     return answer, rec.run_id
 
 
-def resume(run_id: str, gateway: Any, *, runs_dir: str | Path, **kw: Any) -> tuple[Answer, str]:
+def resume(run_id: str, gateway: ModelClient, *, runs_dir: str | Path, **kw: Any) -> tuple[Answer, str]:
     """Continue an interrupted (or finished) run from its last checkpoint, as a new run
     tagged ``resumed_from``. Returns (answer, new run id)."""
     from forgekit.core.sync import run_sync
@@ -266,7 +266,7 @@ def resume(run_id: str, gateway: Any, *, runs_dir: str | Path, **kw: Any) -> tup
     return run_sync(acontinue_run(run_id, gateway, runs_dir=runs_dir, mode="resume", **kw))
 
 
-def fork(run_id: str, *, step: int, gateway: Any, runs_dir: str | Path,
+def fork(run_id: str, *, step: int, gateway: ModelClient, runs_dir: str | Path,
          **kw: Any) -> tuple[Answer, str]:
     """A new run that reuses the first `step` steps of `run_id` and runs the rest afresh
     (with `solver=` / `model=` to try another model or role), tagged ``forked_from`` and

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.agents.checkpoints import CheckpointLog, open_log
+from forgekit.core.bus import EventBus
 from forgekit.core.component import config_of
-from forgekit.core.context import MemorySink, RunContext
+from forgekit.core.context import MemorySink, ModelClient, RunContext
 from forgekit.core.events import NoteEvent, RunStart
 from forgekit.core.hashing import stable_hash
 from forgekit.core.samples import Answer, Sample
@@ -119,9 +120,9 @@ class Runnable:
     name: str = "orchestration"
     last_sink: Any = None
 
-    def run(self, task: str | Sample, gateway: Any = None, *, workspace: str | Path | None = None,
-            runs_dir: str | Path | None = None, model: str | None = None,
-            bus: Any = None) -> Answer:
+    def run(self, task: str | Sample, gateway: ModelClient | None = None, *,
+            workspace: str | Path | None = None, runs_dir: str | Path | None = None,
+            model: str | None = None, bus: EventBus | None = None) -> Answer:
         """Run one task synchronously (works inside a running notebook loop). With
         `runs_dir`, the run is recorded there (and checkpointed beside it: see `resume`);
         else it is kept in memory (`trajectory()`). `bus`: an `EventBus` whose hooks see
@@ -129,11 +130,11 @@ class Runnable:
         return run_sync(self.arun(task, gateway, workspace=workspace, runs_dir=runs_dir,
                                   model=model, bus=bus))
 
-    async def arun(self, task: str | Sample, gateway: Any = None, *,
+    async def arun(self, task: str | Sample, gateway: ModelClient | None = None, *,
                    workspace: str | Path | None = None, runs_dir: str | Path | None = None,
-                   model: str | None = None, bus: Any = None) -> Answer:
+                   model: str | None = None, bus: EventBus | None = None) -> Answer:
         owned = gateway is None
-        if owned:
+        if gateway is None:
             from forgekit.core.config import load_config
             from forgekit.models import Gateway
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from forgekit.agents.prompts import Prompt
 from forgekit.agents.text_tools import _loads
+from forgekit.core.context import RunContext
 from forgekit.core.errors import ForgekitError
 from forgekit.core.events import NoteEvent
 from forgekit.core.messages import Message, as_messages
@@ -48,7 +49,7 @@ def parse_structured(text: str, schema: type[M]) -> M:
 
 
 async def complete_structured(
-    ctx: Any,
+    ctx: RunContext,
     messages: list[Message] | str,
     schema: type[M],
     *,

@@ -6,7 +6,15 @@ from forgekit.core.config import (
     ProjectConfig,
     load_config,
 )
-from forgekit.core.context import EventSink, MemorySink, ModelClient, RunContext, Solver, new_run_id
+from forgekit.core.context import (
+    EventSink,
+    MemorySink,
+    ModelClient,
+    RunContext,
+    Solver,
+    SpendLimit,
+    new_run_id,
+)
 from forgekit.core.errors import (
     BudgetExceeded,
     ConfigError,
@@ -43,7 +51,7 @@ __all__ = [
     "ModelError", "ModelResponse", "ModelUnavailable", "NoteEvent", "PolicyDenied",
     "ProjectConfig", "ReplayDivergence", "RunContext", "RunEnd", "RunStart", "RunTotals", "Sample", "Sandbox",
     "SandboxConfig", "SandboxUnavailable", "Score",
-    "ScoreEvent", "Solver", "StepEvent", "ToolCall", "ToolCallEvent", "UnknownAlias", "Usage",
+    "ScoreEvent", "Solver", "SpendLimit", "StepEvent", "ToolCall", "ToolCallEvent", "UnknownAlias", "Usage",
     "as_messages", "canonical_json", "load_config", "new_run_id", "parse_event", "redact",
     "redact_text", "run_sync", "sandbox_status", "stable_hash",
 ]

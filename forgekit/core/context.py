@@ -74,6 +74,21 @@ class MemorySink:
 
 
 @runtime_checkable
+class SpendLimit(Protocol):
+    """A run's budget as the gateway uses it (implemented by `forgekit.models.Budget` and
+    the eval budgets): a call holds its estimate before it is sent and settles what it cost.
+    The reservation is the budget's own token, handed back unchanged."""
+
+    def fits(self, est_usd: float, est_tokens: int, *, in_flight: bool = True) -> bool: ...
+
+    async def areserve(self, est_usd: float, est_tokens: int, *, what: str = "call") -> Any: ...
+
+    def settle(self, reservation: Any, usd: float, tokens: int) -> None: ...
+
+    def release(self, reservation: Any) -> None: ...
+
+
+@runtime_checkable
 class ModelClient(Protocol):
     """What the gateway offers a run (implemented by `forgekit.models.Gateway`)."""
 
@@ -84,7 +99,7 @@ class ModelClient(Protocol):
         model: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         sink: EventSink | None = None,
-        budget: Any = None,
+        budget: SpendLimit | None = None,
         call_key: dict[str, Any] | None = None,
         task_class: str | None = None,
         **params: Any,
@@ -98,7 +113,7 @@ class RunContext:
     gateway: ModelClient
     sink: EventSink = field(default_factory=MemorySink)
     model: str | None = None  # the alias this run uses unless a call names another
-    budget: Any = None  # forgekit.models.Budget
+    budget: SpendLimit | None = None  # a forgekit.models.Budget
     sample: Sample | None = None
     epoch: int = 0
     attempt: int = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from forgekit.core.context import RunContext
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.evals.sandbox import run_python
 from forgekit.evals.scorer_registry import scorer, to_thread
@@ -83,7 +84,7 @@ def run_tests(
 async def code(
     sample: Sample,
     answer: Answer,
-    ctx: Any = None,
+    ctx: RunContext | None = None,
     *,
     timeout_s: float = 10.0,
     memory_mb: int = 512,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.errors import ConfigError
 from forgekit.core.sync import run_sync
@@ -20,6 +20,9 @@ from forgekit.evals.limits import check_limit
 from forgekit.evals.objects import EvalPlan, build_plan
 from forgekit.evals.suite import Suite, load_suite
 from forgekit.evals.task import ACCEPTED_TASKS, looks_like_suite
+
+if TYPE_CHECKING:
+    from forgekit.models.gateway import Gateway
 
 
 def _is_gateway(obj: Any) -> bool:
@@ -122,7 +125,7 @@ async def aevaluate(
     limit: int | None = None,
     seed: int = 0,
     pass_threshold: float = 1.0,
-    gateway: Any = None,
+    gateway: Gateway | None = None,
     progress: bool = True,
     retry_errors: bool = False,
     wait: bool = False,
@@ -151,7 +154,7 @@ async def aevaluate(
     return await runner.run()
 
 
-def _default_alias(gateway: Any) -> str:
+def _default_alias(gateway: Gateway | None) -> str:
     """The model alias solvers run on when `models` is not given: the gateway's (or the
     project config's) default."""
     cfg = getattr(gateway, "config", None)
@@ -180,7 +183,7 @@ def evaluate(
     limit: int | None = None,
     seed: int = 0,
     pass_threshold: float = 1.0,
-    gateway: Any = None,
+    gateway: Gateway | None = None,
     progress: bool = True,
     retry_errors: bool = False,
     wait: bool = False,

@@ -24,10 +24,13 @@ import asyncio
 import logging
 import pickle
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from forgekit.core.errors import ConfigError
 from forgekit.evals.sample_result import SampleResult
+
+if TYPE_CHECKING:
+    from forgekit.evals.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +43,10 @@ class Executor(Protocol):
     """Runs grid items (indices into `runner.grid()`) and hands each record to
     `on_record` in the parent process, as soon as it is finished."""
 
-    async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None: ...
+    async def execute(self, runner: Runner, items: list[int], on_record: OnRecord) -> None: ...
 
 
-async def run_items(runner: Any, items: list[int], on_record: OnRecord, live: Any = None) -> None:
+async def run_items(runner: Runner, items: list[int], on_record: OnRecord, live: Any = None) -> None:
     """Run grid items in this process, `runner.concurrency` at once per model."""
     if live is None:  # a worker: its own running totals
         live = runner.live_cls(total=len(items))
@@ -68,7 +71,7 @@ async def run_items(runner: Any, items: list[int], on_record: OnRecord, live: An
 class LocalExecutor:
     """Every sample in this process, on its event loop (the default)."""
 
-    async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None:
+    async def execute(self, runner: Runner, items: list[int], on_record: OnRecord) -> None:
         await run_items(runner, items, on_record, getattr(runner, "live", None))
 
 
@@ -106,7 +109,7 @@ def _split_config(config: Any, workers: int) -> Any:
     return config
 
 
-def worker_payload(runner: Any, workers: int, *, shared_budget: bool = False) -> bytes:
+def worker_payload(runner: Runner, workers: int, *, shared_budget: bool = False) -> bytes:
     """What a worker needs to rebuild the runner and its gateway, pickled; a clear
     error when the gateway cannot travel to another process. `shared_budget`: the
     workers can share the run's budget (processes on this machine); else an evaluation

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forgekit.core.component import config_of
+from forgekit.core.context import RunContext
 from forgekit.core.errors import ConfigError
 from forgekit.core.hashing import stable_hash
 from forgekit.core.samples import Answer, Sample
@@ -54,7 +55,7 @@ class FunctionSolver:
     def config(self) -> dict[str, Any]:
         return config_of(self.fn)
 
-    async def solve(self, sample: Sample, ctx: Any) -> Answer:
+    async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
         out = self.fn(sample, ctx) if self._takes_ctx else self.fn(sample)
         if inspect.isawaitable(out):
             out = await out
@@ -86,7 +87,7 @@ class SolverEntry:
     its config and the hash that keys its results."""
 
     label: str
-    solver: Any
+    solver: Any  # a Solver, or an object whose solve returns a str
     config: dict[str, Any]
     hash: str
 
@@ -94,7 +95,7 @@ class SolverEntry:
     def name(self) -> str:
         return self.label
 
-    async def solve(self, sample: Sample, ctx: Any) -> Answer:
+    async def solve(self, sample: Sample, ctx: RunContext) -> Answer:
         out = self.solver.solve(sample, ctx)
         if inspect.isawaitable(out):
             out = await out

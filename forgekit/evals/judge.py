@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from forgekit.core.context import RunContext
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.evals.scorer_registry import scorer
 from forgekit.quality.verdicts import STRUCTURED_NOTE, grade_format, json_field, supports_schema
@@ -46,7 +47,7 @@ def parse_grade(text: str) -> float | None:
 async def judge(
     sample: Sample,
     answer: Answer,
-    ctx: Any = None,
+    ctx: RunContext | None = None,
     *,
     model: str | None = None,
     rubric: str = DEFAULT_RUBRIC,

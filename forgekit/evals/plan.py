@@ -161,7 +161,7 @@ class Plan:
 
 def plan(
     suite: Any,
-    gateway: Any = None,
+    gateway: Any = None,  # a Gateway, or the tasks (plan(solvers, tasks))
     *,
     tasks: Any = None,
     scorers: Any = None,

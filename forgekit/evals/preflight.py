@@ -9,12 +9,17 @@ one error naming the file and line, not the same failure recorded on every sampl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from forgekit.core.config import ProjectConfig
+    from forgekit.evals.objects import EvalPlan
+    from forgekit.models.gateway import Gateway
 
-def _suite_line(plan: Any, path: tuple) -> int | None:
+
+def _suite_line(plan: EvalPlan, path: tuple) -> int | None:
     """The line of `path` in the suite file the plan was compiled from, if any."""
     if not plan.source:
         return None
@@ -26,12 +31,12 @@ def _suite_line(plan: Any, path: tuple) -> int | None:
         return None
 
 
-def _solver_index(plan: Any, label: str) -> int | None:
+def _solver_index(plan: EvalPlan, label: str) -> int | None:
     names = [s.get("name") for s in (plan.spec or {}).get("solvers", [])]
     return names.index(label) if label in names else None
 
 
-def _models_used(plan: Any) -> list[tuple[str, tuple, str]]:
+def _models_used(plan: EvalPlan) -> list[tuple[str, tuple, str]]:
     """(alias, key path in the suite, what uses it)."""
     used: list[tuple[str, tuple, str]] = [
         (m, ("models", i), "models") for i, m in enumerate(plan.models)
@@ -59,8 +64,10 @@ def _inner_solvers(obj: Any, depth: int = 0) -> list[Any]:
     return out
 
 
-def check_aliases(plan: Any, config: Any) -> None:
+def check_aliases(plan: EvalPlan, config: ProjectConfig | None) -> None:
     """Raise ConfigError for the first model alias the plan uses that is not configured."""
+    if config is None:
+        return
     aliases = getattr(getattr(config, "models", None), "aliases", None)
     if aliases is None:
         return
@@ -88,7 +95,7 @@ def _template_error(e: Exception) -> str | None:
     return None
 
 
-def check_templates(plan: Any) -> None:
+def check_templates(plan: EvalPlan) -> None:
     """Raise ConfigError when a prompt template does not render for some sample."""
     for entry in plan.solvers:
         for obj in _inner_solvers(entry.solver):
@@ -116,7 +123,7 @@ def check_templates(plan: Any) -> None:
                     ) from None
 
 
-def _locate(plan: Any, sample_id: str) -> str:
+def _locate(plan: EvalPlan, sample_id: str) -> str:
     """'file:line' of a sample in its task set file (or its id when not from a file)."""
     if plan.taskset:
         from forgekit.evals.tasksets import locate_sample
@@ -127,7 +134,7 @@ def _locate(plan: Any, sample_id: str) -> str:
     return f"sample {sample_id!r}"
 
 
-def preflight(plan: Any, gateway: Any) -> None:
+def preflight(plan: EvalPlan, gateway: Gateway | None) -> None:
     """Every check above; raises the first problem found."""
     check_aliases(plan, getattr(gateway, "config", None))
     check_templates(plan)

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.errors import ConfigError
 from forgekit.evals.executors import OnRecord, build_worker_runner, merge_limits, worker_payload
 from forgekit.evals.sample_result import SampleResult
+
+if TYPE_CHECKING:
+    from forgekit.evals.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,7 @@ class RayExecutor:
             ) from None
         return ray
 
-    async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None:
+    async def execute(self, runner: Runner, items: list[int], on_record: OnRecord) -> None:
         if not items:
             return
         ray = self._ray()
@@ -132,7 +135,7 @@ class RayExecutor:
             if started:
                 await asyncio.to_thread(ray.shutdown)
 
-    async def _run(self, ray: Any, runner: Any, items: list[int], on_record: OnRecord) -> None:
+    async def _run(self, ray: Any, runner: Runner, items: list[int], on_record: OnRecord) -> None:
         from ray.exceptions import RayActorError
 
         payload = ray.put(worker_payload(runner, self.n))

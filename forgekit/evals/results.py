@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.display import LiveDisplay
 from forgekit.evals.sample_result import (  # noqa: F401 - result_schema: its old home
@@ -14,12 +14,17 @@ from forgekit.evals.sample_result import (  # noqa: F401 - result_schema: its ol
     result_schema,
 )
 
+if TYPE_CHECKING:
+    from forgekit.models.budget import Budget
+
 # columns that differ between two runs of the same suite (timing, ids, file paths)
 VOLATILE = ("latency_s", "run_id", "trajectory", "finished_at")
 STOP_FILE = "stop.json"
 
 
-def write_stop(out_dir: Path, stopped: str | None, not_run: int, budget: Any = None) -> None:
+def write_stop(
+    out_dir: Path, stopped: str | None, not_run: int, budget: Budget | None = None
+) -> None:
     """Record why the last run of an eval stopped early (or that it did not)."""
     info: dict[str, Any] = {"stopped": stopped, "not_run": not_run if stopped else 0}
     if budget is not None:

@@ -45,6 +45,7 @@ from forgekit.trajectory.recorder import Recorder
 
 if TYPE_CHECKING:
     from forgekit.evals.spend import EvalBudget
+    from forgekit.models.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,12 @@ class Runner:
     """Runs one evaluation (an `EvalPlan`, or a `Suite` it compiles) on a gateway,
     writing results and trajectories under `out_dir`."""
 
+    live_cls: type[_Live]  # set in a worker process (executors.worker_payload)
+
     def __init__(
         self,
         suite: Suite | EvalPlan,
-        gateway: Any,
+        gateway: Gateway,
         *,
         out_dir: str | Path | None = None,
         models: list[str] | None = None,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from forgekit.core.component import register_component
+from forgekit.core.context import RunContext
 from forgekit.core.errors import ConfigError
 from forgekit.core.samples import Answer, Sample, Score
 
@@ -102,7 +103,7 @@ class BoundScorer:
     def __hash__(self) -> int:
         return hash(self.type)
 
-    async def __call__(self, sample: Sample, answer: Answer, ctx: Any = None) -> Score:
+    async def __call__(self, sample: Sample, answer: Answer, ctx: RunContext | None = None) -> Score:
         try:
             out = self.fn(sample, answer, ctx, **self.params)
             if inspect.isawaitable(out):

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from forgekit.core.context import EventSink
 from forgekit.core.errors import ForgekitError
 from forgekit.core.events import Event, ModelCall, RunEnd, StepEvent
 from forgekit.core.totals import RunTotals
@@ -25,7 +26,7 @@ class TallySink:
 
     def __init__(
         self,
-        inner: Any,
+        inner: EventSink,
         totals: RunTotals | None = None,
         *,
         max_steps: int | None = None,

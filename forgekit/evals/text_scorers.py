@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Any
 
 from forgekit.core import answers
 from forgekit.core.answers import canonical_number
+from forgekit.core.context import RunContext
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.evals.scorer_registry import scorer
 
@@ -30,7 +30,7 @@ def _targets(sample: Sample) -> list[str]:
 
 
 @scorer("exact")
-def exact(sample: Sample, answer: Answer, ctx: Any = None, *, normalize: bool = True) -> Score:
+def exact(sample: Sample, answer: Answer, ctx: RunContext | None = None, *, normalize: bool = True) -> Score:
     """1 when the answer equals a target (after normalisation unless `normalize: false`)."""
     got = answer.text.strip()
     norm = normalise if normalize else (lambda s: s.strip())
@@ -46,7 +46,7 @@ def exact(sample: Sample, answer: Answer, ctx: Any = None, *, normalize: bool = 
 
 
 @scorer("includes")
-def includes(sample: Sample, answer: Answer, ctx: Any = None, *, ignore_case: bool = True) -> Score:
+def includes(sample: Sample, answer: Answer, ctx: RunContext | None = None, *, ignore_case: bool = True) -> Score:
     """1 when a target occurs in the answer."""
     got = answer.text
     hay = got.lower() if ignore_case else got
@@ -65,7 +65,7 @@ def includes(sample: Sample, answer: Answer, ctx: Any = None, *, ignore_case: bo
 def regex(
     sample: Sample,
     answer: Answer,
-    ctx: Any = None,
+    ctx: RunContext | None = None,
     *,
     pattern: str | None = None,
     ignore_case: bool = True,
@@ -104,7 +104,7 @@ def extract_final_number(text: str) -> tuple[float | None, str]:
 def numeric(
     sample: Sample,
     answer: Answer,
-    ctx: Any = None,
+    ctx: RunContext | None = None,
     *,
     tolerance: float = 1e-6,
     relative: bool = False,
@@ -140,7 +140,7 @@ def extract_choice(text: str, choices: list[str]) -> tuple[str | None, str]:
 
 
 @scorer("choice")
-def choice(sample: Sample, answer: Answer, ctx: Any = None) -> Score:
+def choice(sample: Sample, answer: Answer, ctx: RunContext | None = None) -> Score:
     """Multiple choice: the extracted letter equals the target letter."""
     choices = sample.choices or []
     letter, how = extract_choice(answer.text, choices)
@@ -163,7 +163,7 @@ def token_f1(pred: str, gold: str) -> float:
 
 
 @scorer("f1")
-def f1(sample: Sample, answer: Answer, ctx: Any = None) -> Score:
+def f1(sample: Sample, answer: Answer, ctx: RunContext | None = None) -> Score:
     """Token F1 (SQuAD style) against the best-matching target."""
     best, best_t = 0.0, None
     for t in _targets(sample):

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.errors import ConfigError
 from forgekit.evals.executors import (
@@ -26,6 +26,9 @@ from forgekit.evals.executors import (
     worker_payload,
 )
 from forgekit.evals.sample_result import SampleResult
+
+if TYPE_CHECKING:
+    from forgekit.evals.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ class ProcessExecutor:
         """The workers' adaptive limits per alias (see `executors.merge_limits`)."""
         return merge_limits(self.limits)
 
-    async def execute(self, runner: Any, items: list[int], on_record: OnRecord) -> None:
+    async def execute(self, runner: Runner, items: list[int], on_record: OnRecord) -> None:
         import multiprocessing as mp
 
         if not items:
@@ -145,7 +148,7 @@ class ProcessExecutor:
                 )
 
     async def _one_worker(
-        self, ctx: Any, loop: Any, payload: bytes, slot: int, shard: list[int], runner: Any,
+        self, ctx: Any, loop: Any, payload: bytes, slot: int, shard: list[int], runner: Runner,
         on_record: OnRecord, key_of: Callable[[int], tuple],
     ) -> list[int]:
         """Run one worker on `shard`; returns the items it did not finish."""
@@ -204,7 +207,7 @@ class ProcessExecutor:
         return sorted(left.values())
 
 
-def _key_function(runner: Any) -> Callable[[int], tuple]:
+def _key_function(runner: Runner) -> Callable[[int], tuple]:
     grid = runner.grid()
 
     def key(i: int) -> tuple:

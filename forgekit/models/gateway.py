@@ -20,7 +20,7 @@ import weakref
 from typing import Any
 
 from forgekit.core.config import AliasConfig, ProjectConfig, load_config
-from forgekit.core.context import EventSink
+from forgekit.core.context import EventSink, SpendLimit
 from forgekit.core.errors import (
     ConfigError,
     ForgekitError,
@@ -281,7 +281,7 @@ class Gateway:
         return prompt * inp_rate + out * out_rate, prompt + out
 
     async def _reserve(
-        self, budget: Budget, cfg: AliasConfig, request: CompletionRequest
+        self, budget: SpendLimit, cfg: AliasConfig, request: CompletionRequest
     ) -> Reservation:
         """Hold the call's estimate; waits while only calls in flight stand in the way."""
         est = self._estimate(cfg, request)
@@ -297,7 +297,7 @@ class Gateway:
         tools: list[dict[str, Any]] | None,
         params: dict[str, Any],
         call_key: dict[str, Any],
-        budget: Budget | None,
+        budget: SpendLimit | None,
         state: dict[str, Any],
     ) -> ModelResponse:
         cfg = self.config.alias(alias)
@@ -430,7 +430,7 @@ class Gateway:
         model: str | None = None,
         tools: list[dict[str, Any]] | None = None,
         sink: EventSink | None = None,
-        budget: Any = None,
+        budget: SpendLimit | None = None,
         call_key: dict[str, Any] | None = None,
         task_class: str | None = None,
         **params: Any,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from forgekit.core.context import Solver
 from forgekit.core.samples import Answer
 from forgekit.quality.normalize import NormalizeMode, normalize_answer, resolve_mode
 from forgekit.quality.strategy import (
@@ -71,7 +72,7 @@ class BestOfN(Strategy, type="best_of_n"):
     kind = "best_of_n"
     Config = BestOfNConfig
 
-    def __init__(self, inner: Any, *, normalize: Any = "auto", **options: Any) -> None:
+    def __init__(self, inner: Solver, *, normalize: Any = "auto", **options: Any) -> None:
         self._normalizer = normalize if callable(normalize) else None
         super().__init__(
             inner,
@@ -173,7 +174,7 @@ class AskColleagues(BestOfN, type="ask_colleagues"):
 
     def __init__(
         self,
-        inner: Any,
+        inner: Solver,
         *,
         models: list[str],
         n: int | None = None,

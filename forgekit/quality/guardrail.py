@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from forgekit.core.component import Component, resolve_ref
+from forgekit.core.context import Solver
 from forgekit.core.messages import Message
 from forgekit.core.samples import Answer, Sample
 from forgekit.quality.strategy import (
@@ -189,7 +190,7 @@ class Guardrail(Strategy, type="guardrail"):
     kind = "guardrail"
     Config = GuardrailConfig
 
-    def __init__(self, inner: Any, *, validator: Any = None, **options: Any) -> None:
+    def __init__(self, inner: Solver, *, validator: Any = None, **options: Any) -> None:
         if isinstance(validator, type) and issubclass(validator, BaseModel):
             validator = SchemaValidator(validator)
         elif isinstance(validator, str):

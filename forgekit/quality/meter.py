@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from forgekit.core.context import RunContext
+from forgekit.core.context import ModelClient, RunContext
 from forgekit.core.messages import Message, ModelResponse
 from forgekit.core.totals import RunTotals
 
@@ -39,7 +39,7 @@ class MeteredClient:
 
     def __init__(
         self,
-        inner: Any,
+        inner: ModelClient,
         meters: list[RunTotals],
         *,
         model: str | None = None,

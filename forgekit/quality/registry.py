@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from forgekit.core.component import build_component, register_alias
+from forgekit.core.context import Solver
 from forgekit.core.errors import ConfigError
 from forgekit.quality.best_of_n import AskColleagues, BestOfN
 from forgekit.quality.debate import Debate
@@ -30,7 +31,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
 }
 
 
-def from_config(config: dict[str, Any], inner: Any = None) -> Strategy:
+def from_config(config: dict[str, Any], inner: Solver | None = None) -> Strategy:
     """Build a strategy from its config (the inverse of ``strategy.config()``).
 
     Accepts ``type`` (or the older ``strategy``) as the strategy's name; ``inner`` may be

@@ -11,6 +11,7 @@ import html
 import json
 from typing import Any
 
+from forgekit.core.context import EventSink
 from forgekit.core.display import LiveDisplay
 from forgekit.core.html_table import cell_text, table_html
 from forgekit.core.samples import Answer, Sample
@@ -50,7 +51,9 @@ class StrategyResult(LiveDisplay):
     None), `calls`, `cost_usd`, `stop_reason`, `metadata`.
     """
 
-    def __init__(self, answer: Answer, *, sample: Sample | None = None, sink: Any = None) -> None:
+    def __init__(
+        self, answer: Answer, *, sample: Sample | None = None, sink: EventSink | None = None
+    ) -> None:
         self.answer = answer
         self.sample = sample
         self.sink = sink

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from forgekit.core.context import Solver
 from forgekit.core.samples import Answer
 from forgekit.quality.strategy import (
     Candidate,
@@ -86,7 +87,7 @@ class ReviewerRetry(Strategy, type="reviewer"):
     kind = "reviewer"
     Config = ReviewerRetryConfig
 
-    def __init__(self, inner: Any, *, check: CheckFn | str | None = None, **options: Any) -> None:
+    def __init__(self, inner: Solver, *, check: CheckFn | str | None = None, **options: Any) -> None:
         self._check = load_callable(check, "check")
         super().__init__(inner, check=callable_name(check), **options)
 

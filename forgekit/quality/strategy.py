@@ -14,12 +14,19 @@ import inspect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from forgekit.core.component import Component, config_of
-from forgekit.core.context import MemorySink, RunContext, Solver
+from forgekit.core.context import (
+    EventSink,
+    MemorySink,
+    ModelClient,
+    RunContext,
+    Solver,
+    SpendLimit,
+)
 from forgekit.core.errors import BudgetExceeded, ConfigError
 from forgekit.core.events import NoteEvent
 from forgekit.core.messages import Message, ModelResponse
@@ -27,6 +34,9 @@ from forgekit.core.samples import Answer, Sample
 from forgekit.core.sync import run_sync
 from forgekit.core.totals import RunTotals
 from forgekit.quality.meter import meter_totals, metered
+
+if TYPE_CHECKING:
+    from forgekit.quality.result import StrategyResult
 
 # attempts of a strategy's sub-runs are ctx.attempt * ATTEMPT_STRIDE + k (k = 1, 2, ...)
 ATTEMPT_STRIDE = 1000
@@ -430,13 +440,13 @@ class Strategy(Component, kind="solver"):
     def run(
         self,
         sample: Sample | str,
-        gateway: Any = None,
+        gateway: ModelClient | None = None,
         *,
         model: str | None = None,
-        budget: Any = None,
-        sink: Any = None,
+        budget: SpendLimit | None = None,
+        sink: EventSink | None = None,
         seed: int | None = None,
-    ) -> Any:
+    ) -> StrategyResult:
         """Solve one sample from plain code or a notebook cell; returns a StrategyResult
         (renders its candidates, votes/scores and choice)."""
         from forgekit.quality.result import StrategyResult

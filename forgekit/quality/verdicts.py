@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any, Literal
 
+from forgekit.core.context import RunContext
+
 Preference = Literal["A", "B", "tie"]
 
 _SCORE = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?))?")
@@ -163,7 +165,7 @@ def json_field(text: str, key: str) -> Any:
     return int(number) if number.is_integer() else number
 
 
-def supports_schema(ctx: Any, model: str | None) -> bool:
+def supports_schema(ctx: RunContext, model: str | None) -> bool:
     """Whether the alias a call goes to enforces a JSON-schema `response_format`
     (asked of the gateway; False for gateways that cannot say)."""
     ask = getattr(getattr(ctx, "gateway", None), "supports_response_schema", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.core.display import LiveDisplay
 from forgekit.core.errors import ForgekitError
@@ -28,6 +28,9 @@ from forgekit.core.totals import RunTotals
 from forgekit.trajectory.format import read_raw, to_event
 from forgekit.trajectory.recorder import CHILD_NOTE
 from forgekit.trajectory.tree import child_paths, first_line, link, start_ts
+
+if TYPE_CHECKING:
+    from forgekit.core.context import MemorySink
 
 
 def default_runs_dir() -> Path:
@@ -197,7 +200,7 @@ class Trajectory(LiveDisplay):
         return cls(start=start, events=list(events), end=end, children=list(children or []))
 
     @classmethod
-    def from_sink(cls, sink: Any) -> Trajectory:
+    def from_sink(cls, sink: MemorySink) -> Trajectory:
         """A trajectory from a `MemorySink` (children included)."""
         return cls.from_events(
             list(sink.events), [cls.from_sink(c) for c in getattr(sink, "children", [])]
