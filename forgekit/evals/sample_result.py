@@ -73,7 +73,7 @@ class SampleResult(BaseModel):
     sample_index: int = 0
     epoch: int = 0
     seed: int | None = None
-    status: RunStatus = "completed"
+    status: RunStatus
     error: str | None = None
     input: str | None = None
     answer: str | None = None
