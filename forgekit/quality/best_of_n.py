@@ -71,6 +71,7 @@ class BestOfN(Strategy, type="best_of_n"):
 
     kind = "best_of_n"
     Config = BestOfNConfig
+    cfg: BestOfNConfig  # the validated options (set by Strategy.__init__)
 
     def __init__(self, inner: Solver, *, normalize: Any = "auto", **options: Any) -> None:
         self._normalizer = normalize if callable(normalize) else None
@@ -99,8 +100,8 @@ class BestOfN(Strategy, type="best_of_n"):
                 c.key = normalize_answer(c.text, self._normalizer) if c.ok else None
             return self.cfg.normalize
         mode = resolve_mode(
-            self.cfg.normalize,
-            [c.text for c in cands if c.ok],  # type: ignore[arg-type]
+            self.cfg.normalize,  # type: ignore[arg-type]  # not a callable's path here
+            [c.text for c in cands if c.ok],
             sample.choices,
             sample.task_class,
             sample.metadata.get("answer_type"),
@@ -130,7 +131,7 @@ class BestOfN(Strategy, type="best_of_n"):
             winner=vote.winner_key,
             index=winner.index,
         )
-        details = {
+        details: dict[str, Any] = {
             "votes": vote.counts,
             "tied": vote.tied,
             "normalize": mode,

@@ -94,6 +94,7 @@ class Debate(Strategy, type="debate"):
 
     kind = "debate"
     Config = DebateConfig
+    cfg: DebateConfig  # the validated options (set by Strategy.__init__)
 
     async def _solve(self, run: StrategyRun) -> Answer:
         cfg = self.cfg

@@ -189,6 +189,7 @@ class Guardrail(Strategy, type="guardrail"):
 
     kind = "guardrail"
     Config = GuardrailConfig
+    cfg: GuardrailConfig  # the validated options (set by Strategy.__init__)
 
     def __init__(self, inner: Solver, *, validator: Any = None, **options: Any) -> None:
         if isinstance(validator, type) and issubclass(validator, BaseModel):

@@ -66,6 +66,7 @@ class Pairwise(Strategy, type="pairwise"):
 
     kind = "pairwise"
     Config = PairwiseConfig
+    cfg: PairwiseConfig  # the validated options (set by Strategy.__init__)
 
     def _jobs(self) -> list[dict[str, Any]]:
         cfg = self.cfg

@@ -86,6 +86,7 @@ class ReviewerRetry(Strategy, type="reviewer"):
 
     kind = "reviewer"
     Config = ReviewerRetryConfig
+    cfg: ReviewerRetryConfig  # the validated options (set by Strategy.__init__)
 
     def __init__(self, inner: Solver, *, check: CheckFn | str | None = None, **options: Any) -> None:
         self._check = load_callable(check, "check")

@@ -55,10 +55,10 @@ def parse_preference(text: str) -> Preference | None:
     )
     named = {x.upper() for x in named}
     if len(named) == 1:
-        return named.pop()  # type: ignore[return-value]
+        return named.pop()
     bare = {x for x in re.findall(r"\b([AB])\b", t)}
     if len(bare) == 1:
-        return bare.pop()  # type: ignore[return-value]
+        return bare.pop()
     return None
 
 
