@@ -14,8 +14,8 @@ import os
 import time
 from pathlib import Path
 
-from forgekit.core.events import ModelCall, RunEnd, StepEvent, ToolCallEvent
-from forgekit.core.messages import Usage
+from forgekit.core.events import RunEnd
+from forgekit.core.totals import RunTotals
 from forgekit.trajectory.format import LineEncoder
 
 SUPERSEDED = "superseded"
@@ -75,7 +75,7 @@ def close_interrupted(runs_dir: str | Path, reason: str) -> list[Path]:
 def _close(path: Path, reason: str) -> None:
     from forgekit.trajectory.reader import Trajectory
 
-    usage, cost, calls, tools, steps, seq, run_id, first_ts = Usage(), 0.0, 0, 0, 0, -1, None, None
+    totals, seq, run_id, first_ts = RunTotals(), -1, None, None
     data = path.read_bytes()
     try:
         events = Trajectory.load(path, children=False).events
@@ -85,21 +85,12 @@ def _close(path: Path, reason: str) -> None:
         seq = max(seq, event.seq)
         run_id = run_id or event.run_id
         first_ts = event.ts if first_ts is None else first_ts
-        if isinstance(event, ModelCall):
-            usage, cost, calls = usage + event.usage, cost + event.cost_usd, calls + 1
-        elif isinstance(event, ToolCallEvent):
-            tools += 1
-        elif isinstance(event, StepEvent):
-            steps += 1
+        totals.add(event)
     end = RunEnd(
         status="interrupted",
         stop_reason=f"{SUPERSEDED}: {reason}",
         error="the process stopped before the run finished (killed or crashed)",
-        usage=usage,
-        cost_usd=cost,
-        model_calls=calls,
-        tool_calls=tools,
-        steps=steps,
+        **totals.run_end_fields(),
         duration_s=max(0.0, time.time() - first_ts) if first_ts is not None else 0.0,
     )
     end.run_id = run_id or path.stem

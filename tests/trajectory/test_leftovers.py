@@ -70,7 +70,7 @@ def test_open_runs_are_closed_as_interrupted_and_superseded(tmp_path: Path) -> N
     assert not (runs / "0123456789abcdef.jsonl").exists()
     t = Trajectory.load(open_run.path)
     assert t.status == "interrupted" and t.end.stop_reason == f"{SUPERSEDED}: eval x resumed"
-    assert t.end.cost_usd == 0.25 and t.end.model_calls == 1
+    assert t.end.cost_usd == 0.25 and t.end.model_calls == 1 and t.end.usage.total_tokens == 5
     assert Trajectory.load(torn.path).status == "interrupted"
     assert close_interrupted(runs, "again") == []  # closed once
 
