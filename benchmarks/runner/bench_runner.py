@@ -252,8 +252,31 @@ ROWS = {  # key: the row's name
     "raw": "raw aiohttp + gather (ceiling)",
     "lean": "forgekit evaluate() lean source",
     "workers2": "forgekit lean, --workers 2",
+    "workers2-sessions": "  same, workers in own sessions",
     "ray": "forgekit lean, ray 2 actors",
 }
+
+
+def own_sessions(fn):
+    """Run `fn` with each worker process in a session of its own (`os.setsid`): where
+    the kernel shares CPU between sessions (CFS autogroup, on by default on many Linux
+    systems), a second process of the same session gets no extra CPU while other
+    sessions are busy; in its own session it competes as a separate job. A diagnostic
+    row: forgekit itself keeps its workers in the caller's session (and so within its
+    fair share)."""
+    import forgekit.evals.workers as w
+
+    orig = w._worker_main
+
+    def main(*args):
+        os.setsid()
+        orig(*args)
+
+    w._worker_main = main
+    try:
+        return fn()
+    finally:
+        w._worker_main = orig
 
 
 def start_ray() -> bool:
@@ -327,6 +350,8 @@ def main() -> int:
             "lean": lambda r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),
             "workers2": lambda r: forgekit_runner(
                 url, tasks, n, conc, tmp / f"w2-{r}", workers=2),
+            "workers2-sessions": lambda r: own_sessions(lambda: forgekit_runner(
+                url, tasks, n, conc, tmp / f"w2s-{r}", workers=2)),
             "ray": lambda r: forgekit_runner(
                 url, tasks, n, conc, tmp / f"ray{r}", workers=2, executor="ray"),
         }
@@ -381,7 +406,8 @@ def main() -> int:
         best_two = min(ideal, cores / ((two["parent"] + two["workers"] + two["stub"]) / n))
         print(f"CPU-bound ceiling on {cores} idle cores: one process {best_one:.0f}/s, "
               f"--workers 2 {best_two:.0f}/s: at most {best_two / best_one:.2f}x")
-    for key, ref in (("workers2", "lean"), ("ray", "lean"), ("ray", "workers2")):
+    for key, ref in (("workers2", "lean"), ("workers2-sessions", "lean"), ("ray", "lean"),
+                     ("ray", "workers2")):
         if key in walls and ref in walls:
             ratios = sorted(a / b for a, b in zip(walls[ref], walls[key], strict=True))
             print(f"{ROWS[key].strip()} x {ROWS[ref].strip()} per round: "
