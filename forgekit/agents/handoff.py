@@ -24,7 +24,7 @@ from forgekit.agents.orchestration import Runnable, Turns
 from forgekit.agents.tools import Tool, ToolError
 from forgekit.agents.workflow import resolve_solver
 from forgekit.core.component import Component
-from forgekit.core.context import RunContext
+from forgekit.core.context import RunContext, Solver
 from forgekit.core.errors import ConfigError
 from forgekit.core.events import NoteEvent
 from forgekit.core.messages import Usage
@@ -59,7 +59,7 @@ def handoff_tool(me: str, teammates: dict[str, str], requests: list[dict[str, st
 class _Member:
     """A team member's turn: its agent with the handoff tool, stopping once it is used."""
 
-    def __init__(self, name: str, solver: Any, teammates: dict[str, str]) -> None:
+    def __init__(self, name: str, solver: Solver, teammates: dict[str, str]) -> None:
         self.name = name
         self.solver = solver
         self.teammates = teammates

@@ -17,7 +17,7 @@ from typing import Any
 from forgekit.agents.checkpoints import CheckpointLog, open_log
 from forgekit.core.bus import EventBus
 from forgekit.core.component import config_of
-from forgekit.core.context import MemorySink, ModelClient, RunContext
+from forgekit.core.context import MemorySink, ModelClient, RunContext, Solver
 from forgekit.core.events import NoteEvent, RunStart
 from forgekit.core.hashing import stable_hash
 from forgekit.core.samples import Answer, Sample
@@ -74,7 +74,7 @@ class Turns:
     def emit(self, **data: Any) -> None:
         self.ctx.emit(NoteEvent(kind=self.note, data=data))
 
-    async def turn(self, key: str, solver: Any, sample: Sample, *,
+    async def turn(self, key: str, solver: Solver, sample: Sample, *,
                    label: str | None = None, tags: dict[str, str] | None = None) -> Answer:
         """One checkpointed turn (see the module docstring)."""
         entry = self.log.restore(key)

@@ -25,7 +25,7 @@ from forgekit.agents.orchestration import Runnable, Turns
 from forgekit.agents.plans import from_answer
 from forgekit.agents.workflow import resolve_solver
 from forgekit.core.component import Component
-from forgekit.core.context import RunContext
+from forgekit.core.context import RunContext, Solver
 from forgekit.core.errors import ConfigError
 from forgekit.core.events import NoteEvent
 from forgekit.core.messages import Message, Usage
@@ -125,7 +125,7 @@ class _Loop:
         self.counts[name] = self.counts.get(name, 0) + 1
         return f"{name}#{self.counts[name]}"
 
-    async def _turn(self, name: str, solver: Any, text: str, **tags: str) -> Answer:
+    async def _turn(self, name: str, solver: Solver, text: str, **tags: str) -> Answer:
         sample = self.turns.sample.model_copy(update={"input": text})
         answer = await self.turns.turn(self._key(name), solver, sample, label=name, tags=tags)
         self.usage += answer.usage

@@ -36,7 +36,7 @@ from forgekit.agents.delivery import changed_files, snapshot, unified_diff
 from forgekit.agents.orchestration import Runnable, Turns
 from forgekit.agents.plans import Plan, PlanStep, Review, from_answer
 from forgekit.core.component import Component
-from forgekit.core.context import RunContext
+from forgekit.core.context import RunContext, Solver
 from forgekit.core.errors import ConfigError
 from forgekit.core.messages import Usage
 from forgekit.core.samples import Answer, Sample
@@ -61,7 +61,7 @@ class Structured:
     """Runs a solver asking for `schema`: a role's (or agent's) agent gets it as its
     output schema; another solver's answer is parsed afterwards."""
 
-    def __init__(self, solver: Any, schema: type, max_revisions: int = 2) -> None:
+    def __init__(self, solver: Solver, schema: type, max_revisions: int = 2) -> None:
         self.solver = solver
         self.schema = schema
         self.max_revisions = max_revisions
@@ -201,7 +201,7 @@ class _WorkflowExecution:
         self.turns.ctx.bus.publish_sync("on_status", self.run)
         self.turns.emit(stage=stage, status=status, **data)
 
-    async def _turn(self, key: str, solver: Any, text: str, **tags: str) -> Answer:
+    async def _turn(self, key: str, solver: Solver, text: str, **tags: str) -> Answer:
         sample = self.turns.sample.model_copy(update={"input": text})
         answer = await self.turns.turn(key, solver, sample, tags=tags)
         self.usage += answer.usage

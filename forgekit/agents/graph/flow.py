@@ -37,7 +37,7 @@ from forgekit.agents.graph.structure import (
 )
 from forgekit.agents.orchestration import Runnable, Turns
 from forgekit.core.component import Component
-from forgekit.core.context import RunContext
+from forgekit.core.context import RunContext, Solver
 from forgekit.core.errors import ConfigError
 from forgekit.core.messages import Usage
 from forgekit.core.samples import Answer, Sample
@@ -301,7 +301,7 @@ class GraphBuilder:
         self._edges: list[Edge] = []
         self._start: list[str] | None = None
 
-    def node(self, name: str, solver: Any, *, join: Join = "all",
+    def node(self, name: str, solver: Solver, *, join: Join = "all",
              input: InputMode = "task+inputs") -> GraphBuilder:  # noqa: A002
         self._nodes.append(Node(name, solver, join=join, input=input))
         return self

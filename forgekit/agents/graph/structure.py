@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from forgekit.agents.graph.conditions import Condition, as_condition
 from forgekit.core.component import Component
+from forgekit.core.context import Solver
 from forgekit.core.errors import ConfigError
 
 Join = Literal["all", "any"]
@@ -32,7 +33,7 @@ class Node(Component, type="graph_node", kind="graph_part"):
             the inputs' outputs, or only the task.
     """
 
-    def __init__(self, name: str, solver: Any, *, join: Join = "all",
+    def __init__(self, name: str, solver: Solver, *, join: Join = "all",
                  input: InputMode = "task+inputs") -> None:  # noqa: A002
         if join not in ("all", "any"):
             raise ConfigError(f"node {name!r}: join must be 'all' or 'any', not {join!r}",
