@@ -87,7 +87,7 @@ class Memory(Component, type="memory", kind="tool_bundle"):
         project_dir: str | None = None,
         config: dict[str, Any] | None = None,
     ) -> None:
-        from forgekit.rag.memory import MemoryStore
+        from forgekit.rag.memory_store import MemoryStore
 
         self.store = MemoryStore(store, project_dir=project_dir, config=config)
         self.project = project
@@ -103,7 +103,7 @@ class Memory(Component, type="memory", kind="tool_bundle"):
         return f"Memory({self.store.name!r}, agent={self.agent!r})"
 
     def scope(self, ctx: RunContext | None) -> Any:
-        from forgekit.rag.memory import MemoryScope
+        from forgekit.rag.memory_store import MemoryScope
 
         session = ctx.run_id if ctx is not None else ""
         return MemoryScope(project=self.project, agent=self.agent, session=session)

@@ -71,7 +71,7 @@ class ExperiencePool(Component, type="experience_pool", kind="solver"):
         project_dir: str | None = None,
         name: str | None = None,
     ) -> None:
-        from forgekit.rag.memory import MemoryStore
+        from forgekit.rag.memory_store import MemoryStore
 
         if mode not in ("reuse", "hint"):
             raise ValueError(f"mode must be 'reuse' or 'hint', not {mode!r}")
@@ -97,7 +97,7 @@ class ExperiencePool(Component, type="experience_pool", kind="solver"):
         return self.context_key or f"{getattr(self.inner, 'name', 'solver')}@{ctx.model or ''}"
 
     def _scope(self, ctx: RunContext) -> Any:
-        from forgekit.rag.memory import MemoryScope
+        from forgekit.rag.memory_store import MemoryScope
 
         return MemoryScope(project=f"experience:{self.key(ctx)}")
 

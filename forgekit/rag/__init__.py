@@ -21,15 +21,21 @@ from forgekit.rag.embedding import (
     make_embedder,
 )
 from forgekit.rag.index import Document, Index, IndexConfig, UpdateReport
+from forgekit.rag.index_tool import retrieval_tool
 from forgekit.rag.keywords import KeywordConfig
-from forgekit.rag.memory import MemoryConfig, MemoryHit, MemoryRecord, MemoryScope, MemoryStore
+from forgekit.rag.memory_store import (
+    MemoryConfig,
+    MemoryHit,
+    MemoryRecord,
+    MemoryScope,
+    MemoryStore,
+)
 from forgekit.rag.metrics import average_precision, mrr, ndcg_at_k, recall_at_k
 from forgekit.rag.pii import PIIConfig, PIIFilter, PIIPattern
 from forgekit.rag.repomap import repo_map
 from forgekit.rag.retrieval_eval import RetrievalReport, evaluate_retrieval
 from forgekit.rag.search import SearchConfig, SearchHit, SearchResults
 from forgekit.rag.solver import RagSolver
-from forgekit.rag.tool import retrieval_tool
 
 __all__ = [
     "AuditLog",

@@ -25,11 +25,11 @@ from forgekit.core.display import LiveDisplay
 from forgekit.rag.audit import AuditLog
 from forgekit.rag.checkpoint import CHECKPOINT_VERSION, IndexCheckpoint
 from forgekit.rag.chunking import ChunkingConfig
+from forgekit.rag.documents import DEFAULT_EXCLUDE, Document, IndexSources, as_documents
 from forgekit.rag.embedding import Embedder, EmbeddingCache, make_embedder
 from forgekit.rag.keywords import KeywordConfig
 from forgekit.rag.pii import PIIConfig, PIIFilter
 from forgekit.rag.search import SearchConfig, SearchResults, run_search
-from forgekit.rag.sources import DEFAULT_EXCLUDE, Document, IndexSources, as_documents
 from forgekit.rag.table import build_fts, chunk_schema, connect, delete_sources
 from forgekit.rag.writer import IndexWriter
 

@@ -27,7 +27,7 @@ def _search_fn(options: dict[str, Any]) -> Any:
             "the retrieval bundle has no index: load it with "
             "load_bundle('retrieval', index=...) or search=..."
         )
-    from forgekit.rag.tool import retrieval_tool
+    from forgekit.rag.index_tool import retrieval_tool
 
     if isinstance(index, str):  # an index named in a config: the project's index of that name
         from forgekit.rag.index import Index

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forgekit.rag.memory import (
+from forgekit.rag.memory_store import (
     DAY_S,
     MemoryConfig,
     MemoryScope,
