@@ -117,7 +117,7 @@ def _examples() -> dict[str, list[object]]:
         Pairwise,
         ReviewerRetry,
     )
-    from forgekit.quality.experience import ExperiencePool
+    from forgekit.quality.experience_pool import ExperiencePool
     from forgekit.quality.guardrail import LLMValidator, SchemaValidator
     from forgekit.rag.solver import RagSolver
 

@@ -9,9 +9,9 @@ Example:
 """
 
 from forgekit.pipelines.cron import CronExpr
-from forgekit.pipelines.execution import run_job, runs_log_path
 from forgekit.pipelines.job import JobRetryPolicy, JobSpec, ScheduleSpec, load_job, load_jobs
 from forgekit.pipelines.job import RetryPolicy as RetryPolicy  # older name of JobRetryPolicy
+from forgekit.pipelines.notebook_run import run_job, runs_log_path
 from forgekit.pipelines.run_log import CellError as CellError  # older name of CellFailure
 from forgekit.pipelines.run_log import (
     CellFailure,

@@ -186,7 +186,7 @@ class Scheduler:
         webhook_port: int = 8787,
     ) -> None:
         if execute is None:
-            from forgekit.pipelines.execution import run_job as execute
+            from forgekit.pipelines.notebook_run import run_job as execute
         from forgekit.pipelines.triggers import check_after_graph
 
         self.clock: Clock = clock or SystemClock()

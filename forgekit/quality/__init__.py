@@ -15,8 +15,8 @@ Example:
 
 from forgekit.quality.best_of_n import AskColleagues, BestOfN
 from forgekit.quality.debate import Debate
-from forgekit.quality.direct import Direct
-from forgekit.quality.experience import ExperiencePool
+from forgekit.quality.direct_solver import Direct
+from forgekit.quality.experience_pool import ExperiencePool
 from forgekit.quality.guardrail import (
     Guardrail,
     LLMValidator,
