@@ -90,6 +90,16 @@ class LiveView:
         """The static HTML view."""
         raise NotImplementedError
 
+    def trait_state(self) -> dict[str, Any]:
+        """The values of the `widget_traits` (besides `data`) the widget starts with."""
+        return {}
+
+    def set_trait(self, name: str, value: dict[str, Any]) -> None:
+        """Send one of the `widget_traits` to the front end (no-op before the widget)."""
+        with self._push_lock:
+            if self._widget is not None:
+                setattr(self._widget, name, value)
+
     def handle(self, message: dict[str, Any]) -> None:
         """An action sent by the front end (`{"action": ..., ...}`)."""
 
@@ -101,7 +111,9 @@ class LiveView:
         # (and the state read here is newer than its change) or waits and pushes after
         with self._push_lock:
             if self._widget is None:
-                w = widget_class(self.widget_name, self.widget_traits)(data=self.state())
+                w = widget_class(self.widget_name, self.widget_traits)(
+                    data=self.state(), **self.trait_state()
+                )
                 w.on_msg(self._on_msg)
                 self._widget = w
                 self._last_push = time.monotonic()

@@ -67,7 +67,9 @@ class EvalViewer(LiveView):
     """
 
     widget_name = "viewer"
-    widget_traits = ("rows",)  # the windows of rows, sent apart from the state
+    # the windows of rows and the open transcripts travel apart from the state, so a
+    # filter does not resend the transcripts nor a scroll the header
+    widget_traits = ("rows", "transcripts")
     replaces_static_html = True  # EvalResults' fallback is the viewer's static form
 
     def __init__(
@@ -154,8 +156,10 @@ class EvalViewer(LiveView):
             "counts": self._counts,
             "matched": len(self._selected),
             "rows": self._selected[: self.chunk],  # the first window, with the state
-            "transcripts": self.transcripts,
         }
+
+    def trait_state(self) -> dict[str, Any]:
+        return {"transcripts": self.transcripts or {}}
 
     # -- actions --------------------------------------------------------------------------
     def set_query(self, **changes: Any) -> None:
@@ -190,12 +194,12 @@ class EvalViewer(LiveView):
                 for i, p in enumerate(self._paths[key])
             ],
         }
-        self.refresh(force=True)
+        self.set_trait("transcripts", self.transcripts)
         return self.transcripts
 
     def close(self) -> None:
         self.transcripts = None
-        self.refresh(force=True)
+        self.set_trait("transcripts", {})
 
     def handle(self, message: dict[str, Any]) -> None:
         action = message.get("action")

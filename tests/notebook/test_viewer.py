@@ -67,7 +67,8 @@ def test_filters_search_sort_and_windows(two_solver_results) -> None:
 def test_open_shows_both_transcripts_with_score_and_target(two_solver_results) -> None:
     v = EvalViewer(two_solver_results)
     v._on_msg(v.widget, {"action": "open", "key": "s1#0"}, [])
-    t = v.widget.data["transcripts"]
+    t = v.widget.transcripts  # its own trait: a filter does not resend it
+    assert "transcripts" not in v.widget.data
     assert t["key"] == "s1#0" and [r["cell"] for r in t["runs"]] == ["m1/plain", "m1/exact"]
     plain, exact = t["runs"]
     assert plain["run"]["answer"] == "no idea, sorry" and exact["run"]["target"] == "2"
@@ -78,7 +79,7 @@ def test_open_shows_both_transcripts_with_score_and_target(two_solver_results) -
     assert "what is 1 + 1?" in json.dumps(exact["steps"])
     v._on_msg(v.widget, {"action": "open", "key": "nope"}, [])  # logged, no crash
     v._on_msg(v.widget, {"action": "close"}, [])
-    assert v.widget.data["transcripts"] is None
+    assert v.widget.transcripts == {} and v.transcripts is None
 
 
 def test_results_render_as_the_viewer(two_solver_results) -> None:
@@ -156,7 +157,7 @@ def test_ten_thousand_samples_go_out_in_windows(tmp_path: Path) -> None:
     assert len(widget.rows["rows"]) == 100 and time.perf_counter() - t0 < 0.5
     assert built < 60.0  # mostly the bootstrap CIs and the permutation test over 10k
     v.handle({"action": "open", "key": "q1#0"})  # no trajectory files: said so
-    assert "no trajectory" in v.state()["transcripts"]["runs"][0]["error"]
+    assert "no trajectory" in v.transcripts["runs"][0]["error"]
 
 
 def test_static_model_answers_like_the_kernel(two_solver_results, tmp_path: Path) -> None:
@@ -194,7 +195,7 @@ for (const q of queries) {
 }
 const m = staticModel(data);
 m.send({ action: "open", key: Object.keys(data.transcripts)[0] });
-out.push({ runs: m.get("data").transcripts.runs.length });
+out.push({ runs: m.get("transcripts").runs.length });
 console.log(JSON.stringify(out));
 """)
     got = json.loads(subprocess.run([node, str(script)], capture_output=True, text=True,

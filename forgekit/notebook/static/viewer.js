@@ -1,6 +1,7 @@
 // forgekit EvalViewer front end (anywidget ES module; also run on embedded data by the
 // static export through staticModel()). State arrives as `data` (the header, the query,
-// the counts, the first window of rows, the transcripts); the sample table is
+// the counts, the first window of rows), the open sample's transcripts as `transcripts`;
+// the sample table is
 // scroll-virtualised: only the rows in view (plus a margin) are in the DOM, and the rows
 // it scrolls to are asked for with {action: "rows", offset, limit, version} and arrive in
 // the `rows` trait. Other actions: query (filter/sort), open (a sample's transcripts), close.
@@ -86,12 +87,12 @@ function staticModel(full) {
   let rows = {};
   const select = () => { [sel, counts] = runQuery(full.rows, query); };
   const compute = () => Object.assign({}, full, { query: Object.assign({}, query), version, chunk,
-    counts, matched: sel.length, rows: sel.slice(0, chunk), transcripts, static: true });
+    counts, matched: sel.length, rows: sel.slice(0, chunk), static: true });
   select();
   let data = compute();
   const fire = (ev) => { for (const f of listeners[ev] || []) f(); };
   return {
-    get: (name) => (name === "data" ? data : name === "rows" ? rows : undefined),
+    get: (name) => ({ data, rows, transcripts: transcripts || {} })[name],
     on: (ev, f) => { (listeners[ev] = listeners[ev] || []).push(f); },
     off: (ev, f) => { if (listeners[ev]) listeners[ev] = listeners[ev].filter((g) => g !== f); },
     send: (msg) => {
@@ -106,10 +107,13 @@ function staticModel(full) {
         query = Object.assign({}, query, changes);
         select();
         version++;
-      } else if (msg.action === "open") {
+      } else if (msg.action === "open" || msg.action === "close") {
         const runs = (full.transcripts || {})[msg.key];
-        transcripts = { key: msg.key, runs: runs || null, links: (full.links || {})[msg.key] || [] };
-      } else if (msg.action === "close") transcripts = null;
+        transcripts = msg.action === "close" ? null
+          : { key: msg.key, runs: runs || null, links: (full.links || {})[msg.key] || [] };
+        fire("change:transcripts");
+        return;
+      }
       data = compute();
       fire("change:data");
     },
@@ -202,7 +206,8 @@ function render({ model, el }) {
   function rowView(r, i, d) {
     const q = d.query || {};
     const [dis] = rowFlags(r, q.scorer);
-    const open = d.transcripts && d.transcripts.key === r.key;
+    const t = model.get("transcripts") || {};
+    const open = t.key === r.key;
     return h("tr", { class: "fk-row" + (dis ? " fk-disagree" : "") + (open ? " fk-open" : ""),
       "data-key": r.key, "data-i": i, title: "open the transcripts",
       onclick: () => send({ action: "open", key: r.key }) },
@@ -276,9 +281,9 @@ function render({ model, el }) {
   function drawPanel() {
     const d = model.get("data") || {};
     const cells = d.cells || [];
-    const t = d.transcripts;
+    const t = model.get("transcripts") || {};
     panel.replaceChildren();
-    if (!t) return;
+    if (!t.key) return;
     if (t.key !== navKey) { navs.clear(); navKey = t.key; }
     panel.append(h("div", { class: "fk-thead" }, h("b", {}, "transcripts of " + t.key), " ",
       h("a", { class: "fk-link fk-close", href: "#", onclick: (ev) => { ev.preventDefault(); send({ action: "close" }); } }, "close")));
@@ -333,10 +338,13 @@ function render({ model, el }) {
     paint(true);
     drawPanel();
   }
+  const onTranscripts = () => { paint(true); drawPanel(); };
   model.on("change:data", draw);
   model.on("change:rows", onRows);
+  model.on("change:transcripts", onTranscripts);
   draw();
-  return () => { model.off("change:data", draw); model.off("change:rows", onRows); };
+  return () => { model.off("change:data", draw); model.off("change:rows", onRows);
+    model.off("change:transcripts", onTranscripts); };
 }
 
 export default { render };
