@@ -172,20 +172,21 @@ class Trajectory(LiveDisplay):
     @classmethod
     def load_folder(cls, runs_dir: str | Path) -> tuple[list[Trajectory], list[str]]:
         """Every run file under `runs_dir` (recursively), linked into trees by the same
-        rule (children: runs whose RunStart names the parent).
+        rule as `load` (children: the runs in the parent's folder whose RunStart names it).
 
         Returns:
             (roots, problems): problems names each file that could not be read.
         """
-        runs, problems = [], []
+        folders: dict[Path, list[Trajectory]] = {}
+        problems = []
         for p in sorted(Path(runs_dir).rglob("*.jsonl")):
             if first_line(p) is None:
                 continue
             try:
-                runs.append(cls.load(p, children=False))
+                folders.setdefault(p.parent, []).append(cls.load(p, children=False))
             except (OSError, ForgekitError) as e:
                 problems.append(f"{p}: {e}")
-        return link(runs), problems
+        return [root for runs in folders.values() for root in link(runs)], problems
 
     @classmethod
     def from_events(

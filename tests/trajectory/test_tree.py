@@ -76,6 +76,12 @@ def test_the_folder_is_the_same_tree_as_loading_the_root(tmp_path: Path):
     loaded = Trajectory.load(root.path)
     assert [c.run_id for c in by_id[root.run_id].walk()] == [c.run_id for c in loaded.walk()]
     assert [c.run_id for c in by_id["r"].children] == ["k"]
+    # a run in another folder naming "r" is not its child there either
+    (tmp_path / "elsewhere").mkdir()
+    _old_sink_file(tmp_path / "elsewhere" / "stray.jsonl", "stray", "r", t0 + 2)
+    roots, _ = Trajectory.load_folder(tmp_path)
+    assert "stray" in {r.run_id for r in roots}
+    assert [c.run_id for c in Trajectory.load(tmp_path / "old" / "r.jsonl").children] == ["k"]
 
 
 def test_a_note_naming_a_missing_child_is_a_warning(tmp_path: Path):
