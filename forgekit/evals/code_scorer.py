@@ -8,7 +8,7 @@ from typing import Any
 
 from forgekit.core.context import RunContext
 from forgekit.core.samples import Answer, Sample, Score
-from forgekit.evals.sandbox import run_python
+from forgekit.evals.code_sandbox import run_python
 from forgekit.evals.scorer_registry import scorer, to_thread
 
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)

@@ -10,8 +10,8 @@ import pytest
 
 from forgekit.core.samples import Answer
 from forgekit.evals import build_scorer, load_samples
+from forgekit.evals.code_sandbox import run_python
 from forgekit.evals.code_scorer import extract_code
-from forgekit.evals.sandbox import run_python
 
 TASKS = load_samples("datasets/python_functions/python_functions.jsonl")
 
