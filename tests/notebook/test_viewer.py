@@ -196,6 +196,13 @@ for (const q of queries) {
 const m = staticModel(data);
 m.send({ action: "open", key: Object.keys(data.transcripts)[0] });
 out.push({ runs: m.get("transcripts").runs.length });
+// two windows asked for at once (a jump across a window boundary): both arrive
+const offsets = [];
+m.on("change:rows", () => offsets.push(m.get("rows").offset));
+m.send({ action: "rows", offset: 0, limit: 3, version: 0 });
+m.send({ action: "rows", offset: 3, limit: 3, version: 0 });
+await Promise.resolve();
+out.push({ offsets });
 console.log(JSON.stringify(out));
 """)
     got = json.loads(subprocess.run([node, str(script)], capture_output=True, text=True,
@@ -206,7 +213,7 @@ console.log(JSON.stringify(out));
         assert js["matched"] == len(rows) and js["counts"] == counts, q
         assert js["first"] == [r["key"] for r in rows[:3]], q
         assert js["next"] == [r["key"] for r in rows[3:6]], q
-    assert got[-1] == {"runs": 2}
+    assert got[-2] == {"runs": 2} and got[-1] == {"offsets": [0, 3]}
 
 
 def test_a_running_eval_shows_live_progress_then_its_results(tmp_path: Path) -> None:

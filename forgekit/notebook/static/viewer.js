@@ -98,8 +98,9 @@ function staticModel(full) {
     send: (msg) => {
       if (msg.action === "rows") {
         if (msg.version !== version) return;
-        rows = { version, offset: msg.offset, rows: sel.slice(msg.offset, msg.offset + msg.limit) };
-        Promise.resolve().then(() => fire("change:rows"));
+        // each window its own change, as from a kernel (two asked at once both arrive)
+        const w = { version, offset: msg.offset, rows: sel.slice(msg.offset, msg.offset + msg.limit) };
+        Promise.resolve().then(() => { rows = w; fire("change:rows"); });
         return;
       }
       if (msg.action === "query") {
