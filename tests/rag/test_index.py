@@ -319,3 +319,21 @@ def test_interrupted_group_is_cleaned_up_even_if_its_files_change_back_or_vanish
         not (resumed.meta_dir / "pending.json").exists()
         or json.loads((resumed.meta_dir / "pending.json").read_text()) == []
     )
+
+
+def test_the_on_disk_format_is_what_older_indexes_wrote(docs_dir, tmp_path, embedder):
+    """Indexes written before the index was split into modules must keep loading: the
+    checkpoint's keys, the pending file and the table's columns are the format."""
+    idx = Index(docs_dir, name="fmt", project_dir=tmp_path / "p", embedder=embedder, **_kw_off())
+    meta = tmp_path / "p" / ".forgekit" / "rag" / "indexes" / "fmt"
+    ck = json.loads((meta / "checkpoint.json").read_text())
+    assert sorted(ck) == ["fingerprint", "fts_dirty", "sources", "version"]
+    assert ck["version"] == 1 and ck["fts_dirty"] is False and ck["sources"] == idx.sources()
+    assert json.loads((meta / "pending.json").read_text()) == []
+    assert [f.name for f in idx.table.schema] == [
+        "id", "source", "doc_id", "chunk_index", "text", "title", "kind", "section",
+        "start_line", "end_line", "start_char", "end_char", "metadata", "hash", "keywords",
+        "keywords_text", "fts", "vector",
+    ]
+    again = Index(docs_dir, name="fmt", project_dir=tmp_path / "p", embedder=embedder, **_kw_off())
+    assert again.last_update.unchanged == len(ck["sources"]) and not again.last_update.changed
