@@ -52,8 +52,9 @@ _EXPORTS: dict[str, str] = {
     "Guardrail": "forgekit.quality",
     "Debate": "forgekit.quality",
     # evals
-    "evaluate": "forgekit.evals",
-    "aevaluate": "forgekit.evals",
+    # fk.evaluate = forgekit.evals.evaluate, then tracked (report + MLflow)
+    "evaluate": "forgekit.tracked",
+    "aevaluate": "forgekit.tracked",
     "Task": "forgekit.evals",
     "scorer": "forgekit.evals",
     "plan": "forgekit.evals",

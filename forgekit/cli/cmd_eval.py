@@ -14,13 +14,6 @@ log = logging.getLogger(__name__)
 MAIN_SUITE = "evals/main.yaml"
 
 
-def track(results: Any, project_config: Any = None) -> dict[str, Any]:
-    """Log an evaluation to MLflow (`forgekit.tracking.log_results`); never raises."""
-    from forgekit.tracking import log_results
-
-    return log_results(results, project_config)
-
-
 def run_suite(
     suite: str | Path,
     *,
@@ -68,11 +61,13 @@ def run_suite(
         if owns_gateway and hasattr(gateway, "close"):
             gateway.close()
     plot = results.plot()
-    report = results.report()  # before tracking, so MLflow gets it on the first run
-    if mlflow:
-        results.tracking = track(results, getattr(gateway, "config", None))
-        if results.tracking.get("mlflow_run_id"):
-            report = results.report()  # again, now naming the MLflow run
+    if mlflow:  # the report, MLflow, and the report again naming the MLflow run
+        from forgekit.tracking.autolog import track_evaluation
+
+        track_evaluation(results, getattr(gateway, "config", None))
+        report = (results.out_dir or Path.cwd()) / "report.html"
+    else:
+        report = results.report()
     print(results.comparison_table(), file=stream)
     print("", file=stream)
     print(f"results:      {results.out_dir / 'results.parquet'}", file=stream)

@@ -32,6 +32,28 @@ def test_a_function_without_a_model(project: Path) -> None:
     # everything lands in the project's store
     assert res.out_dir.parent == project / ".forgekit" / "evals"
     assert res.out_dir.name.startswith("eval-")
+    # and in the project's MLflow store, like `forgekit eval` (tracking is on by default)
+    assert res.tracking.get("mlflow_run_id"), res.tracking
+    assert res.tracking["mlflow_uri"].endswith(str(project / ".forgekit" / "mlflow.db"))
+    assert (res.out_dir / "report.html").is_file()
+
+
+def test_track_false_and_the_evals_layer_log_nothing(project: Path) -> None:
+    rows = [{"id": "a", "input": "6*7?", "target": "42"}]
+    res = fk.evaluate(lambda s: "42", rows, scorers=["exact"], progress=False, track=False)
+    plain = evaluate(lambda s: "41", rows, scorers=["exact"], progress=False)
+    assert res.tracking == {} and plain.tracking == {}
+    assert not (project / ".forgekit" / "mlflow.db").exists()
+
+
+def test_track_true_without_mlflow_says_so(project: Path, monkeypatch) -> None:
+    import forgekit.tracking.autolog as autolog
+
+    monkeypatch.setattr(autolog, "tracking_available", lambda: False)
+    res = fk.evaluate(lambda s: "42", [{"id": "a", "input": "6*7?", "target": "42"}],
+                      scorers=["exact"], progress=False, track=True)
+    assert "pip install 'forgekit[tracking]'" in res.tracking["error"]
+    assert (res.out_dir / "report.html").is_file()  # the report is written all the same
 
 
 def test_functions_sync_async_with_ctx_and_answers(project: Path) -> None:

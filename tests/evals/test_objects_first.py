@@ -34,6 +34,7 @@ def test_agent_and_best_of_n_evaluated_as_objects(config, project: Path, capsys)
     src = ScriptedSource(model)
     agent = fk.Agent(name="agent")
     best = fk.BestOfN(fk.PromptSolver("{input}\nAnswer with just the number."), n=3)
+    config.tracking.enabled = True  # fk.evaluate logs to the project's MLflow store
     res = fk.evaluate({"agent": agent, "best": best}, TASKS, scorers=["numeric"], limit=5,
                       models=["m1"], gateway=Gateway(config, source=src))
     assert isinstance(res, fk.EvalResults)
@@ -60,10 +61,10 @@ def test_agent_and_best_of_n_evaluated_as_objects(config, project: Path, capsys)
     assert [e["eval_id"] for e in list_evals(project)] == [res.eval_id]
     assert len([r for r in list_runs(project) if r["folder"].startswith(".forgekit/evals")]) == 10
 
-    # MLflow, in the project's store
-    config.tracking.enabled = True
-    tracked = fk.log_results(res, config)
+    # MLflow, in the project's store: fk.evaluate logged it, with its report
+    tracked = res.tracking
     assert tracked.get("mlflow_run_id"), tracked
+    assert (res.out_dir / "report.html").is_file()
     assert tracked["mlflow_uri"] == "sqlite:///" + str(project / ".forgekit" / "mlflow.db")
     import mlflow
 
@@ -73,3 +74,7 @@ def test_agent_and_best_of_n_evaluated_as_objects(config, project: Path, capsys)
         filter_string=f"tags.mlflow.parentRunId = '{tracked['mlflow_run_id']}'",
     )
     assert sorted(r.data.params["solver"] for r in children) == ["agent", "best"]
+    artifacts = [a.path for a in client.list_artifacts(tracked["mlflow_run_id"])]
+    assert "report.html" in artifacts, artifacts
+    # logging again (a re-run resumes) updates the same MLflow run
+    assert fk.log_results(res, config)["mlflow_run_id"] == tracked["mlflow_run_id"]
