@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from forgekit.agents.graph import GraphBuilder
 from forgekit.core.component import Component
 from forgekit.core.context import RunContext
 from forgekit.core.messages import ModelResponse
@@ -104,3 +105,9 @@ def tick_workflow() -> Any:
     agent = Agent(model="m", tools=[tick], name="ticker")
     return Workflow(planner=None, plan=plan, executor=agent, reviewer=None,
                     approval="skip", name="ticks")
+
+
+def chain_graph(name: str) -> object:
+    """A graph of three `Say` nodes, a -> b -> c."""
+    return (GraphBuilder(name).node("a", Say("a")).node("b", Say("b")).node("c", Say("c"))
+            .edge("a", "b").edge("b", "c").build())

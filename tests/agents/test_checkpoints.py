@@ -20,7 +20,7 @@ from forgekit.agents.workflow import Workflow
 from forgekit.trajectory import Trajectory
 from tests.scripted import scripted_gateway
 
-from .orchestration_helpers import Say, by_node, team, tick_workflow, ticker
+from .orchestration_helpers import Say, by_node, chain_graph, team, tick_workflow, ticker
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
@@ -102,15 +102,10 @@ def test_a_pending_approval_is_asked_again_after_a_crash(tmp_path: Path):
     assert script.counts == {"planner": 2, "main": 1}  # the plan was restored, not re-made
 
 
-def _chain(name: str) -> object:
-    return (GraphBuilder(name).node("a", Say("a")).node("b", Say("b")).node("c", Say("c"))
-            .edge("a", "b").edge("b", "c").build())
-
-
 def test_fork_at_step_k_reuses_the_steps_before_and_shows_where_runs_part(tmp_path: Path):
     runs = tmp_path / "runs"
     gw, _ = scripted_gateway(by_node({"a": "A", "b": "B", "c": "C"}))
-    g = _chain("abc")
+    g = chain_graph("abc")
     g.run("go", gw, runs_dir=runs)
     first = g.last_run_id
     gw2, src2 = scripted_gateway(by_node({"a": "A", "b": "B2", "c": "C2"}))
@@ -134,7 +129,7 @@ def test_fork_at_step_k_reuses_the_steps_before_and_shows_where_runs_part(tmp_pa
 def test_resumed_graph_restores_finished_nodes(tmp_path: Path):
     runs = tmp_path / "runs"
     gw, _ = scripted_gateway(by_node({"a": "A", "b": RuntimeError("provider down"), "c": "C"}))
-    g = _chain("abc")
+    g = chain_graph("abc")
     with pytest.raises(Exception, match="provider down"):
         g.run("go", gw, runs_dir=runs)
     script = by_node({"a": "A", "b": "B", "c": "C"})
@@ -157,16 +152,3 @@ def test_checkpoint_lines_stay_the_size_of_one_step(tmp_path: Path):
     steps = [json.loads(x) for x in lines[1:]]
     assert len(steps) == 20 and [s["index"] for s in steps] == list(range(20))
     assert max(len(x) for x in lines[1:]) < 3000
-
-
-def test_cli_resumes_a_finished_run_with_no_model_call(tmp_path: Path, project, capsys):
-    from forgekit.cli.main import main
-
-    runs = tmp_path / "runs"
-    gw, _ = scripted_gateway(by_node({"a": "A", "b": "B", "c": "C"}))
-    g = _chain("abc")
-    g.run("go", gw, runs_dir=runs)
-    # every turn is restored: the project's default model (unreachable here) is never asked
-    assert main(["agent", "resume", g.last_run_id, "--runs-dir", str(runs)]) == 0
-    out = capsys.readouterr().out
-    assert f"resumed from {g.last_run_id}" in out and "answer      : C" in out

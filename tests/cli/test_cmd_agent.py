@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from forgekit.cli.main import main
+from tests.agents.orchestration_helpers import by_node, chain_graph
+from tests.scripted import scripted_gateway
 
 
 def test_check_command(capsys, project):
@@ -113,3 +115,16 @@ def test_cli_lists_roles(capsys, project: Path):
     assert main(["agent", "roles", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["coder"]["type"] == "role" and data["poet"]["description"] == "Writes verse."
+
+
+def test_cli_resumes_a_finished_run_with_no_model_call(tmp_path: Path, project, capsys):
+    from forgekit.cli.main import main
+
+    runs = tmp_path / "runs"
+    gw, _ = scripted_gateway(by_node({"a": "A", "b": "B", "c": "C"}))
+    g = chain_graph("abc")
+    g.run("go", gw, runs_dir=runs)
+    # every turn is restored: the project's default model (unreachable here) is never asked
+    assert main(["agent", "resume", g.last_run_id, "--runs-dir", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert f"resumed from {g.last_run_id}" in out and "answer      : C" in out

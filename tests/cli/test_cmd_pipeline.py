@@ -1,5 +1,6 @@
 """`forgekit pipeline run|list`: a real notebook job with parameter overrides, its logs and
-MLflow run; a failing notebook named by its cell, exit code 1."""
+MLflow run; a failing notebook named by its cell, exit code 1; the list with triggers and
+the last firings."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import nbformat
 import pytest
 
 from forgekit.cli.main import main
-from forgekit.pipelines import load_job, read_runs, runs_log_path
-from tests.pipelines.job_files import job_file, notebook_outputs
+from forgekit.pipelines import Scheduler, load_job, load_jobs, read_runs, runs_log_path
+from tests.pipelines.job_files import Recorder, job_file, notebook_outputs, write_job
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +69,25 @@ def test_failing_notebook_names_its_cell_and_exits_nonzero(tmp_path: Path, capsy
         if any(o.get("ename") == "ZeroDivisionError" for o in c.get("outputs", []))
     ]
     assert len(failed) == 1 and "10 / divisor" in failed[0].source
+
+
+def test_pipeline_list_shows_triggers_and_last_firing(proj: Path, capsys) -> None:
+    (proj / "data").mkdir()
+    write_job(proj, "a", "schedule: {cron: '0 0 3 * * *'}\nwatch: {paths: [data]}\n")
+    write_job(proj, "b", "after: {job: a, on: failure}\n")
+    jobs = load_jobs(proj / "pipelines")
+    sched = Scheduler(jobs, execute=Recorder(status={"a": "failed"}), inline=True)
+    sched._states = {}
+    from forgekit.pipelines.scheduler import _JobState
+
+    for j in jobs:
+        sched._states[j.name] = _JobState(j, None, None)
+    sched.fire("a", "watch[0]", "watch", "1 file changed: data/x (added)")
+    sched.tick()
+    sched.tick()
+    assert main(["pipeline", "list", "--pipelines", str(proj / "pipelines")]) == 0
+    out = capsys.readouterr().out
+    assert "cron 0 0 3 * * *" in out and "watch data (*, 2s)" in out
+    assert "after a (failure)" in out
+    assert out.count(" started") == 2 and "why: 1 file changed: data/x (added)" in out
+    assert "why: a run r1 failed" in out

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
 
 from forgekit.cli.main import main
+from tests.waiting import wait_for
 
 
 def test_rag_index_and_search_commands(docs_dir, tmp_path, capsys):
@@ -90,3 +99,34 @@ def test_rag_eval_on_a_tiny_beir_folder(tmp_path, capsys):
         main(["rag", "eval", str(d), "--project-dir", str(tmp_path / "p"), "--configs", "nope"])
         == 2
     )
+
+
+@pytest.mark.slow
+def test_cli_rag_index_watch_follows_and_stops_on_sigterm(docs_dir: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forgekit.cli.main", "rag", "index", str(docs_dir), "--watch",
+         "--no-keywords", "--debounce", "0.3", "--project-dir", str(tmp_path / "p")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    lines: list[str] = []
+
+    def pump() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        wait_for(lambda: any(line.startswith("watching ") for line in lines), 120, "watching")
+        (docs_dir / "new.md").write_text("# New\n\nA page that lands while watched.\n")
+        wait_for(lambda: any("added 1, updated 0, removed 0" in line for line in lines),
+                 60, "the update line")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = "".join(lines)
+    # the catch-up at start (nothing changed), then the one for new.md
+    assert "stopped watching; 2 update(s), 0 error(s)" in out, out

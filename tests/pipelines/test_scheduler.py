@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,7 +11,6 @@ import pytest
 
 from forgekit.pipelines import FakeClock, JobSpec, Scheduler, load_job, read_runs
 
-NOTEBOOKS = Path(__file__).parent / "notebooks"
 T0 = datetime(2026, 11, 21, 12, 0, 0, 500000, tzinfo=UTC)
 
 
@@ -160,52 +154,3 @@ def test_grace_over_interrupts(tmp_path: Path) -> None:
     assert not t.is_alive()
     assert any("interrupting" in m for m in sched.log)
     assert sched._states["i"].records == ["interrupted"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("grace,status", [("60", "completed"), ("0.5", "interrupted")])
-def test_sigterm_to_forgekit_schedule(tmp_path: Path, grace: str, status: str) -> None:
-    (tmp_path / "notebooks").mkdir()
-    shutil.copy(NOTEBOOKS / "slow.ipynb", tmp_path / "notebooks" / "slow.ipynb")
-    (tmp_path / "pipelines").mkdir()
-    marker = tmp_path / "started.txt"
-    seconds = 1 if status == "completed" else 120
-    (tmp_path / "pipelines" / "slow.yaml").write_text(
-        f"notebook: notebooks/slow.ipynb\nparameters: {{seconds: {seconds}, "
-        f"marker: '{marker}'}}\nschedule:\n  cron: '* * * * * *'\n"
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "forgekit.cli.main",
-            "schedule",
-            "--pipelines",
-            str(tmp_path / "pipelines"),
-            "--grace",
-            grace,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=os.environ.copy(),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert marker.exists(), "the job never started"
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, out
-    assert "SIGTERM: stopping" in out and "scheduler stopped" in out
-    runs = [
-        r
-        for r in read_runs(tmp_path / ".forgekit" / "pipelines" / "runs.jsonl")
-        if r.status != "skipped"
-    ]
-    assert [r.status for r in runs] == [status]

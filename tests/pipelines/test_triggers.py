@@ -1,21 +1,18 @@
 """Triggers: job-file parsing, `after` cycles, parameter checks, and firing through the
-scheduler with real files (watchfiles), a real HTTP client and a real health endpoint."""
+scheduler with real files (watchfiles), a real HTTP client and a real health endpoint
+(`forgekit schedule` end to end: tests/cli/test_cmd_schedule.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from forgekit.cli.main import main
 from forgekit.core.errors import ConfigError
 from forgekit.pipelines import (
     FakeClock,
@@ -28,53 +25,8 @@ from forgekit.pipelines import (
 )
 from forgekit.pipelines.triggers import check_parameters
 from forgekit.pipelines.webhook import sign
-
-NOTEBOOKS = Path(__file__).parent / "notebooks"
-
-
-def wait_for(cond, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def proj(tmp_path: Path) -> Path:
-    (tmp_path / "notebooks").mkdir()
-    shutil.copy(NOTEBOOKS / "params.ipynb", tmp_path / "notebooks" / "params.ipynb")
-    (tmp_path / "pipelines").mkdir()
-    return tmp_path
-
-
-def _write(proj: Path, name: str, body: str) -> Path:
-    f = proj / "pipelines" / f"{name}.yaml"
-    f.write_text("notebook: notebooks/params.ipynb\n" + body)
-    return f
-
-
-class Recorder:
-    """An `execute` double: records each call; returns a record with a chosen status."""
-
-    def __init__(self, status: dict[str, str] | None = None, block: bool = False) -> None:
-        self.calls: list[dict] = []
-        self.status = status or {}
-        self.block = block
-        self.release = threading.Event()
-
-    def __call__(self, job, *, trigger, scheduled_for, interrupt, stopping, reason, parameters):
-        self.calls.append(
-            {"job": job.name, "trigger": trigger, "reason": reason, "parameters": parameters}
-        )
-        if self.block:
-            while not self.release.wait(0.01) and not interrupt.is_set():
-                pass
-        n = len(self.calls)
-        return SimpleNamespace(status=self.status.get(job.name, "completed"), run_id=f"r{n}")
-
-    def jobs(self) -> list[str]:
-        return [c["job"] for c in self.calls]
+from tests.pipelines.job_files import Recorder, write_job
+from tests.waiting import wait_for
 
 
 def _running(sched: Scheduler) -> threading.Thread:
@@ -94,8 +46,8 @@ def _stop(sched: Scheduler, t: threading.Thread) -> None:
 
 
 def test_triggers_parse_one_or_many_and_yaml_on_key(proj: Path) -> None:
-    _write(proj, "up", "schedule: {cron: '0 0 3 * * *'}\n")
-    f = _write(
+    write_job(proj, "up", "schedule: {cron: '0 0 3 * * *'}\n")
+    f = write_job(
         proj,
         "down",
         "watch: {paths: [data], patterns: ['*.jsonl'], debounce_s: 0.5}\n"
@@ -114,7 +66,7 @@ def test_triggers_parse_one_or_many_and_yaml_on_key(proj: Path) -> None:
 
 
 def test_bad_trigger_key_names_file_line_and_key(proj: Path) -> None:
-    f = _write(proj, "bad", "webhook:\n  path: /hooks/x\n  secret: S\n")
+    f = write_job(proj, "bad", "webhook:\n  path: /hooks/x\n  secret: S\n")
     with pytest.raises(ConfigError) as e:
         load_job(f)
     assert e.value.line == 2 and "webhook" in (e.value.key or "")
@@ -122,10 +74,10 @@ def test_bad_trigger_key_names_file_line_and_key(proj: Path) -> None:
 
 
 def test_after_cycle_is_rejected_at_load_naming_the_jobs(proj: Path) -> None:
-    _write(proj, "a", "after: {job: c}\n")
-    _write(proj, "b", "after: {job: a, on: any}\n")
-    _write(proj, "c", "after: {job: b}\n")
-    _write(proj, "d", "after: {job: a}\n")  # hangs off the cycle; not part of it
+    write_job(proj, "a", "after: {job: c}\n")
+    write_job(proj, "b", "after: {job: a, on: any}\n")
+    write_job(proj, "c", "after: {job: b}\n")
+    write_job(proj, "d", "after: {job: a}\n")  # hangs off the cycle; not part of it
     with pytest.raises(ConfigError) as e:
         load_jobs(proj / "pipelines")
     msg = str(e.value)
@@ -134,14 +86,14 @@ def test_after_cycle_is_rejected_at_load_naming_the_jobs(proj: Path) -> None:
 
 
 def test_after_an_unknown_job_is_an_error(proj: Path) -> None:
-    _write(proj, "b", "after: {job: nope}\n")
+    write_job(proj, "b", "after: {job: nope}\n")
     with pytest.raises(ConfigError, match="'nope' is not among the loaded jobs"):
         load_jobs(proj / "pipelines")
 
 
 def test_a_follower_of_a_disabled_job_loads_and_never_fires(proj: Path) -> None:
-    _write(proj, "a", "enabled: false\nschedule: {cron: '* * * * * *'}\n")
-    _write(proj, "b", "after: {job: a}\n")
+    write_job(proj, "a", "enabled: false\nschedule: {cron: '* * * * * *'}\n")
+    write_job(proj, "b", "after: {job: a}\n")
     rec = Recorder()
     sched = Scheduler(load_jobs(proj / "pipelines"), execute=rec, inline=True)
     assert [j.name for j in sched.jobs] == ["b"]
@@ -168,7 +120,7 @@ def test_burst_of_20_writes_runs_once_with_the_changed_paths(proj: Path) -> None
     data = proj / "data"
     data.mkdir()
     job = load_job(
-        _write(proj, "w", "watch: {paths: [data], patterns: ['*.jsonl'], debounce_s: 0.4}\n")
+        write_job(proj, "w", "watch: {paths: [data], patterns: ['*.jsonl'], debounce_s: 0.4}\n")
     )
     rec = Recorder()
     sched = Scheduler([job], execute=rec)
@@ -198,7 +150,7 @@ def test_signed_webhook_runs_with_params_and_bad_ones_do_not(
     proj: Path, monkeypatch, caplog
 ) -> None:
     monkeypatch.setenv("FK_TEST_HOOK", "s3cret")
-    job = load_job(_write(proj, "hook", "webhook: {path: /hooks/go, secret_env: FK_TEST_HOOK}\n"))
+    job = load_job(write_job(proj, "hook", "webhook: {path: /hooks/go, secret_env: FK_TEST_HOOK}\n"))
     rec = Recorder()
     sched = Scheduler([job], execute=rec, webhook_port=0)
     t = _running(sched)
@@ -235,13 +187,13 @@ def test_signed_webhook_runs_with_params_and_bad_ones_do_not(
 
 def test_webhook_without_its_secret_variable_fails_at_start(proj: Path, monkeypatch) -> None:
     monkeypatch.delenv("FK_UNSET_SECRET", raising=False)
-    job = load_job(_write(proj, "h", "webhook: {path: /h, secret_env: FK_UNSET_SECRET}\n"))
+    job = load_job(write_job(proj, "h", "webhook: {path: /h, secret_env: FK_UNSET_SECRET}\n"))
     with pytest.raises(ConfigError, match="FK_UNSET_SECRET is not set"):
         Scheduler([job], execute=Recorder(), webhook_port=0).start()
 
 
 def test_a_missing_watched_folder_fails_at_start_naming_it(proj: Path) -> None:
-    job = load_job(_write(proj, "w", "watch: {paths: [no-such-dir]}\n"))
+    job = load_job(write_job(proj, "w", "watch: {paths: [no-such-dir]}\n"))
     with pytest.raises(ConfigError, match="watched path not found: .*no-such-dir") as e:
         Scheduler([job], execute=Recorder()).start()
     assert e.value.key == "watch.paths[0]" and e.value.file.endswith("w.yaml")
@@ -252,10 +204,10 @@ def test_a_missing_watched_folder_fails_at_start_naming_it(proj: Path) -> None:
 def test_after_chain_follows_the_upstream_status(
     proj: Path, upstream: str, expected: list[str]
 ) -> None:
-    _write(proj, "a", "schedule: {cron: '0 0 0 1 1 *'}\n")
-    _write(proj, "b", "after: {job: a, on: success}\n")
-    _write(proj, "c", "after: {job: a, on: failure}\n")
-    _write(proj, "any", "after: {job: a, on: any}\n")
+    write_job(proj, "a", "schedule: {cron: '0 0 0 1 1 *'}\n")
+    write_job(proj, "b", "after: {job: a, on: success}\n")
+    write_job(proj, "c", "after: {job: a, on: failure}\n")
+    write_job(proj, "any", "after: {job: a, on: any}\n")
     rec = Recorder(status={"a": upstream})
     sched = Scheduler(load_jobs(proj / "pipelines"), execute=rec, inline=True)
     sched.start()
@@ -268,7 +220,7 @@ def test_after_chain_follows_the_upstream_status(
 
 
 def test_event_firings_respect_overlap_queue_merge_and_skip(proj: Path) -> None:
-    job = load_job(_write(proj, "q", "webhook: {path: /q, secret_env: X}\noverlap: queue\n"))
+    job = load_job(write_job(proj, "q", "webhook: {path: /q, secret_env: X}\noverlap: queue\n"))
     rec = Recorder(block=True)
     sched = Scheduler([job], execute=rec)
     sched._states = {}  # no sources: fire by hand
@@ -297,8 +249,8 @@ def test_event_firings_respect_overlap_queue_merge_and_skip(proj: Path) -> None:
 
 def test_event_jitter_delays_the_start(proj: Path) -> None:
     clock = FakeClock(datetime(2026, 12, 1, tzinfo=UTC))
-    job = load_job(_write(proj, "j", "after: {job: j0}\n"))
-    _write(proj, "j0", "schedule: {cron: '0 0 0 1 1 *'}\n")
+    job = load_job(write_job(proj, "j", "after: {job: j0}\n"))
+    write_job(proj, "j0", "schedule: {cron: '0 0 0 1 1 *'}\n")
     rec = Recorder()
     sched = Scheduler(load_jobs(proj / "pipelines"), clock=clock, execute=rec, inline=True)
     sched.start()
@@ -326,7 +278,7 @@ def test_when_up_fires_when_the_endpoint_turns_healthy(proj: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/health"
-    job = load_job(_write(proj, "up", f"when_up: {{url: '{url}', every_s: 0.05}}\n"))
+    job = load_job(write_job(proj, "up", f"when_up: {{url: '{url}', every_s: 0.05}}\n"))
     rec = Recorder()
     sched = Scheduler([job], execute=rec)
     t = _running(sched)
@@ -349,106 +301,3 @@ def test_when_up_fires_when_the_endpoint_turns_healthy(proj: Path) -> None:
         server.server_close()
     assert rec.calls[0]["trigger"] == "when_up"
     assert "is up (HTTP 200) after being down (HTTP 503)" in rec.calls[0]["reason"]
-
-
-def test_pipeline_list_shows_triggers_and_last_firing(proj: Path, capsys) -> None:
-    (proj / "data").mkdir()
-    _write(proj, "a", "schedule: {cron: '0 0 3 * * *'}\nwatch: {paths: [data]}\n")
-    _write(proj, "b", "after: {job: a, on: failure}\n")
-    jobs = load_jobs(proj / "pipelines")
-    sched = Scheduler(jobs, execute=Recorder(status={"a": "failed"}), inline=True)
-    sched._states = {}
-    from forgekit.pipelines.scheduler import _JobState
-
-    for j in jobs:
-        sched._states[j.name] = _JobState(j, None, None)
-    sched.fire("a", "watch[0]", "watch", "1 file changed: data/x (added)")
-    sched.tick()
-    sched.tick()
-    assert main(["pipeline", "list", "--pipelines", str(proj / "pipelines")]) == 0
-    out = capsys.readouterr().out
-    assert "cron 0 0 3 * * *" in out and "watch data (*, 2s)" in out
-    assert "after a (failure)" in out
-    assert out.count(" started") == 2 and "why: 1 file changed: data/x (added)" in out
-    assert "why: a run r1 failed" in out
-
-
-# ---- the whole thing: `forgekit schedule` as a service, real papermill runs -----------------
-
-
-@pytest.mark.slow
-def test_forgekit_schedule_webhook_chain_and_sigterm(proj: Path) -> None:
-    """A signed webhook runs `hook` with its parameters; `next` runs after it succeeded;
-    `broken` fails, so `never` (on: success) does not run; 20 writes run `watched` with
-    the changed path; SIGTERM stops cleanly."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    import nbformat
-
-    shutil.copy(NOTEBOOKS / "fail.ipynb", proj / "notebooks" / "fail.ipynb")
-    _write(proj, "hook", "webhook: {path: /hooks/hook, secret_env: FK_E2E_SECRET}\n")
-    _write(proj, "next", "parameters: {greeting: chained}\nafter: {job: hook, on: success}\n")
-    (proj / "pipelines" / "broken.yaml").write_text(
-        "notebook: notebooks/fail.ipynb\nwebhook: {path: /hooks/broken, secret_env: FK_E2E_SECRET}\n"
-    )
-    _write(proj, "never", "after: {job: broken, on: success}\n")
-    (proj / "data").mkdir()
-    _write(proj, "watched", "watch: {paths: [data], patterns: ['*.jsonl'], debounce_s: 0.3}\n")
-    env = {**os.environ, "FK_E2E_SECRET": "e2e-secret",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "forgekit.cli.main", "schedule", "--pipelines",
-         str(proj / "pipelines"), "--webhook-port", "0", "--grace", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    log = proj / ".forgekit" / "pipelines" / "runs.jsonl"
-
-    def runs() -> dict[str, list]:
-        out: dict[str, list] = {}
-        for r in read_runs(log):
-            out.setdefault(r.job, []).append(r)
-        return out
-
-    try:
-        wait_for(lambda: any("webhooks on http://127.0.0.1:" in x for x in lines), 60, "webhooks")
-        line = next(x for x in lines if "forgekit: webhooks on" in x)
-        base = line.rsplit(" ", 1)[1].strip()
-        body = json.dumps({"n": 7, "greeting": "hey"}).encode()
-        with httpx.Client(timeout=10) as http:
-            assert http.post(base + "/hooks/hook", content=body).status_code == 401
-            sig = {"X-Forgekit-Signature": sign("e2e-secret", body)}
-            assert http.post(base + "/hooks/hook", content=body, headers=sig).status_code == 202
-            empty = {"X-Forgekit-Signature": sign("e2e-secret", b"")}
-            assert http.post(base + "/hooks/broken", content=b"", headers=empty).status_code == 202
-        for i in range(20):
-            (proj / "data" / "tasks.jsonl").write_text(json.dumps({"i": i}) + "\n")
-        want = {"hook", "next", "broken", "watched"}
-        wait_for(lambda: want <= set(runs()), 180, "the four runs")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    out = "".join(lines)
-    assert "SIGTERM: stopping" in out and "scheduler stopped" in out
-    assert "rejected (401, no signature)" in out
-    got = runs()
-    (hook,) = got["hook"]
-    assert hook.status == "completed" and hook.trigger == "webhook"
-    assert hook.parameters == {"n": 7, "greeting": "hey"}
-    nb = nbformat.read(hook.output_notebook, as_version=4)
-    assert "hey 147" in "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    (nxt,) = got["next"]
-    assert nxt.status == "completed" and nxt.trigger == "after"
-    assert nxt.reason == f"hook run {hook.run_id} completed"
-    assert [r.status for r in got["broken"]] == ["failed"]
-    assert "never" not in got
-    (watched,) = got["watched"]
-    assert watched.status == "completed" and watched.trigger == "watch"
-    assert watched.parameters == {"changed_paths": [str((proj / "data" / "tasks.jsonl").resolve())]}

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,7 @@ import pytest
 from forgekit.rag import Index
 from forgekit.rag.chunking import content_hash
 from tests.rag.hash_embedder import SlowHashEmbedder
-
-
-def wait_for(cond, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from tests.waiting import wait_for
 
 
 def test_watched_index_follows_adds_edits_deletes_and_reports_errors(
@@ -177,34 +169,3 @@ def test_watched_index_survives_sigkill_mid_update(tmp_path: Path) -> None:
     for r in rows:
         edited = int(r["source"][1:3]) < 20
         assert ("Edited text" in r["text"]) == edited, r
-
-
-@pytest.mark.slow
-def test_cli_rag_index_watch_follows_and_stops_on_sigterm(docs_dir: Path, tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "forgekit.cli.main", "rag", "index", str(docs_dir), "--watch",
-         "--no-keywords", "--debounce", "0.3", "--project-dir", str(tmp_path / "p")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
-    lines: list[str] = []
-
-    def pump() -> None:
-        for line in proc.stdout:
-            lines.append(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        wait_for(lambda: any(line.startswith("watching ") for line in lines), 120, "watching")
-        (docs_dir / "new.md").write_text("# New\n\nA page that lands while watched.\n")
-        wait_for(lambda: any("added 1, updated 0, removed 0" in line for line in lines),
-                 60, "the update line")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    out = "".join(lines)
-    # the catch-up at start (nothing changed), then the one for new.md
-    assert "stopped watching; 2 update(s), 0 error(s)" in out, out
