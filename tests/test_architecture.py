@@ -150,3 +150,14 @@ def test_no_import_cycles_inside_a_package():
         if node not in state:
             visit(node)
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_module_file_names_are_unique_across_the_package():
+    """A file name says which layer it is in: no two modules share one (`stats.py` in two
+    layers, `store.py` in two, ... were renamed to what each holds)."""
+    seen: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "__init__.py":
+            seen.setdefault(path.name, []).append(str(path.relative_to(PACKAGE)))
+    shared = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not shared, f"module names used more than once: {shared}"

@@ -103,8 +103,8 @@ def _examples() -> dict[str, list[object]]:
         TokenBudget,
         tool,
     )
-    from forgekit.agents.mcp.config import MCPConfig, MCPServerConfig
     from forgekit.agents.mcp.hub import MCPHub
+    from forgekit.agents.mcp.servers import MCPConfig, MCPServerConfig
     from forgekit.agents.memory import Memory
     from forgekit.agents.termination import AllOf, AnyOf
     from forgekit.evals import build_scorer

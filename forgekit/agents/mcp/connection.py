@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, Literal
 
-from forgekit.agents.mcp.config import MCPServerConfig
+from forgekit.agents.mcp.servers import MCPServerConfig
 from forgekit.agents.tools import ToolError
 
 log = logging.getLogger("forgekit.mcp")

@@ -26,8 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from forgekit.agents.mcp.config import MCPConfig, parse_mcp_config
 from forgekit.agents.mcp.connection import MCPConnection
+from forgekit.agents.mcp.servers import MCPConfig, parse_mcp_config
 from forgekit.agents.mcp.tool import MCPTool
 from forgekit.agents.tools import ToolError
 from forgekit.core.component import Component

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forgekit.agents.mcp.config import MCPServerConfig
+from forgekit.agents.mcp.servers import MCPServerConfig
 
 log = logging.getLogger("forgekit.mcp")
 
