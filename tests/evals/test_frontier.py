@@ -1,79 +1,17 @@
 """The strategy comparison from the eval runner's results, with a scripted model double:
 plain vs best-of-3 vs a guardrail run by `forgekit.evals`, then `strategy_table`,
-`markdown_table`, `plot_frontier` and `forgekit quality compare` on those results."""
+`markdown_table` and `plot_frontier` on those results (`forgekit quality compare`:
+tests/cli/test_cmd_quality.py)."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
 from pathlib import Path
 
 import pytest
-import yaml
 
-from forgekit.cli import cmd_quality
-from forgekit.core.config import AliasConfig, Price, load_config
-from forgekit.evals import evaluate, markdown_table, plot_frontier, strategy_table
+from forgekit.evals import markdown_table, plot_frontier, strategy_table
 from forgekit.evals.frontier_plot import frontier_image
-from forgekit.models import Gateway, ScriptedSource
-
-SAMPLES = [{"id": f"s{i}", "input": f"what is {i} + {i}?", "target": str(2 * i)} for i in range(4)]
-
-
-def reply(request) -> str:
-    """Plain (greedy) is right on s0 and s1 and gives no number on s2, s3; it is right
-    once told its answer was rejected. Sampled candidates (seeded) are right for seeds 0
-    and 1, wrong for seed 2, so a vote of 3 is always right."""
-    text = request.messages[-1].content
-    n = int(re.findall(r"\d+", text)[0])
-    seed = request.params.get("seed")
-    if seed is not None:
-        return str(2 * n) if seed < 2 else "99"
-    if "rejected" in text or n < 2:
-        return f"The answer is {2 * n}."
-    return "I do not know."
-
-
-def run_suite(tmp_path: Path):
-    """Run plain, best-of-3 and a guardrail on the scripted model with the eval runner."""
-    (tmp_path / "tasks.jsonl").write_text("".join(json.dumps(s) + "\n" for s in SAMPLES))
-    suite = {
-        "name": "strategies",
-        "taskset": "tasks.jsonl",
-        "models": ["m"],
-        "solvers": [
-            {"name": "plain", "template": "{input}", "params": {"temperature": 0.0}},
-            {
-                "name": "best_of_3",
-                "type": "best_of_n",
-                "options": {"inner": "plain", "n": 3, "temperature": 0.7},
-            },
-            {
-                "name": "guardrail_3",
-                "type": "guardrail",
-                "options": {
-                    "inner": "plain",
-                    "validator": "forgekit.quality.guardrail:well_formed",
-                    "max_attempts": 3,
-                },
-            },
-        ],
-        "scorers": ["numeric"],
-        "concurrency": 1,
-    }
-    path = tmp_path / "suite.yaml"
-    path.write_text(yaml.safe_dump(suite, sort_keys=False))
-    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
-    cfg.cache.enabled = False
-    cfg.models.aliases["m"] = AliasConfig(
-        model="openai/m",
-        api_base="http://x",
-        max_retries=0,
-        price=Price(input_per_1k=1.0, output_per_1k=0.0),
-    )
-    gw = Gateway(cfg, source=ScriptedSource(reply))
-    return evaluate(path, gw, out_dir=tmp_path / "eval", progress=False)
+from tests.evals.strategy_suite import run_suite
 
 
 @pytest.fixture
@@ -148,38 +86,6 @@ def test_markdown_table_and_plot(results, tmp_path: Path) -> None:
     svg = frontier_image(results, format="svg", cost="calls").decode()
     assert "Pareto front" in svg and "model calls per sample" in svg
     assert all(s in svg for s in ("plain", "best_of_3", "guardrail_3"))
-
-
-def _parse(argv):
-    parser = argparse.ArgumentParser()
-    cmd_quality.register(parser.add_subparsers())
-    return parser.parse_args(argv)
-
-
-def test_cli_compare_reads_an_eval_dir(results, tmp_path: Path, capsys) -> None:
-    out = tmp_path / "report"
-    args = _parse(
-        ["quality", "compare", str(results.out_dir), "--cost", "calls", "--out", str(out)]
-    )
-    assert args.func(args) == 0
-    printed = capsys.readouterr().out
-    assert "| guardrail_3 | 4 | 1.00 [1.00, 1.00] | +0.50" in printed
-    assert {p.name for p in out.iterdir()} == {"quality.md", "quality.json", "quality.png"}
-    doc = json.loads((out / "quality.json").read_text())
-    assert [r["solver"] for r in doc["rows"]] == ["plain", "best_of_3", "guardrail_3"]
-    assert len(doc["samples"]) == 12 and doc["meta"]["eval_id"] == results.eval_id
-
-
-def test_cli_compare_errors_clearly(tmp_path: Path, capsys) -> None:
-    args = _parse(["quality", "compare", str(tmp_path)])
-    assert args.func(args) == 2
-    assert "no results.parquet" in capsys.readouterr().err
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\ntaskset: t.jsonl\nsolvers: []\nscorers: [numeric]\n")
-    args = _parse(["quality", "compare", str(bad)])
-    assert args.func(args) == 2
-    err = capsys.readouterr().err
-    assert "bad.yaml" in err and "solvers" in err
 
 
 def test_pareto_front_and_plot_of_plain_rows(tmp_path: Path) -> None:
