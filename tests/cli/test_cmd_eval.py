@@ -1,14 +1,17 @@
 """`forgekit eval`: a real run of the main suite on the embedded model, a bad suite, a dry run
-against a budget."""
+against a budget, a budget held over three invocations against a local server."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from forgekit.evals.spend import LEDGER, spent_so_far
 
 ROOT = Path(__file__).parents[2]
 
@@ -90,3 +93,43 @@ def test_dry_run_on_the_command_line(config, write_suite, tmp_path, capsys, monk
     assert not (tmp_path / ".forgekit" / "evals").exists() or not any(
         (tmp_path / ".forgekit" / "evals").iterdir()
     )
+
+
+def test_cli_budget_over_three_invocations_against_a_server(tmp_path):
+    """`forgekit eval` three times, concurrency 16, against a local OpenAI-compatible
+    server: each run reports the stop (exit 3), the total stays within the budget."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from forgekit.models.stub_server import StubServer
+
+    with StubServer(latency_ms=20) as stub:
+        (tmp_path / "forgekit.yaml").write_text(yaml.safe_dump({"models": {
+            "default": "s",
+            "aliases": {"s": {"model": "openai/stub", "api_base": stub.url,
+                              "api_key_env": "STUB_KEY", "max_retries": 0,
+                              "price": {"input_per_1k": 1.0, "output_per_1k": 1.0}}}}}))
+        (tmp_path / "tasks.jsonl").write_text("".join(
+            json.dumps({"id": f"s{i:03d}", "input": f"what is {i} + 1?", "target": str(i + 1)})
+            + "\n" for i in range(120)))
+        (tmp_path / "suite.yaml").write_text(yaml.safe_dump({
+            "name": "budgeted", "taskset": "tasks.jsonl", "models": ["s"], "concurrency": 16,
+            "budget": {"usd": 0.3}, "scorers": ["numeric"],
+            "solvers": [{"name": "p", "template": "{input}", "params": {"max_tokens": 16}}]}))
+        env = {**os.environ, "FORGEKIT_HOME": str(tmp_path), "STUB_KEY": "k"}
+        out = tmp_path / "out"
+        runs = [subprocess.run([sys.executable, "-m", "forgekit.cli.main", "eval", "suite.yaml",
+                                "--out", str(out), "--no-mlflow", "--no-progress"],
+                               cwd=tmp_path, env=env, capture_output=True, text=True,
+                               timeout=300) for _ in range(3)]
+    assert [r.returncode for r in runs] == [3, 3, 3], runs[0].stderr[-2000:]
+    assert all("STOPPED (budget" in r.stdout and "stopped: budget" in r.stderr for r in runs)
+    calls = [json.loads(x) for x in (out / LEDGER).read_text().splitlines()]
+    largest = max(c["usd"] for c in calls)
+    assert spent_so_far(out)[0] <= 0.3 + largest and len(calls) == stub.count
+    # the budget was used, not given up early: what is left is less than one call's
+    # estimate (prompt + max_tokens 16, at $1 per 1k tokens)
+    assert spent_so_far(out)[0] > 0.3 - 0.03
