@@ -10,8 +10,8 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 def test_agent_card_shows_config_tools_policy_and_last_run(tmp_path: Path) -> None:
     from forgekit.agents import Agent, load_bundle
-    from forgekit.models import Gateway, ScriptedSource
     from forgekit.notebook.cards import AgentCard
+    from tests.scripted import scripted_gateway
 
     agent = Agent("m", bundles=[load_bundle("files")], name="helper")
     card = AgentCard(agent)
@@ -19,13 +19,9 @@ def test_agent_card_shows_config_tools_policy_and_last_run(tmp_path: Path) -> No
     assert data["title"] == "agent helper" and data["run"] is None
     tools = next(s for s in data["sections"] if s["label"].startswith("tools"))
     assert any(r["name"] == "read_file" for r in tools["rows"])
-    from forgekit.core.config import AliasConfig, Price, load_config
-
-    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
-    cfg.cache.enabled = False
-    cfg.models.aliases["m"] = AliasConfig(model="openai/m", api_base="http://x", max_retries=0,
-                                          price=Price(input_per_1k=0.0, output_per_1k=0.0))
-    agent.run("say hi", Gateway(cfg, source=ScriptedSource(["hello there"])))
+    gw, _ = scripted_gateway(["hello there"], aliases={"m": "openai/m"}, root=tmp_path,
+                             api_base="http://x", max_retries=0)
+    agent.run("say hi", gw)
     data = card.state()
     assert data["run"]["run"]["answer"] and data["run"]["steps"]
     bundle = agent._repr_mimebundle_()

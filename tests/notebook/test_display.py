@@ -16,16 +16,13 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 def _agent(tmp_path: Path) -> tuple[Any, list[str]]:
     from forgekit.agents import Agent, FinalAnswer, MaxSteps, load_bundle
-    from forgekit.core.config import AliasConfig, Price, load_config
-    from forgekit.models import Gateway, ScriptedSource
+    from tests.scripted import scripted_gateway
 
     agent = Agent("m", bundles=[load_bundle("files")], name="helper", policy="headless-safe",
                   termination=FinalAnswer() | MaxSteps(3))
-    cfg = load_config(env={"FORGEKIT_HOME": str(tmp_path)})
-    cfg.cache.enabled = False
-    cfg.models.aliases["m"] = AliasConfig(model="openai/m", api_base="http://x", max_retries=0,
-                                          price=Price(input_per_1k=0.0, output_per_1k=0.0))
-    agent.run("say hi", Gateway(cfg, source=ScriptedSource(["hello there"])))
+    gw, _ = scripted_gateway(["hello there"], aliases={"m": "openai/m"}, root=tmp_path,
+                             api_base="http://x", max_retries=0)
+    agent.run("say hi", gw)
     return agent, ["agent helper", "read_file", "headless-safe", "max_steps", "last run",
                    "hello there"]
 
