@@ -30,7 +30,7 @@ from forgekit.rag.embedding import Embedder, EmbeddingCache, make_embedder
 from forgekit.rag.keywords import KeywordConfig
 from forgekit.rag.pii import PIIConfig, PIIFilter
 from forgekit.rag.search import SearchConfig, SearchResults, run_search
-from forgekit.rag.table import build_fts, chunk_schema, connect, delete_sources
+from forgekit.rag.table import build_fts, chunk_schema, connect, delete_sources, has_table
 from forgekit.rag.writer import IndexWriter
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ class Index(LiveDisplay):
     @property
     def table(self) -> Any:
         if self._table is None:
-            if self.name in self.db.table_names():
+            if has_table(self.db, self.name):
                 self._table = self.db.open_table(self.name)
         return self._table
 

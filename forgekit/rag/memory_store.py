@@ -211,7 +211,9 @@ class MemoryStore:
 
     @property
     def table(self) -> Any:
-        if self._table is None and self.table_name in self.db.table_names():
+        from forgekit.rag.table import has_table
+
+        if self._table is None and has_table(self.db, self.table_name):
             self._table = self.db.open_table(self.table_name)
         return self._table
 

@@ -40,6 +40,19 @@ def connect(folder: Path) -> Any:
     return lancedb.connect(str(folder))
 
 
+def has_table(db: Any, name: str) -> bool:
+    """Whether the LanceDB connection holds table `name` (`list_tables` pages its answer;
+    `table_names`, which did not, is deprecated)."""
+    token = None
+    while True:
+        page = db.list_tables(page_token=token)
+        if name in page.tables:
+            return True
+        token = page.page_token
+        if not token:
+            return False
+
+
 def chunk_schema(dim: int) -> Any:
     """The Arrow schema of an index's table (the on-disk format: change with care)."""
     import pyarrow as pa
