@@ -103,11 +103,19 @@ class EvalResults(LiveDisplay):
 
     def cells(self) -> list[tuple[str, str]]:
         """(model, solver) pairs in the order they first appear."""
-        seen: list[tuple[str, str]] = []
-        for m, s in self.df.select("model", "solver").iter_rows():
-            if (m, s) not in seen:
-                seen.append((m, s))
-        return seen
+        return list(self._cached(("cells",), self._cells))
+
+    def _cells(self) -> list[tuple[str, str]]:
+        pairs = self.df.select("model", "solver").unique(maintain_order=True)
+        return [(m, s) for m, s in pairs.iter_rows()]
+
+    def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """`compute()` once per key while `df` is the same table (recomputed if `df` was
+        replaced): the viewer, the repr, the report and the tracker all ask."""
+        hit = self._summaries.get(key)
+        if hit is None or hit[0] is not self.df:
+            hit = self._summaries[key] = (self.df, compute())
+        return hit[1]
 
     def per_sample(self, model: str, solver: str) -> dict[str, float]:
         """Mean primary score per sample (over epochs); failed samples count as 0,
@@ -126,11 +134,7 @@ class EvalResults(LiveDisplay):
         """One row per model x solver: accuracy with bootstrap CI, mean ± standard error,
         pass@k, errors, cost, tokens, latency. Computed once per (confidence, seed): the
         table, the report and the tracker all ask for it."""
-        key = (confidence, seed)
-        hit = self._summaries.get(key)
-        if hit is None or hit[0] is not self.df:  # recomputed if `df` was replaced
-            hit = self._summaries[key] = (self.df, self._summary(confidence, seed))
-        return hit[1].clone()
+        return self._cached((confidence, seed), lambda: self._summary(confidence, seed)).clone()
 
     def _summary(self, confidence: float, seed: int) -> Any:
         import polars as pl
@@ -158,12 +162,13 @@ class EvalResults(LiveDisplay):
                 "ci_high": hi,
             }
             if k > 1:
+                per_id = sub.group_by("sample_id", maintain_order=True).agg(
+                    pl.len().alias("n"),
+                    pl.col("score").fill_null(0.0).ge(threshold).sum().alias("c"),
+                )
+                ns, cs = per_id["n"].to_list(), per_id["c"].to_list()
                 for kk in sorted({1, k}):
-                    vals = []
-                    for _sid, g in sub.group_by("sample_id", maintain_order=True):
-                        n = g.height
-                        c = int(g["score"].fill_null(0.0).ge(threshold).sum())
-                        vals.append(pass_at_k(n, c, kk))
+                    vals = [pass_at_k(n, int(c), kk) for n, c in zip(ns, cs, strict=True)]
                     row[f"pass@{kk}"] = sum(vals) / len(vals) if vals else math.nan
             row.update(
                 {
@@ -180,13 +185,18 @@ class EvalResults(LiveDisplay):
     ) -> Any:
         """Paired comparison of every cell against `baseline` (default: the first cell) on
         the samples both scored: mean difference, paired-bootstrap CI, sign-flip
-        permutation p-value."""
+        permutation p-value. Computed once per (baseline, confidence, seed)."""
+        cells = self.cells()
+        base = baseline or cells[0]
+        key = ("compare", *base, confidence, seed)
+        return self._cached(key, lambda: self._compare(base, confidence, seed)).clone()
+
+    def _compare(self, base: tuple[str, str], confidence: float, seed: int) -> Any:
         import polars as pl
 
         from forgekit.evals.stats import paired_test
 
         cells = self.cells()
-        base = baseline or cells[0]
         a = self.per_sample(*base)
         rows = []
         for cell in cells:
@@ -223,13 +233,8 @@ class EvalResults(LiveDisplay):
         base = baseline or self.cells()[0]
         # the viewer, the report and the tracker all ask: the permutation tests run once
         key = ("comparisons", *base, confidence, seed)
-        hit = self._summaries.get(key)
-        if hit is None or hit[0] is not self.df:
-            hit = self._summaries[key] = (
-                self.df,
-                self._comparisons(base, confidence, seed),
-            )
-        return [dict(r) for r in hit[1]]
+        rows = self._cached(key, lambda: self._comparisons(base, confidence, seed))
+        return [dict(r) for r in rows]
 
     def _comparisons(
         self, base: tuple[str, str], confidence: float, seed: int

@@ -57,57 +57,82 @@ def _scores(raw: str | None) -> list[dict[str, Any]]:
 def build_rows(results: Any) -> tuple[list[dict[str, Any]], list[str], dict[str, list[str]]]:
     """Rows for the viewer from an `EvalResults`.
 
+    Reads the table column by column (no per-row dicts from polars) and parses each
+    distinct `scores` and `target` text once (10,000 samples repeat a handful).
+
     Returns:
         (rows, scorers, trajectories): rows in sample order, the scorer names seen, and
         per row key the trajectory file of each cell ("" where there is none).
     """
+    df = results.df
     cells = results.cells()
     threshold = float(results.meta.get("suite", {}).get("pass_threshold", 1.0))
     index = {c: i for i, c in enumerate(cells)}
-    has_input = "input" in results.df.columns
+    names = (
+        "sample_id epoch sample_index target model solver scores answer score status error "
+        "cost_usd trajectory"
+    ).split()
+    col = {name: df.get_column(name).to_list() for name in names}
+    inputs = df.get_column("input").to_list() if "input" in df.columns else [None] * df.height
     rows: dict[str, dict[str, Any]] = {}
     paths: dict[str, list[str]] = {}
     scorers: list[str] = []
-    for r in results.df.iter_rows(named=True):
-        key = f"{r['sample_id']}#{r['epoch']}"
+    parsed: dict[str | None, tuple[dict[str, float | None], str]] = {}
+    targets: dict[Any, str] = {}
+    width = len(cells)
+    for values in zip(*(col[n] for n in names), inputs, strict=True):
+        sid, epoch, sidx, target, model, solver, raw, answer, score, status = values[:10]
+        error, cost, traj, text = values[10:]
+        key = f"{sid}#{epoch}"
         row = rows.get(key)
         if row is None:
+            if target not in targets:
+                targets[target] = _target(target)
             row = rows[key] = {
                 "key": key,
-                "i": r["sample_index"],
-                "id": r["sample_id"],
-                "epoch": r["epoch"],
-                "input": (r["input"] if has_input else None) or "",
-                "target": _target(r["target"]),
-                "cells": [None] * len(cells),
+                "i": sidx,
+                "id": sid,
+                "epoch": epoch,
+                "input": text or "",
+                "target": targets[target],
+                "cells": [None] * width,
             }
-            paths[key] = [""] * len(cells)
-        scores = {}
-        expl = []
-        for s in _scores(r["scores"]):
-            name = str(s.get("scorer", ""))
-            if name not in scorers:
-                scorers.append(name)
-            scores[name] = _num(s.get("value"))
-            note = s.get("error") or s.get("explanation")
-            if note:
-                expl.append(f"{name}: {note}")
-        i = index[(r["model"], r["solver"])]
+            paths[key] = [""] * width
+        hit = parsed.get(raw)
+        if hit is None:
+            hit = parsed[raw] = _parse_scores(raw, scorers)
+        i = index[(model, solver)]
         row["cells"][i] = {
-            "answer": r["answer"],
-            "score": _num(r["score"]),
-            "scores": scores,
-            "status": r["status"],
-            "error": r["error"],
-            "note": " | ".join(expl),
-            "cost": r["cost_usd"] or 0.0,
+            "answer": answer,
+            "score": _num(score),
+            "scores": dict(hit[0]),
+            "status": status,
+            "error": error,
+            "note": hit[1],
+            "cost": cost or 0.0,
         }
-        paths[key][i] = r["trajectory"] or ""
+        paths[key][i] = traj or ""
     out = sorted(rows.values(), key=lambda x: (x["i"], x["epoch"]))
     for row in out:
         row["cells"] = [c or {"status": "missing", "score": None, "scores": {}} for c in row["cells"]]
         row["threshold"] = threshold
     return out, scorers, paths
+
+
+def _parse_scores(raw: str | None, scorers: list[str]) -> tuple[dict[str, float | None], str]:
+    """One `scores` text as {scorer: value} and its note; adds new scorer names to
+    `scorers` in the order first seen."""
+    scores: dict[str, float | None] = {}
+    expl = []
+    for s in _scores(raw):
+        name = str(s.get("scorer", ""))
+        if name not in scorers:
+            scorers.append(name)
+        scores[name] = _num(s.get("value"))
+        note = s.get("error") or s.get("explanation")
+        if note:
+            expl.append(f"{name}: {note}")
+    return scores, " | ".join(expl)
 
 
 def _target(raw: Any) -> str:
@@ -132,14 +157,14 @@ def cell_score(cell: dict[str, Any], scorer: str) -> float | None:
 def flags(row: dict[str, Any], scorer: str) -> tuple[bool, int]:
     """(disagree, failing cells) of a row under `scorer`."""
     cells = row["cells"]
-    values = {
-        (c.get("status"), None if (v := cell_score(c, scorer)) is None else round(v, 6))
-        for c in cells
-    }
+    threshold = row["threshold"]
+    values = set()
     failing = 0
     for c in cells:
-        v = cell_score(c, scorer)
-        if c.get("status") != "completed" or v is None or v < row["threshold"]:
+        v = (c.get("scores") or {}).get(scorer) if scorer else c.get("score")
+        status = c.get("status")
+        values.add((status, None if v is None else round(v, 6)))
+        if status != "completed" or v is None or v < threshold:
             failing += 1
     return len(cells) > 1 and len(values) > 1, failing
 

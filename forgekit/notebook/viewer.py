@@ -223,7 +223,10 @@ class EvalViewer(LiveView):
         first). Deterministic for the same results, so nbval can compare it."""
         from forgekit.notebook.viewer_html import static_html
 
-        rows, counts = run_query(self.rows, Query())
+        if self.query == Query():  # the selection the viewer opened with
+            rows, counts = self._selected, self._counts
+        else:
+            rows, counts = run_query(self.rows, Query())
         return static_html(self._header, rows[:STATIC_ROWS], counts)
 
     def export_data(
