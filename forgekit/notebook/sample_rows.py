@@ -58,43 +58,44 @@ def build_rows(results: Any) -> tuple[list[dict[str, Any]], list[str], dict[str,
     """Rows for the viewer from an `EvalResults`.
 
     Reads the table column by column (no per-row dicts from polars) and parses each
-    distinct `scores` and `target` text once (10,000 samples repeat a handful).
+    distinct `scores` text once (10,000 samples repeat a handful).
 
     Returns:
         (rows, scorers, trajectories): rows in sample order, the scorer names seen, and
         per row key the trajectory file of each cell ("" where there is none).
     """
+    import polars as pl
+
     df = results.df
     cells = results.cells()
     threshold = float(results.meta.get("suite", {}).get("pass_threshold", 1.0))
     index = {c: i for i, c in enumerate(cells)}
-    names = (
-        "sample_id epoch sample_index target model solver scores answer score status error "
-        "cost_usd trajectory"
-    ).split()
-    col = {name: df.get_column(name).to_list() for name in names}
-    inputs = df.get_column("input").to_list() if "input" in df.columns else [None] * df.height
+    text = pl.col("input").fill_null("") if "input" in df.columns else pl.lit("")
+    score = pl.col("score").cast(pl.Float64)
+    table = df.select(
+        pl.format("{}#{}", "sample_id", "epoch").alias("key"),
+        "sample_index", "sample_id", "epoch", text.alias("input"), "target", "model", "solver",
+        "scores", "answer", pl.when(score.is_nan()).then(None).otherwise(score).alias("score"),
+        "status", "error", pl.col("cost_usd").fill_null(0.0), pl.col("trajectory").fill_null(""),
+    )
     rows: dict[str, dict[str, Any]] = {}
     paths: dict[str, list[str]] = {}
     scorers: list[str] = []
     parsed: dict[str | None, tuple[dict[str, float | None], str]] = {}
-    targets: dict[Any, str] = {}
     width = len(cells)
-    for values in zip(*(col[n] for n in names), inputs, strict=True):
-        sid, epoch, sidx, target, model, solver, raw, answer, score, status = values[:10]
-        error, cost, traj, text = values[10:]
-        key = f"{sid}#{epoch}"
+    for (
+        key, sidx, sid, epoch, text_, target, model, solver, raw, answer, value, status, error,
+        cost, traj,
+    ) in zip(*(table.get_column(c).to_list() for c in table.columns), strict=True):
         row = rows.get(key)
         if row is None:
-            if target not in targets:
-                targets[target] = _target(target)
             row = rows[key] = {
                 "key": key,
                 "i": sidx,
                 "id": sid,
                 "epoch": epoch,
-                "input": text or "",
-                "target": targets[target],
+                "input": text_,
+                "target": _target(target),
                 "cells": [None] * width,
             }
             paths[key] = [""] * width
@@ -104,14 +105,14 @@ def build_rows(results: Any) -> tuple[list[dict[str, Any]], list[str], dict[str,
         i = index[(model, solver)]
         row["cells"][i] = {
             "answer": answer,
-            "score": _num(score),
+            "score": value,
             "scores": dict(hit[0]),
             "status": status,
             "error": error,
             "note": hit[1],
-            "cost": cost or 0.0,
+            "cost": cost,
         }
-        paths[key][i] = traj or ""
+        paths[key][i] = traj
     out = sorted(rows.values(), key=lambda x: (x["i"], x["epoch"]))
     for row in out:
         row["cells"] = [c or {"status": "missing", "score": None, "scores": {}} for c in row["cells"]]
@@ -138,6 +139,10 @@ def _parse_scores(raw: str | None, scorers: list[str]) -> tuple[dict[str, float 
 def _target(raw: Any) -> str:
     if raw is None:
         return ""
+    if isinstance(raw, str) and len(raw) > 1 and raw[0] == raw[-1] == '"':
+        inner = raw[1:-1]
+        if "\\" not in inner and '"' not in inner and inner.isprintable():
+            return inner  # a JSON string without escapes: itself, unquoted
     try:
         value = json.loads(raw)
     except (TypeError, ValueError):

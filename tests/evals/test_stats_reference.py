@@ -1,0 +1,89 @@
+"""The vectorised statistics give the numbers of the straightforward code they replaced
+(kept here as the reference) for the same seeds, block by block; large inputs resampled
+as counts agree with it within Monte Carlo error."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from forgekit.evals import stats
+from forgekit.evals.stats import bootstrap_ci, paired_test, sign_flip_bits
+
+
+def ref_bootstrap_ci(values, *, confidence=0.95, n_boot=2000, seed=0):
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, x.size, size=(n_boot, x.size))
+    means = x[idx].mean(axis=1)
+    alpha = (1 - confidence) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def ref_paired_test(a, b, *, confidence=0.95, n_boot=2000, n_perm=10000, seed=0):
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    d = y - x
+    n = d.size
+    lo, hi = ref_bootstrap_ci(d, confidence=confidence, n_boot=n_boot, seed=seed)
+    observed = abs(d.mean())
+    nz = d[d != 0]
+    if nz.size == 0:
+        p = 1.0
+    elif nz.size <= 16:
+        signs = ((np.arange(2**nz.size)[:, None] >> np.arange(nz.size)) & 1) * 2 - 1
+        stats_ = np.abs((signs * nz).sum(axis=1) / n)
+        p = float((stats_ >= observed - 1e-12).mean())
+    else:
+        rng = np.random.default_rng(seed)
+        signs = rng.choice([-1.0, 1.0], size=(n_perm, nz.size))
+        stats_ = np.abs((signs * nz).sum(axis=1) / n)
+        p = float(((stats_ >= observed - 1e-12).sum() + 1) / (n_perm + 1))
+    return {"diff": float(d.mean()), "ci_low": lo, "ci_high": hi, "p_value": p, "n": int(n)}
+
+
+@pytest.mark.parametrize("rows", [1, 7, 1 << 20])  # blocks of 1 row, 7 rows, all at once
+def test_same_numbers_as_the_reference_for_the_same_seed(monkeypatch, rows) -> None:
+    rng = np.random.default_rng(42)
+    for n in (1, 6, 31, 101):
+        a = rng.integers(0, 2, n).astype(float)
+        b = np.round(rng.random(n), 2)  # scores in [0, 1], not only 0/1
+        monkeypatch.setattr(stats, "_BLOCK", rows * n)
+        for seed in (0, 3):
+            assert bootstrap_ci(b, seed=seed, n_boot=301) == ref_bootstrap_ci(
+                b, seed=seed, n_boot=301
+            )
+            got = paired_test(a, b, seed=seed, n_boot=301, n_perm=999)
+            assert got == ref_paired_test(a, b, seed=seed, n_boot=301, n_perm=999)
+    # the exact enumeration (few non-zero differences) is unchanged
+    t = paired_test([0, 0, 0, 1, 1], [1, 1, 1, 0, 1])
+    assert t == ref_paired_test([0, 0, 0, 1, 1], [1, 1, 1, 0, 1])
+
+
+def test_sign_flip_bits_are_numpys_integer_draws() -> None:
+    for rows, width in ((1, 1), (3, 5), (4, 7), (10, 33)):
+        want = np.random.default_rng(5).integers(0, 2, size=(rows, width))
+        got = sign_flip_bits(np.random.default_rng(5), rows, width)
+        assert (got == want).all()
+
+
+def test_large_inputs_resampled_as_counts_agree_with_the_reference() -> None:
+    rng = np.random.default_rng(7)
+    n = 3000  # n x n_boot above stats.LARGE: the counts path
+    assert n * 2000 > stats.LARGE
+    a = (rng.random(n) < 0.6).astype(float)
+    b = (rng.random(n) < 0.64).astype(float)
+    got, ref = paired_test(a, b), ref_paired_test(a, b)
+    assert got["diff"] == ref["diff"] and got["n"] == n
+    assert got["ci_low"] == pytest.approx(ref["ci_low"], abs=0.006)
+    assert got["ci_high"] == pytest.approx(ref["ci_high"], abs=0.006)
+    # p is a proportion over 10,000 flips: a few standard errors apart at most
+    se = math.sqrt(ref["p_value"] * (1 - ref["p_value"]) / 10000)
+    assert abs(got["p_value"] - ref["p_value"]) < 5 * se + 1e-3
+    assert paired_test(a, b) == got  # seeded: the same numbers again
+    lo, hi = bootstrap_ci(a)
+    rlo, rhi = ref_bootstrap_ci(a)
+    assert lo == pytest.approx(rlo, abs=0.006) and hi == pytest.approx(rhi, abs=0.006)
