@@ -21,9 +21,12 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.trajectory.tables import TABLES
+
+if TYPE_CHECKING:
+    import duckdb
 
 COMPACT_DIR = "_compacted"
 MANIFEST = "manifest.json"
@@ -116,7 +119,7 @@ def part_files(part_dir: Path, table: str) -> list[Path]:
 CHUNK_FILES = 20_000  # run files read by DuckDB in one go (one Parquet file per table)
 
 
-def write_tables(con: Any, out_dir: Path, k: int) -> tuple[int, int]:
+def write_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, k: int) -> tuple[int, int]:
     """Write the six tables of the loaded raw lines to `<table>-<k>.parquet`."""
     from forgekit.trajectory.sqltables import table_sql
 
@@ -126,12 +129,17 @@ def write_tables(con: Any, out_dir: Path, k: int) -> tuple[int, int]:
             f"copy ({table_sql(name)}) to '{target}' "
             "(format parquet, compression zstd, row_group_size 256000)"
         )
-    runs = con.execute("select count(distinct file) from _raw").fetchone()[0]
-    events = con.execute("select count(*) from _raw").fetchone()[0]
-    return runs, events
+    return _count(con, "select count(distinct file) from _raw"), _count(
+        con, "select count(*) from _raw"
+    )
 
 
-def raw_warnings(con: Any, paths: list[str]) -> list[str]:
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()  # a count always has its one row
+    return int(row[0]) if row is not None else 0
+
+
+def raw_warnings(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[str]:
     """Files skipped as not trajectories, and files ending in a partial line."""
     read = {r[0] for r in con.execute("select distinct file from _raw").fetchall()}
     out = [f"{p}: not a trajectory (no run_start first); skipped" for p in paths if p not in read]

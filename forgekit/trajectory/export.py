@@ -10,9 +10,12 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.trajectory.reader import Trajectory
+
+if TYPE_CHECKING:
+    import polars as pl
 
 CSV_COLUMNS = [
     "run_id",
@@ -119,7 +122,7 @@ def _schema() -> dict[str, Any]:
     return {c: types.get(c, pl.Utf8) for c in CSV_COLUMNS}
 
 
-def export_frame(df: Any, path: str | Path, fmt: str | None = None) -> Path:
+def export_frame(df: pl.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
     """Write a polars DataFrame (e.g. a `store.query` result) to JSONL, CSV or Parquet.
     Nested columns are written as JSON text in CSV."""
     import polars as pl

@@ -10,9 +10,13 @@ un-compacted runs read the same.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.trajectory.tables import SCHEMAS
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
 
 _TYPES = {
     "string": "varchar",
@@ -41,7 +45,7 @@ def truncated_files(files: list[str]) -> list[str]:
     return out
 
 
-def load_raw(con: Any, files: list[str], table: str = "_raw") -> None:
+def load_raw(con: duckdb.DuckDBPyConnection, files: list[str], table: str = "_raw") -> None:
     """Read run files into temp table `table(file, j, type, seq, ts, run_id)`: one row per
     event line (blob lines and unreadable lines dropped), only from files whose first event
     is `run_start`. Each line is parsed once here; tables extract their fields in one pass."""
@@ -64,7 +68,7 @@ def load_raw(con: Any, files: list[str], table: str = "_raw") -> None:
     )
 
 
-def load_lines(con: Any, source: str, table: str = "_raw") -> None:
+def load_lines(con: duckdb.DuckDBPyConnection, source: str, table: str = "_raw") -> None:
     """Like `load_raw`, from any relation with columns `filename` and `json`."""
     con.execute(f"""
         create or replace temp table {table} as
@@ -272,7 +276,9 @@ left join {raw}_trunc t on t.file = s.file
 """
 
 
-def frame(con: Any, sql: str, params: list[Any] | None) -> Any:
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None
+) -> pl.DataFrame:
     """The result of a query as a polars DataFrame."""
     rel = con.sql(sql, params=params) if params else con.sql(sql)
     if rel is None:  # a statement that returns nothing
