@@ -10,7 +10,8 @@ of `--repeat` runs: `summary()` (accuracy, bootstrap CI per cell), `comparisons(
 difference, bootstrap CI and sign-flip p-value per cell against the first), the viewer
 (`EvalViewer(results)`, its state and its static HTML, with summary and comparisons
 cached), and the first display: `results._repr_mimebundle_()` on a fresh object, what
-JupyterLab asks for (text repr, viewer widget, static fallback). Also written: the
+JupyterLab asks for (text repr, viewer widget, static fallback). Wall seconds, and the process's CPU seconds
+(what a loaded machine does not inflate, short of cache sharing). Also written: the
 largest difference between the two implementations' CIs and p-values (the same for
 inputs of up to ~2,000 samples; above, resampled as counts: Monte Carlo error only).
 """
@@ -78,31 +79,41 @@ def old_viewer():
         yield
 
 
-def timed(fn: Any) -> float:
-    t0 = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # process CPU seconds per measure (what load cannot inflate)
+
+
+def timed(fn: Any, name: str = "") -> float:
+    c0, t0 = time.process_time(), time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    CPU.setdefault(name, []).append(time.process_time() - c0)
+    return wall
 
 
-def measure(make: Any, repeat: int) -> tuple[dict[str, float], Any]:
+def measure(make: Any, repeat: int) -> tuple[dict[str, float], dict[str, float], Any]:
     from forgekit.notebook.viewer import EvalViewer
 
+    CPU.clear()
     runs: dict[str, list[float]] = {"summary": [], "comparisons": [], "viewer": [],
                                     "first_display": []}
     for _ in range(repeat):
         r = make()
-        runs["summary"].append(timed(r.summary))
-        runs["comparisons"].append(timed(r.comparisons))
+        runs["summary"].append(timed(r.summary, "summary"))
+        runs["comparisons"].append(timed(r.comparisons, "comparisons"))
 
         def view(r: Any = r) -> None:
             v = EvalViewer(r)
             v.state()
             v.html()
 
-        runs["viewer"].append(timed(view))
+        runs["viewer"].append(timed(view, "viewer"))
         fresh = make()
-        runs["first_display"].append(timed(fresh._repr_mimebundle_))
-    return {k: round(statistics.median(v), 3) for k, v in runs.items()}, r
+        runs["first_display"].append(timed(fresh._repr_mimebundle_, "first_display"))
+
+    def median(values: dict[str, list[float]]) -> dict[str, float]:
+        return {k: round(statistics.median(v), 3) for k, v in values.items()}
+
+    return median(runs), median(CPU), r
 
 
 def main() -> None:
@@ -117,9 +128,9 @@ def main() -> None:
 
     load_before = os.getloadavg()
     with old_viewer():
-        base, old_r = measure(synthetic(args.samples, args.solvers, baseline.OldEvalResults),
+        base, base_cpu, old_r = measure(synthetic(args.samples, args.solvers, baseline.OldEvalResults),
                               args.repeat)
-    new, new_r = measure(synthetic(args.samples, args.solvers, EvalResults), args.repeat)
+    new, new_cpu, new_r = measure(synthetic(args.samples, args.solvers, EvalResults), args.repeat)
     load_after = os.getloadavg()
 
     def deltas(a: Any, b: Any, cols: tuple[str, ...]) -> float:
@@ -136,6 +147,8 @@ def main() -> None:
         "baseline_s": base,
         "vectorised_s": new,
         "ratio": {k: round(base[k] / max(new[k], 1e-9), 1) for k in base},
+        "baseline_cpu_s": base_cpu,
+        "vectorised_cpu_s": new_cpu,
         "max_abs_diff": {
             "summary_ci": deltas(old_r.summary().to_dicts(), new_r.summary().to_dicts(),
                                  ("ci_low", "ci_high")),
