@@ -60,6 +60,8 @@ def bootstrap_means(values: Any, *, n_boot: int = 2000, seed: int = 0) -> Any:
     import numpy as np
 
     x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return np.full(n_boot, math.nan)
     rng = np.random.default_rng(seed)
     few = _distinct(x) if x.size * n_boot > LARGE else None
     if few is not None:

@@ -87,3 +87,34 @@ def test_large_inputs_resampled_as_counts_agree_with_the_reference() -> None:
     lo, hi = bootstrap_ci(a)
     rlo, rhi = ref_bootstrap_ci(a)
     assert lo == pytest.approx(rlo, abs=0.006) and hi == pytest.approx(rhi, abs=0.006)
+
+
+def test_statistics_run_once_per_results(monkeypatch) -> None:
+    import json
+
+    import polars as pl
+
+    from forgekit.evals.results import EvalResults, result_schema
+
+    rows = [
+        {"eval_id": "e", "model": "m", "solver": solver, "sample_id": f"s{i}",
+         "sample_index": i, "epoch": 0, "status": "completed", "target": json.dumps("x"),
+         "score": float((i + k) % 2), "scores": "[]", "score_errors": 0, "input_tokens": 1,
+         "output_tokens": 1, "cost_usd": 0.0, "latency_s": 0.1}
+        for k, solver in enumerate(("a", "b", "c")) for i in range(20)
+    ]
+    res = EvalResults(pl.DataFrame(rows, schema=result_schema(), strict=False))
+    calls = []
+    real = stats.paired_test
+    monkeypatch.setattr(stats, "paired_test", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert res.cells() == [("m", "a"), ("m", "b"), ("m", "c")]
+    repr(res)
+    res._repr_html_()
+    first = res.compare()
+    assert res.compare().equals(first) and len(res.comparisons()) == 2
+    assert len(calls) == 2  # one paired test per compared cell, whoever asks
+    res.df = res.df.clone()  # a replaced table is computed again
+    res.compare()
+    assert len(calls) == 4
+    assert bootstrap_ci([]) == (pytest.approx(math.nan, nan_ok=True),) * 2
+    assert np.isnan(stats.bootstrap_means([], n_boot=3)).all()
