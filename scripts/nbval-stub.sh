@@ -24,4 +24,4 @@ export FORGEKIT_API_BASE__LOCAL="$url"
 export OPENAI_API_KEY=sk-stub   # litellm wants a key for an openai/ model with an api_base
 args=("$@")
 if [ ${#args[@]} -eq 0 ]; then args=(notebooks/*.ipynb); fi
-.venv/bin/pytest --nbval -p no:cacheprovider --sanitize-with notebooks/sanitize.cfg -q "${args[@]}"
+.venv/bin/pytest --nbval -p no:cacheprovider --nbval-sanitize-with notebooks/sanitize.cfg -q "${args[@]}"

@@ -18,6 +18,6 @@ if [ ${#notebooks[@]} -gt 0 ]; then
   # that depends on the machine's speed has no place in a compared cell
   export FORGEKIT_PROGRESS=0
   trap 'rm -rf "$FORGEKIT_HOME"' EXIT
-  .venv/bin/pytest --nbval -p no:cacheprovider --sanitize-with notebooks/sanitize.cfg \
+  .venv/bin/pytest --nbval -p no:cacheprovider --nbval-sanitize-with notebooks/sanitize.cfg \
     "${notebooks[@]}" -q
 fi
