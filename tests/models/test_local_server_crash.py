@@ -14,8 +14,10 @@ from forgekit.core.config import LocalServerConfig
 from forgekit.core.errors import ModelUnavailable
 from forgekit.models.local_server import LocalServer, exit_reason
 
+# a server that answers its health check, and dies with SIGILL on a POST to a path that
+# ends with argv[2] ("" = every POST); other POSTs (the start probe) get a completion
 FAKE = textwrap.dedent('''
-    import os, signal, sys
+    import json, os, signal, sys
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     class H(BaseHTTPRequestHandler):
@@ -28,7 +30,16 @@ FAKE = textwrap.dedent('''
             self.wfile.write(b'{"data": []}')
 
         def do_POST(self):
-            os.kill(os.getpid(), signal.SIGILL)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.path.endswith(sys.argv[2]):
+                os.kill(os.getpid(), signal.SIGILL)
+            assert len(body["prompt"]) > 200  # the probe's prompt is batched, not one token
+            out = json.dumps({"choices": [{"text": "1", "index": 0}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
 
     HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 ''')
@@ -36,7 +47,7 @@ FAKE = textwrap.dedent('''
 
 class DiesOnGenerate(LocalServer):
     def command(self, port: int) -> list[str]:
-        return [sys.executable, "-c", FAKE, str(port)]
+        return [sys.executable, "-c", FAKE, str(port), ""]
 
 
 def test_sigill_on_first_generation_says_what_to_do(tmp_path):
@@ -54,38 +65,9 @@ def test_exit_reasons_in_words():
     assert exit_reason(3) == "exited with code 3"
 
 
-FAKE_CHAT = textwrap.dedent('''
-    import json, os, signal, sys
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'{"data": []}')
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if self.path.endswith("/chat/completions"):
-                os.kill(os.getpid(), signal.SIGILL)
-            assert len(body["prompt"]) > 200  # the probe's prompt is batched, not one token
-            out = json.dumps({"choices": [{"text": "1", "index": 0}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-    HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-''')
-
-
 class DiesOnChat(LocalServer):
     def command(self, port: int) -> list[str]:
-        return [sys.executable, "-c", FAKE_CHAT, str(port)]
+        return [sys.executable, "-c", FAKE, str(port), "/chat/completions"]
 
 
 def test_a_server_that_dies_mid_run_is_named_in_the_calls_error(tmp_path):
