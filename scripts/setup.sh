@@ -30,7 +30,7 @@ cached=$(ls -t "$wheels"/llama_cpp_python-*.whl 2>/dev/null | head -1 || true)
 if [ -n "$cached" ]; then
   .venv/bin/pip install -q --no-deps "$cached"
 fi
-.venv/bin/pip install -q "torch==2.13.0" -e ".[all,dev]"
+.venv/bin/pip install -q "torch==2.13.0" -e ".[all,dev,ray]"
 # the embedded model must run on this CPU: a real generation (a prompt long enough for the
 # batched matrix kernels, where a native build's AMX / AVX-512 code runs), in a child process
 smoke='import llama_cpp, sys
