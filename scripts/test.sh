@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 .venv/bin/ruff check forgekit tests benchmarks
-# the type checker over core, models, trajectory, quality and evals ([tool.mypy] in pyproject.toml)
+# the type checker over the layers listed in [tool.mypy] files (pyproject.toml)
 .venv/bin/mypy
 .venv/bin/pytest tests -q "$@"
 shopt -s nullglob

@@ -22,14 +22,17 @@ import json
 import threading
 import time
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.notebook.live import LiveView
+
+if TYPE_CHECKING:
+    from forgekit.agents.feedback import Approval, ApprovalRequest
 
 DECISIONS = ("approve", "reject", "edit")
 
 
-def _approval_type() -> type:
+def _approval_type() -> type[Approval]:
     from forgekit.agents.feedback import Approval
 
     return Approval
@@ -41,10 +44,10 @@ def can_edit() -> bool:
 
 
 class _Pending:
-    def __init__(self, pid: int, request: Any, timeout_s: float) -> None:
+    def __init__(self, pid: int, request: ApprovalRequest, timeout_s: float) -> None:
         self.id = pid
         self.request = request
-        self.future: concurrent.futures.Future = concurrent.futures.Future()
+        self.future: concurrent.futures.Future[Approval] = concurrent.futures.Future()
         self.asked_at = time.time()
         self.deadline = time.monotonic() + timeout_s
 
@@ -71,7 +74,7 @@ class ApprovalPrompt(LiveView):
         self.history: list[dict[str, Any]] = []
 
     # -- the provider interface ---------------------------------------------------------
-    async def approve(self, request: Any) -> Any:
+    async def approve(self, request: ApprovalRequest) -> Approval:
         """Show `request` (an `ApprovalRequest`) and wait for a decision or the timeout."""
         with self._lock:
             p = _Pending(next(self._ids), request, self.timeout_s)
@@ -88,7 +91,7 @@ class ApprovalPrompt(LiveView):
             self._close(p, "timeout", answer)
             return answer
 
-    def approve_sync(self, request: Any) -> Any:
+    def approve_sync(self, request: ApprovalRequest) -> Approval:
         """Blocking form, for code that is not async (never call it in a notebook cell)."""
         from forgekit.core.sync import run_sync
 
@@ -102,7 +105,7 @@ class ApprovalPrompt(LiveView):
         request_id: int | None = None,
         arguments: dict[str, Any] | str | None = None,
         reason: str = "",
-    ) -> Any:
+    ) -> Approval:
         """Answer a pending request (the oldest unless `request_id`), as the buttons do.
 
         `decision` is "approve", "reject" or "edit" (approve with `arguments` instead of
@@ -119,14 +122,19 @@ class ApprovalPrompt(LiveView):
         if decision == "edit":
             if not can_edit():
                 raise ValueError("this agent cannot run edited arguments; approve or reject")
+            edited: object = arguments
             if isinstance(arguments, str):
                 try:
-                    arguments = json.loads(arguments)
+                    edited = json.loads(arguments)
                 except ValueError as e:
                     raise ValueError(f"edited arguments are not valid JSON: {e}") from e
+            if edited is not None and not isinstance(edited, dict):
+                raise ValueError(
+                    f"edited arguments must be a JSON object, not {type(edited).__name__}"
+                )
             answer = approval_cls(
                 approved=True,
-                arguments=arguments,
+                arguments=edited,
                 reason=reason or "approved with edited arguments in the notebook",
             )
         else:
@@ -138,7 +146,7 @@ class ApprovalPrompt(LiveView):
         self._close(p, decision, answer)
         return answer
 
-    def _close(self, p: _Pending, decision: str, answer: Any) -> None:
+    def _close(self, p: _Pending, decision: str, answer: Approval) -> None:
         with self._lock:
             if p in self.pending:
                 self.pending.remove(p)

@@ -37,7 +37,7 @@ def _message_sections(e: ModelCall, previous: ModelCall | None) -> list[dict[str
         if e.messages[: len(previous.messages)] == previous.messages:
             known = len(previous.messages)
     out = []
-    if known:
+    if previous is not None and known:
         out.append({"label": "earlier", "kind": "muted",
                     "text": f"{known} messages as in the call before (#{previous.seq})"})
     for m in e.messages[known:]:

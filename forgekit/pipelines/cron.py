@@ -101,9 +101,14 @@ class CronExpr:
             )
         sets = [_parse_field(p, *spec) for p, spec in zip(parts, _FIELDS, strict=True)]
         weekdays = frozenset(d % 7 for d in sets[5])
+        seconds, minutes, hours, days, months = (frozenset(s) for s in sets[:5])
         return cls(
             text,
-            *(frozenset(s) for s in sets[:5]),
+            seconds,
+            minutes,
+            hours,
+            days,
+            months,
             weekdays,
             dom_any=parts[3] in ("*", "?"),
             dow_any=parts[5] in ("*", "?"),

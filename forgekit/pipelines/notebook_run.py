@@ -24,6 +24,7 @@ from forgekit.pipelines.job import JobSpec
 from forgekit.pipelines.run_log import (
     CellFailure,
     PipelineRun,
+    RunState,
     Trigger,
     append_run,
     runs_log_path,
@@ -38,7 +39,7 @@ _KILL_GRACE_S = 5.0
 
 def _execute_once(
     job: JobSpec, run_dir: Path, parameters: dict[str, Any], interrupt: threading.Event | None
-) -> tuple[str, CellFailure | None, str | None]:
+) -> tuple[RunState, CellFailure | None, str | None]:
     """One papermill execution; returns (status, cell error, message)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     nb = job.notebook_path().resolve()

@@ -137,7 +137,7 @@ def list_pipeline_runs(project: str | Path, limit: int = 200) -> list[dict[str, 
             logs.add(runs_log_path(load_job(f)))
         except Exception as e:
             _log.warning("skipping job %s: %s", f, e)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in logs:
         for r in read_runs(p):
             rows.append(

@@ -39,11 +39,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from forgekit.pipelines.cron import CronExpr
 from forgekit.pipelines.job import JobSpec
-from forgekit.pipelines.run_log import PipelineRun, append_run, utc_stamp
+from forgekit.pipelines.run_log import PipelineRun, Trigger, append_run, utc_stamp
+
+if TYPE_CHECKING:
+    from forgekit.pipelines.watchers import FileWatch, HealthWatch
+    from forgekit.pipelines.webhook import WebhookServer
 
 log = logging.getLogger("forgekit.schedule")
 
@@ -98,7 +102,7 @@ Execute = Callable[..., Any]
 class Firing:
     """One reason to run a job: a cron slot or another trigger."""
 
-    trigger: str  # schedule, missed, watch, webhook, after, when_up
+    trigger: Trigger  # schedule, missed, queued, watch, webhook, after, when_up
     trigger_id: str  # "schedule", "watch[0]", ...
     reason: str
     due: datetime
@@ -186,7 +190,9 @@ class Scheduler:
         webhook_port: int = 8787,
     ) -> None:
         if execute is None:
-            from forgekit.pipelines.notebook_run import run_job as execute
+            from forgekit.pipelines.notebook_run import run_job
+
+            execute = run_job
         from forgekit.pipelines.triggers import check_after_graph
 
         self.clock: Clock = clock or SystemClock()
@@ -202,8 +208,8 @@ class Scheduler:
         self._stopping = threading.Event()
         self._interrupt = threading.Event()
         self._lock = threading.Lock()
-        self._sources: list[Any] = []
-        self.webhooks: Any = None
+        self._sources: list[FileWatch | HealthWatch] = []
+        self.webhooks: WebhookServer | None = None
         self.log: list[str] = []  # what the scheduler decided, for the CLI and tests
 
     # ---- bookkeeping ------------------------------------------------------------------
@@ -211,7 +217,7 @@ class Scheduler:
         self.log.append(msg)
         log.log(level, msg)
 
-    def _state_file(self, job: JobSpec):
+    def _state_file(self, job: JobSpec) -> Path:
         return job.job_dir() / "schedule.json"
 
     def _load_last_slot(self, job: JobSpec) -> datetime | None:
@@ -244,7 +250,7 @@ class Scheduler:
                 job=job.name,
                 run_id=utc_stamp(self.clock.now()) + "-skipped",
                 status="skipped",
-                trigger=f.trigger,  # type: ignore[arg-type]
+                trigger=f.trigger,
                 reason=f.reason,
                 scheduled_for=f.slot.isoformat() if f.slot else None,
                 started_at=self.clock.now().isoformat(),
@@ -346,7 +352,7 @@ class Scheduler:
         self,
         job: str,
         trigger_id: str,
-        trigger: str,
+        trigger: Trigger,
         reason: str,
         parameters: dict[str, Any] | None = None,
         jitter_s: float = 0.0,
@@ -403,22 +409,26 @@ class Scheduler:
         self._start_sources()
 
     def _start_sources(self) -> None:
-        from forgekit.pipelines.triggers import job_triggers
+        from forgekit.pipelines.triggers import (
+            WatchTrigger,
+            WebhookTrigger,
+            WhenUpTrigger,
+            job_triggers,
+        )
 
-        hooks = []
+        hooks: list[tuple[JobSpec, str, WebhookTrigger]] = []
         try:
             for job in self.jobs:
                 for tid, t in job_triggers(job):
-                    kind = tid.split("[")[0]
-                    if kind == "watch":
+                    if isinstance(t, WatchTrigger):
                         from forgekit.pipelines.watchers import FileWatch
 
                         self._sources.append(FileWatch(job, tid, t, self.fire, self._closing))
-                    elif kind == "when_up":
+                    elif isinstance(t, WhenUpTrigger):
                         from forgekit.pipelines.watchers import HealthWatch
 
                         self._sources.append(HealthWatch(job, tid, t, self.fire, self._closing))
-                    elif kind == "webhook":
+                    elif isinstance(t, WebhookTrigger):
                         hooks.append((job, tid, t))
             if hooks:
                 from forgekit.pipelines.webhook import WebhookServer
@@ -475,12 +485,12 @@ class Scheduler:
                            "the previous run)", now, slot=f.slot, parameters=f.parameters),
                 )
         for name, f in due:
-            st = self._states.get(name)
-            if st is None:
+            target = self._states.get(name)
+            if target is None:
                 self._say(logging.WARNING, f"{f.trigger} for unknown or disabled job {name!r} "
                           "ignored")
                 continue
-            self._dispatch(st, f)
+            self._dispatch(target, f)
         for st in self._states.values():
             if st.cron is None or st.next_slot is None:
                 continue

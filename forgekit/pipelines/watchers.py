@@ -12,12 +12,13 @@ from typing import Any
 
 from forgekit.core.errors import ConfigError
 from forgekit.pipelines.job import JobSpec
+from forgekit.pipelines.run_log import Trigger
 from forgekit.pipelines.triggers import WatchTrigger, WhenUpTrigger
 
 log = logging.getLogger("forgekit.schedule")
 
 # fire(job name, trigger id, kind, reason, parameters, jitter_s)
-Fire = Callable[[str, str, str, str, dict[str, Any] | None, float], None]
+Fire = Callable[[str, str, Trigger, str, dict[str, Any] | None, float], None]
 
 
 class FileWatch:

@@ -21,7 +21,7 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +125,9 @@ class EvalTracker:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _run(self, fn: Any) -> Any:
+    def _run(self, fn: Callable[[Any, str, str], str]) -> str | None:
+        """`fn(client, parent run id, experiment id)` in a session, the parent run opened
+        first; None when tracking is off or fails."""
         if not self.enabled or self._failed:
             return None
         try:
@@ -134,7 +136,7 @@ class EvalTracker:
                     self._experiment_id = ensure_experiment(client, self.uri, self.experiment)
                 if self.run_id is None:
                     self.run_id = self._open_parent(client)
-                return fn(client)
+                return fn(client, self.run_id, self._experiment_id)
         except Exception as e:  # tracking must never break an evaluation
             self._failed = True
             warn_skipped(self.uri, e)
@@ -258,7 +260,7 @@ class EvalTracker:
 
     def start(self) -> str | None:
         """Create (or, for a resumed evaluation, reopen) the parent run; return its id."""
-        return self._run(lambda client: self.run_id)
+        return self._run(lambda client, parent, experiment: parent)
 
     def log_cell(
         self,
@@ -304,21 +306,21 @@ class EvalTracker:
         numbers = _numeric(metrics)
         self._rows[cid] = {"cell": label, **params, **numbers}
 
-        def body(client: Any) -> str:
+        def body(client: Any, parent: str, experiment_id: str) -> str:
             from mlflow.entities import Metric, Param
 
             run = self._find(
                 client,
-                [f"tags.`{CELL_ID_TAG}` = '{cid}'", f"tags.`mlflow.parentRunId` = '{self.run_id}'"],
+                [f"tags.`{CELL_ID_TAG}` = '{cid}'", f"tags.`mlflow.parentRunId` = '{parent}'"],
             )
             if run is None:
                 run = client.create_run(
-                    self._experiment_id,
+                    experiment_id,
                     tags={
                         CELL_ID_TAG: cid,
                         KIND_TAG: "cell",
                         EVAL_ID_TAG: self.eval_id,
-                        "mlflow.parentRunId": self.run_id,
+                        "mlflow.parentRunId": parent,
                         "mlflow.runName": label,
                         **(tags or {}),
                     },
@@ -339,11 +341,11 @@ class EvalTracker:
             for path in artifacts:
                 client.log_artifact(run_id, str(path))
             self._log_trajectories(
-                client, run_id, trajectories, trajectory_runs, self._experiment_id
+                client, run_id, trajectories, trajectory_runs, experiment_id
             )
             if traces > 0 and trajectories and not trajectory_runs:
                 self._log_traces(
-                    client, run_id, trajectories, traces, self._experiment_id, trace_seed
+                    client, run_id, trajectories, traces, experiment_id, trace_seed
                 )
             client.set_terminated(run_id, "FINISHED")
             self.cells[cid] = run_id
@@ -366,27 +368,27 @@ class EvalTracker:
         parent run ends FINISHED (FAILED unless status is "completed"). Returns the parent
         run id."""
 
-        def body(client: Any) -> str:
+        def body(client: Any, parent: str, experiment_id: str) -> str:
             from mlflow.entities import Metric, RunTag
 
             now = int(time.time() * 1000)
             numbers = _numeric(metrics or {})
             if numbers or tags:
                 client.log_batch(
-                    self.run_id,
+                    parent,
                     metrics=[Metric(k, v, now, 0) for k, v in numbers.items()],
                     tags=[RunTag(key(k), str(v)[:5000]) for k, v in (tags or {}).items()],
                 )
             for stem, extra in (tables or {}).items():
-                self._log_table(client, self.run_id, extra, stem)
+                self._log_table(client, parent, extra, stem)
             if self._rows:
-                self._log_table(client, self.run_id, list(self._rows.values()), "cells")
+                self._log_table(client, parent, list(self._rows.values()), "cells")
             if table is not None:
-                self._log_table(client, self.run_id, table, "results")
+                self._log_table(client, parent, table, "results")
             for path in artifacts:
-                client.log_artifact(self.run_id, str(path))
-            client.set_terminated(self.run_id, "FINISHED" if status == "completed" else "FAILED")
-            return self.run_id
+                client.log_artifact(parent, str(path))
+            client.set_terminated(parent, "FINISHED" if status == "completed" else "FAILED")
+            return parent
 
         return self._run(body)
 

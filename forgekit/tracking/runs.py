@@ -73,8 +73,8 @@ def as_trajectories(value: Any) -> list[Trajectory]:
     items = list(value)
     if items and all(isinstance(e, _EVENT_TYPES) for e in items):
         groups: dict[str, list[Event]] = {}
-        for e in items:
-            groups.setdefault(e.run_id, []).append(e)
+        for event in items:
+            groups.setdefault(event.run_id, []).append(event)
         runs = []
         for group in groups.values():
             group.sort(key=lambda e: e.seq)

@@ -126,7 +126,7 @@ def mlflow_session(uri: str) -> Iterator[Any]:
                 mlflow.flush_trace_async_logging()
             except Exception:  # pragma: no cover - flushing is best effort
                 log.debug("flushing traces failed", exc_info=True)
-            mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]
+            mlflow.set_tracking_uri(previous)
             for name, value in previous_env.items():
                 _restore_env(name, value)
 

@@ -7,6 +7,7 @@ Resolution order: the ``MLFLOW_TRACKING_URI`` environment variable, then ``track
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,7 @@ def _absolute_sqlite(uri: str, root: Path) -> str:
 
 
 def resolve_tracking_uri(
-    config: ProjectConfig | None = None, env: dict[str, str] | None = None
+    config: ProjectConfig | None = None, env: Mapping[str, str] | None = None
 ) -> str:
     """The tracking URI forgekit uses.
 
@@ -80,9 +81,9 @@ def resolve_tracking_uri(
         >>> resolve_tracking_uri(env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000"})
         'http://127.0.0.1:5000'
     """
-    env = os.environ if env is None else env
-    if env.get("MLFLOW_TRACKING_URI"):
-        return env["MLFLOW_TRACKING_URI"]
+    environ: Mapping[str, str] = os.environ if env is None else env
+    if environ.get("MLFLOW_TRACKING_URI"):
+        return environ["MLFLOW_TRACKING_URI"]
     cfg = _project_config(config)
     if cfg.tracking.uri:
         uri = cfg.tracking.uri

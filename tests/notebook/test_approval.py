@@ -62,6 +62,8 @@ def test_edit_needs_an_approval_that_carries_arguments() -> None:
     job = run_in_background(prompt.approve(ApprovalRequest(tool="write", arguments={"p": 1})))
     _wait_pending(prompt)
     if can_edit():
+        with pytest.raises(ValueError, match="must be a JSON object, not list"):
+            prompt.decide("edit", arguments="[2]")  # and the request stays pending
         answer = prompt.decide("edit", arguments='{"p": 2}')
         assert answer.approved and answer.arguments == {"p": 2}
     else:
