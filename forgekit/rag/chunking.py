@@ -49,6 +49,9 @@ TEXT_SUFFIXES = {
 }
 PDF_SUFFIXES = {".pdf"}
 
+# what a chunk was cut from (the chunker that made it)
+ChunkKind = Literal["markdown", "python", "text", "pdf", "document"]
+
 
 class ChunkingConfig(BaseModel):
     """How documents are cut into chunks.
@@ -64,10 +67,10 @@ class ChunkingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    chunk_size: int = Field(200, ge=8)
-    overlap: int = Field(40, ge=0)
-    max_section_tokens: int = Field(400, ge=8)
-    min_chunk_tokens: int = Field(8, ge=0)
+    chunk_size: int = Field(default=200, ge=8)
+    overlap: int = Field(default=40, ge=0)
+    max_section_tokens: int = Field(default=400, ge=8)
+    min_chunk_tokens: int = Field(default=8, ge=0)
 
     def model_post_init(self, __context: Any) -> None:
         if self.overlap >= self.chunk_size:
@@ -89,7 +92,7 @@ class Chunk(BaseModel):
     chunk_index: int
     text: str
     title: str = ""
-    kind: Literal["markdown", "python", "text", "pdf", "document"] = "text"
+    kind: ChunkKind = "text"
     section: str = ""
     start_line: int = 1
     end_line: int = 1
@@ -163,12 +166,12 @@ def _make(
     *,
     source: str,
     doc_id: str,
-    kind: str,
+    kind: ChunkKind,
     title: str,
     metadata: dict[str, Any],
     first_index: int = 0,
 ) -> list[Chunk]:
-    out = []
+    out: list[Chunk] = []
     for s, e, section in spans:
         body = text[s:e].strip()
         if not body:
@@ -293,7 +296,8 @@ def chunk_python(
             continue
         first = min([node.lineno, *[d.lineno for d in node.decorator_list]])
         s = lines.offset(first)
-        e = lines.offset(node.end_lineno + 1) if node.end_lineno < len(lines.starts) else len(text)
+        last = node.end_lineno or node.lineno  # always set by ast.parse
+        e = lines.offset(last + 1) if last < len(lines.starts) else len(text)
         if text[cursor:s].strip():
             spans.extend(_split_long(text, cursor, s, "", cfg))
         kind = "class" if isinstance(node, ast.ClassDef) else "def"
@@ -321,7 +325,7 @@ def chunk_text(
     title: str = "",
     metadata: dict[str, Any] | None = None,
     cfg: ChunkingConfig | None = None,
-    kind: str = "text",
+    kind: ChunkKind = "text",
 ) -> list[Chunk]:
     """Token windows of `cfg.chunk_size` with `cfg.overlap` tokens shared."""
     cfg = cfg or ChunkingConfig()

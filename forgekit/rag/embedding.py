@@ -24,7 +24,11 @@ class Embedder(Protocol):
     """Turns texts into unit vectors. `model_id` names the model in cache keys."""
 
     model_id: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """The length of each vector."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 

@@ -72,9 +72,9 @@ class IndexConfig(BaseModel):
     pii: PIIConfig = Field(default_factory=PIIConfig)
     include: list[str] = Field(default_factory=lambda: ["*"])
     exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE))
-    max_file_bytes: int = Field(2_000_000, ge=1)
-    batch_sources: int = Field(256, ge=1)
-    window_chunks: int = Field(4096, ge=1)
+    max_file_bytes: int = Field(default=2_000_000, ge=1)
+    batch_sources: int = Field(default=256, ge=1)
+    window_chunks: int = Field(default=4096, ge=1)
     search: SearchConfig = Field(default_factory=lambda: SearchConfig(keywords_weight=0.0))
 
     def fingerprint(self, model_id: str) -> str:

@@ -24,10 +24,10 @@ class KeywordConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    top_n: int = Field(5, ge=1)
-    ngram_max: int = Field(1, ge=1, le=3)
-    diversity: float = Field(0.5, ge=0, le=1)
-    batch_size: int = Field(256, ge=1)
+    top_n: int = Field(default=5, ge=1)
+    ngram_max: int = Field(default=1, ge=1, le=3)
+    diversity: float = Field(default=0.5, ge=0, le=1)
+    batch_size: int = Field(default=256, ge=1)
 
     def key(self, model_id: str) -> str:
         return f"keybert:{model_id}:{self.top_n}:{self.ngram_max}:{self.diversity}"

@@ -51,12 +51,12 @@ class MemoryConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    w_semantic: float = Field(0.5, ge=0)
-    w_recency: float = Field(0.3, ge=0)
-    w_importance: float = Field(0.2, ge=0)
-    half_life_s: float = Field(7 * DAY_S, gt=0)
-    candidates: int = Field(50, ge=1)
-    default_importance: float = Field(0.5, ge=0, le=1)
+    w_semantic: float = Field(default=0.5, ge=0)
+    w_recency: float = Field(default=0.3, ge=0)
+    w_importance: float = Field(default=0.2, ge=0)
+    half_life_s: float = Field(default=7 * DAY_S, gt=0)
+    candidates: int = Field(default=50, ge=1)
+    default_importance: float = Field(default=0.5, ge=0, le=1)
     embedder: str = "default"
     pii: PIIConfig = Field(default_factory=PIIConfig)
 

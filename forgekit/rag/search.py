@@ -80,17 +80,17 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Mode = "hybrid"
-    k: int = Field(5, ge=1)
-    candidates: int = Field(50, ge=1)
+    k: int = Field(default=5, ge=1)
+    candidates: int = Field(default=50, ge=1)
     fusion: Fusion = "score"
-    rrf_k: int = Field(60, ge=0)
-    vector_weight: float = Field(0.6, ge=0)
-    keyword_weight: float = Field(0.4, ge=0)
-    keywords_weight: float = Field(0.0, ge=0)
+    rrf_k: int = Field(default=60, ge=0)
+    vector_weight: float = Field(default=0.6, ge=0)
+    keyword_weight: float = Field(default=0.4, ge=0)
+    keywords_weight: float = Field(default=0.0, ge=0)
     expand_query: bool = False
-    expansion_hits: int = Field(3, ge=1)
+    expansion_hits: int = Field(default=3, ge=1)
     rerank: str | None = None
-    rerank_candidates: int = Field(30, ge=1)
+    rerank_candidates: int = Field(default=30, ge=1)
     threshold: float | None = None
     group_by_doc: bool = False
 

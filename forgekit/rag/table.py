@@ -22,14 +22,14 @@ def no_namespace_datasets() -> Iterator[None]:
     the cwd) from LanceDB, which takes any `datasets` in sys.modules for Hugging Face's
     and fails to import `Dataset` from it."""
     mod = sys.modules.get("datasets")
-    bogus = mod is not None and getattr(mod, "__file__", None) is None
-    if bogus:
+    bogus = mod if mod is not None and getattr(mod, "__file__", None) is None else None
+    if bogus is not None:
         del sys.modules["datasets"]
     try:
         yield
     finally:
-        if bogus:
-            sys.modules.setdefault("datasets", mod)
+        if bogus is not None:
+            sys.modules.setdefault("datasets", bogus)
 
 
 def connect(folder: Path) -> Any:

@@ -118,9 +118,9 @@ class IndexWriter:
             sl = slice(start, start + n)
             start += n
             embedded = 0
-            for h in hashes[sl]:
-                if h in fresh:
-                    fresh.discard(h)  # count each new vector once
+            for digest in hashes[sl]:
+                if digest in fresh:
+                    fresh.discard(digest)  # count each new vector once
                     embedded += 1
             self.checkpoint.save_pending([*group, *carry])
             old_rows = [s for s in group if s in has_rows]
