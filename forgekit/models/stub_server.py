@@ -2,7 +2,8 @@
 
 Used by the gateway's tests and by benchmarks (any engineer's): it answers
 `POST /v1/chat/completions` (and `/chat/completions`) and `GET /v1/models`, on 127.0.0.1
-only, built on aiohttp's asyncio server so 64+ concurrent requests are cheap.
+only, on a minimal HTTP/1.1 server of its own (an `asyncio.Protocol`: keep-alive,
+Content-Length or chunked bodies), so 64+ concurrent requests cost little CPU.
 
 In a test (runs in a background thread, stopped on exit)::
 
@@ -142,19 +143,164 @@ def _completion(body: dict[str, Any], text: str | None, tool: dict[str, Any] | N
     ).encode()
 
 
-def _drop(request: Any) -> None:
-    """Close the request's connection at once (an RST, not a clean FIN)."""
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
+_MAX_HEAD = 64 * 1024  # a request head longer than this is refused
+
+
+def _response(code: int, body: bytes, headers: dict[str, str] | None = None,
+              length: int | None = None) -> bytes:
+    """An HTTP/1.1 response: status line, headers and body (`length`: the announced
+    Content-Length, for a truncated body)."""
+    reason = _REASONS.get(code)
+    if reason is None:
+        from http import HTTPStatus
+
+        try:
+            reason = HTTPStatus(code).phrase
+        except ValueError:
+            reason = "Unknown"
+    head = [f"HTTP/1.1 {code} {reason}",
+            "Content-Type: application/json; charset=utf-8",
+            f"Content-Length: {len(body) if length is None else length}"]
+    for k, v in (headers or {}).items():
+        head.append(f"{k}: {v}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _error(code: int, message: str) -> bytes:
+    return _response(code, json.dumps({"error": {"message": message}}).encode())
+
+
+def _drop(transport: asyncio.Transport) -> None:
+    """Close the connection at once (an RST, not a clean FIN)."""
     import socket
     import struct
 
-    transport = request.transport
-    if transport is None:
-        return
     sock = transport.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: HTTP/1.1 requests parsed from the bytes as they come
+    (Content-Length or chunked bodies, keep-alive), answered in order, one at a time.
+
+    The common answer (a reply after the fixed latency) is one timer and one write: no
+    task, no framework. That keeps the stub's CPU per request small, and the stub shares
+    the cores with the clients a benchmark measures."""
+
+    def __init__(self, server: StubServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.queue: list[tuple[str, str, dict[str, str], bytes, bool]] = []
+        self.busy = False  # a request is being answered
+        self.closed = False
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.server._conns.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server._conns.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            req = self._parse()
+            if req is None:
+                break
+            self.queue.append(req)
+        if not self.busy:
+            self._next()
+
+    def _parse(self) -> tuple[str, str, dict[str, str], bytes, bool] | None:
+        """The next complete request in the buffer (removed from it), or None."""
+        buf = self.buf
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > _MAX_HEAD:
+                self._fail(_error(400, "request head too long"))
+            return None
+        lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
+        try:
+            method, target, version = lines[0].split(" ", 2)
+        except ValueError:
+            self._fail(_error(400, "bad request line"))
+            return None
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        low = {k.lower(): v for k, v in headers.items()}
+        pos = end + 4
+        if "chunked" in low.get("transfer-encoding", "").lower():
+            body = bytearray()
+            while True:
+                eol = buf.find(b"\r\n", pos)
+                if eol < 0:
+                    return None
+                size = int(bytes(buf[pos:eol]).split(b";")[0] or b"0", 16)
+                if size == 0:
+                    trailer = buf.find(b"\r\n\r\n", eol)
+                    if trailer < 0:
+                        return None
+                    pos = trailer + 4
+                    break
+                if len(buf) < eol + 2 + size + 2:
+                    return None
+                body += buf[eol + 2 : eol + 2 + size]
+                pos = eol + 2 + size + 2
+            raw = bytes(body)
+        else:
+            length = int(low.get("content-length", "0") or 0)
+            if len(buf) < pos + length:
+                return None
+            raw = bytes(buf[pos : pos + length])
+            pos += length
+        del buf[:pos]
+        conn = low.get("connection", "").lower()
+        keep = conn != "close" and (version != "HTTP/1.0" or conn == "keep-alive")
+        return method, target.split("?", 1)[0], headers, raw, keep
+
+    def _fail(self, response: bytes) -> None:
+        self.buf.clear()
+        self.queue.clear()
+        if self.transport is not None and not self.closed:
+            self.transport.write(response)
+            self.transport.close()
+
+    def _next(self) -> None:
+        """Answer the next queued request, if any (one at a time: answers stay in order)."""
+        if not self.queue or self.closed:
+            return
+        self.busy = True
+        method, path, headers, raw, keep = self.queue.pop(0)
+        self.server._handle(self, method, path, headers, raw, keep)
+
+    def send(self, response: bytes, keep: bool = True) -> None:
+        """Write an answer, then go on with the next request (or close)."""
+        self.busy = False
+        if self.closed or self.transport is None:
+            return
+        self.transport.write(response)
+        if not keep:
+            self.transport.close()
+            self.closed = True
+            return
+        if self.queue:
+            self._next()
+
+    def drop(self) -> None:
+        self.busy = False
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            _drop(self.transport)
 
 
 class StubServer:
@@ -179,9 +325,10 @@ class StubServer:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runner: Any = None
         self._stop: asyncio.Event | None = None
-        self._hangs: set[asyncio.Future] = set()
+        self._conns: set[_Connection] = set()
+        self._hangs: set[_Connection] = set()
+        self._tasks: set[asyncio.Task] = set()
 
     # ---- scripting --------------------------------------------------------------------
     @property
@@ -202,92 +349,50 @@ class StubServer:
             self.headers.clear()
             self.count = 0
 
-    def _next(self, body: dict[str, Any]) -> Any:
+    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Any:
         with self._lock:
             self.count += 1
             self.requests.append(body)
+            self.headers.append(headers)
             entry: Any = self._script.pop(0) if self._script else None
         if callable(entry) and not isinstance(entry, Fault):
             entry = entry(body)
         return entry
 
-    # ---- HTTP handlers ----------------------------------------------------------------
-    async def _models(self, request: Any) -> Any:
-        from aiohttp import web
-
-        return web.json_response(
-            {
+    # ---- answering --------------------------------------------------------------------
+    def _handle(self, conn: _Connection, method: str, path: str, headers: dict[str, str],
+                raw: bytes, keep: bool) -> None:
+        if path.startswith("/v1/"):
+            path = path[3:]
+        if path == "/models":
+            if method != "GET":
+                return conn.send(_error(405, "method not allowed"), keep)
+            models = {
                 "object": "list",
                 "data": [{"id": self.model_name, "object": "model", "owned_by": "forgekit-stub"}],
             }
-        )
-
-    async def _chat(self, request: Any) -> Any:
-        from aiohttp import web
-
-        raw = await request.read()
+            return conn.send(_response(200, json.dumps(models).encode()), keep)
+        if path != "/chat/completions":
+            return conn.send(_error(404, f"no route {path}"), keep)
+        if method != "POST":
+            return conn.send(_error(405, "method not allowed"), keep)
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
-            return web.json_response({"error": {"message": "bad json"}}, status=400)
-        with self._lock:
-            self.headers.append(dict(request.headers))
-        entry = self._next(body)
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
-        text: str | None = None
-        tool = None
-        if isinstance(entry, Fault):
-            if entry.kind == "status":
-                headers = {}
-                if entry.retry_after is not None:
-                    headers["Retry-After"] = f"{entry.retry_after:g}"
-                payload = entry.body or json.dumps(
-                    {
-                        "error": {
-                            "message": f"stub fault {entry.code}",
-                            "type": "stub_error",
-                            "code": entry.code,
-                        }
-                    }
-                )
-                return web.Response(
-                    status=entry.code,
-                    text=payload,
-                    headers=headers,
-                    content_type="application/json",
-                )
-            if entry.kind == "malformed":
-                return web.Response(
-                    status=200, text='{"id": "x", "choices": [', content_type="application/json"
-                )
-            if entry.kind == "truncated":
-                full = _completion(body, "this reply is cut off", None)
-                resp = web.StreamResponse(status=200)
-                resp.content_type = "application/json"
-                resp.content_length = len(full)
-                await resp.prepare(request)
-                await resp.write(full[: len(full) // 2])
-                _drop(request)
-                return resp
-            if entry.kind == "reset":
-                _drop(request)
-                return web.Response(status=500, text="dropped")
-            if entry.kind == "hang":
-                fut = asyncio.get_running_loop().create_future()
-                self._hangs.add(fut)
-                try:
-                    await fut
-                finally:
-                    self._hangs.discard(fut)
-                return web.Response(status=503, text="stopped")
-            if entry.kind == "delay":
-                await asyncio.sleep(entry.seconds)
-                text = entry.reply
-            if entry.kind == "tool":
-                tool = entry.tool
-        elif isinstance(entry, str):
-            text = entry
+            return conn.send(_error(400, "bad json"), keep)
+        entry = self._next(body, headers)
+        if entry is None or isinstance(entry, str):  # the common case: one timer, one write
+            answer = self._answer(body, entry, None)
+            if self.latency_s:
+                self._loop.call_later(self.latency_s, conn.send, answer, keep)  # type: ignore[union-attr]
+            else:
+                conn.send(answer, keep)
+            return
+        task = asyncio.ensure_future(self._fault(conn, body, entry, keep))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _answer(self, body: dict[str, Any], text: str | None, tool: dict[str, Any] | None) -> bytes:
         if text is None and tool is None:
             text = self.reply
             if text is None:
@@ -295,40 +400,64 @@ class StubServer:
                     (m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {}
                 )
                 text = f"stub: {last.get('content') or ''}"
-        return web.Response(body=_completion(body, text, tool), content_type="application/json")
+        return _response(200, _completion(body, text, tool))
 
-    def _app(self) -> Any:
-        from aiohttp import web
-
-        app = web.Application()
-        for prefix in ("/v1", ""):
-            app.router.add_post(f"{prefix}/chat/completions", self._chat)
-            app.router.add_get(f"{prefix}/models", self._models)
-        return app
+    async def _fault(self, conn: _Connection, body: dict[str, Any], entry: Fault, keep: bool) -> None:
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        if entry.kind == "status":
+            headers = {}
+            if entry.retry_after is not None:
+                headers["Retry-After"] = f"{entry.retry_after:g}"
+            payload = entry.body or json.dumps(
+                {"error": {"message": f"stub fault {entry.code}", "type": "stub_error",
+                           "code": entry.code}}
+            )
+            return conn.send(_response(entry.code, payload.encode(), headers), keep)
+        if entry.kind == "malformed":
+            return conn.send(_response(200, b'{"id": "x", "choices": ['), keep)
+        if entry.kind == "truncated":
+            full = _completion(body, "this reply is cut off", None)
+            if conn.transport is not None and not conn.closed:
+                conn.transport.write(_response(200, full[: len(full) // 2], length=len(full)))
+            return conn.drop()
+        if entry.kind == "reset":
+            return conn.drop()
+        if entry.kind == "hang":  # answered 503 when the server stops
+            self._hangs.add(conn)
+            return None
+        text: str | None = None
+        tool = None
+        if entry.kind == "delay":
+            await asyncio.sleep(entry.seconds)
+            text = entry.reply
+        if entry.kind == "tool":
+            tool = entry.tool
+        conn.send(self._answer(body, text, tool), keep)
 
     async def serve(self, ready: Callable[[], None] | None = None) -> None:
         """Serve on the current loop until `stop` is called (or the task is cancelled)."""
-        from aiohttp import web
-
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, HOST, self.port, backlog=1024, reuse_address=True)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-        self._runner = runner
+        server = await loop.create_server(
+            lambda: _Connection(self), HOST, self.port, backlog=1024, reuse_address=True
+        )
+        self.port = server.sockets[0].getsockname()[1]
         if ready:
             ready()
         try:
             await self._stop.wait()
         finally:
-            for fut in list(self._hangs):
-                if not fut.done():
-                    fut.set_result(None)
-            await runner.cleanup()
+            server.close()
+            for conn in list(self._hangs):
+                conn.send(_response(503, b"stopped"), False)
+            self._hangs.clear()
+            for task in list(self._tasks):
+                task.cancel()
+            for conn in list(self._conns):
+                if conn.transport is not None:
+                    conn.transport.close()
+            await asyncio.sleep(0)
 
     # ---- thread lifecycle -------------------------------------------------------------
     def start(self) -> StubServer:

@@ -98,3 +98,41 @@ def test_spawned_as_a_managed_process_healthy_then_stopped(tmp_path):
         pid = stub.pid
     assert stub.returncode == 0 and not group_alive(pid)  # SIGTERM: a clean exit
     assert "READY" in log.read_text()
+
+
+def test_http11_on_one_connection_pipelined_chunked_and_errors():
+    """Its own HTTP/1.1 parser: requests arriving in one write (pipelined) are answered
+    in order, a chunked body reads like a Content-Length one, unknown routes and methods
+    get 404/405, bad JSON a 400, and `Connection: close` closes after the answer."""
+    import socket
+
+    def post(content: str, extra: str = "") -> bytes:
+        body = json.dumps({"messages": [{"role": "user", "content": content}]}).encode()
+        return (f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n{extra}"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    chunked = json.dumps({"messages": [{"role": "user", "content": "chunky"}]}).encode()
+    chunked_req = (b"POST /chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                   b"\r\n\r\n" + b"".join(
+                       f"{len(part):x}\r\n".encode() + part + b"\r\n"
+                       for part in (chunked[:10], chunked[10:])) + b"0\r\n\r\n")
+    with StubServer(latency_ms=20) as stub:
+        stub.script([Fault.delay(0.1, "slow first")])  # the first answer takes longest
+        with socket.create_connection(("127.0.0.1", stub.port), timeout=10) as s:
+            s.sendall(post("one", "Authorization: Bearer k\r\n") + post("two") + chunked_req
+                      + b"GET /v1/nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+                      + b"GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n"
+                      + b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 3\r\n\r\n{x}"
+                      + post("last", "Connection: close\r\n"))
+            data = b""
+            while chunk := s.recv(65536):  # the server closes after the last answer
+                data += chunk
+        assert stub.headers[0]["Authorization"] == "Bearer k"
+        assert [r["messages"][0]["content"] for r in stub.requests] == [
+            "one", "two", "chunky", "last"]
+    parts = data.split(b"HTTP/1.1 ")[1:]
+    statuses = [int(p[:3]) for p in parts]
+    assert statuses == [200, 200, 200, 404, 405, 400, 200]
+    texts = [json.loads(p.split(b"\r\n\r\n", 1)[1])["choices"][0]["message"]["content"]
+             for p, st in zip(parts, statuses, strict=True) if st == 200]
+    assert texts == ["slow first", "stub: two", "stub: chunky", "stub: last"]
