@@ -380,9 +380,10 @@ class Sandbox:
         shown += [Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
         if self.network:  # DNS: /etc/resolv.conf often links into /run
             shown.append(Path(os.path.realpath("/etc/resolv.conf")))
-        for r in shown:
+        masked = [*hidden, Path("/tmp")]  # the private /tmp hides the host's too
+        for r in shown:  # (a venv or checkout under /tmp, as on some CI machines)
             r = _expand(str(r))
-            if r.exists() and any(_inside(r, h) for h in hidden) and not _inside(r, ws):
+            if r.exists() and any(_inside(r, h) for h in masked) and not _inside(r, ws):
                 args += ["--ro-bind", str(r), str(r)]
         args += ["--bind", str(ws), str(ws)]
         for h in later:

@@ -149,6 +149,20 @@ def test_hidden_paths_are_empty(box_dir: Path) -> None:
     assert r.output.strip() == "end"
 
 
+def test_shown_paths_under_tmp_stay_visible_read_only(tmp_path: Path, box_dir: Path) -> None:
+    """The private /tmp hides the host's: a path the tools need there (a venv or checkout
+    under /tmp, as on some CI machines) is bound back read-only; the rest of /tmp is not."""
+    shown = tmp_path / "venv"
+    shown.mkdir()
+    (shown / "python").write_text("interpreter")
+    (tmp_path / "other.txt").write_text("not shown")
+    sb = Sandbox(box_dir / "ws", read_only=[shown])
+    r = _sh(sb, f"cat {shown}/python; echo; cat {tmp_path}/other.txt; echo x > {shown}/w")
+    assert r.output.startswith("interpreter\n")
+    assert "not shown" not in r.output and "Read-only file system" in r.output
+    assert not (shown / "w").exists()
+
+
 def test_sandbox_none_runs_unconfined_but_scrubbed(
     box_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
