@@ -27,15 +27,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from forgekit.core.errors import ConfigError
-from forgekit.evals.sample_result import SampleResult
+from forgekit.evals.sample_result import SampleLine, SampleResult
 
 if TYPE_CHECKING:
     from forgekit.evals.runner import Runner
 
 log = logging.getLogger(__name__)
 
-# (model, solver, sample index, sample, epoch) -> its record, delivered to the runner
-OnRecord = Callable[[SampleResult], None]
+# a finished sample's record, delivered to the runner (worker processes send its line)
+OnRecord = Callable[[SampleResult | SampleLine], None]
 
 
 @runtime_checkable
@@ -52,7 +52,7 @@ async def run_items(runner: Runner, items: list[int], on_record: OnRecord, live:
         live = runner.live_cls(total=len(items))
         deliver = on_record
 
-        def on_record(rec: SampleResult) -> None:
+        def on_record(rec: SampleResult | SampleLine) -> None:
             live.update(rec)
             deliver(rec)
 

@@ -38,7 +38,7 @@ from forgekit.evals.limits import check_limit
 from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
 from forgekit.evals.resultlog import ResultLog
-from forgekit.evals.sample_result import SampleResult
+from forgekit.evals.sample_result import SampleLine, SampleResult
 from forgekit.evals.sinks import LimitExceeded, TallySink, dumps
 from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
@@ -83,7 +83,7 @@ class _Live:
     bar: Any = None
     limits: Any = None  # () -> {alias: snapshot}: the gateway's adaptive concurrency
 
-    def update(self, rec: SampleResult) -> None:
+    def update(self, rec: SampleResult | SampleLine) -> None:
         self.done += 1
         if rec.status != "completed":
             self.errors += 1
@@ -318,13 +318,17 @@ class Runner:
             limits = getattr(self.gateway, "concurrency", None)
         live.limits = limits if callable(limits) else None
         sems = {m: asyncio.Semaphore(self.suite.concurrency) for m in self.suite.models}
-        new: dict[tuple, SampleResult] = {}
+        new: dict[tuple, SampleLine] = {}
 
-        def done(rec: SampleResult) -> None:
+        def done(rec: SampleResult | SampleLine) -> None:
             key = rec.key
             if key in new:  # a resubmitted sample finished twice: the first one stands
                 return
-            self.log.append(rec)  # this process is the results log's only writer
+            if isinstance(rec, SampleResult):  # its line, made once: the log's and the table's
+                rec = SampleLine.of(rec)
+            # this process is the results log's only writer; the lines of one loop step
+            # (a worker's batch) go out in one write
+            self.log.append(rec, soon=True)
             new[key] = rec
             live.update(rec)
 
@@ -355,12 +359,12 @@ class Runner:
                 live.bar.close()
             if live.limits is not None and live.limits():
                 self._write_config(concurrency=live.limits())  # what AIMD settled on
-        records = []
+        records: list[SampleResult | SampleLine] = []
         for model, solver, _i, sample, epoch in self.grid():
             key = (model, solver.label, sample.id, epoch)
-            rec = new.get(key) or kept.get(key)
-            if rec is not None:
-                records.append(rec)
+            got = new.get(key) or kept.get(key)
+            if got is not None:
+                records.append(got)
         self.log.merge(records)
         write_stop(self.out_dir, self.stopped, self.not_run, self.budget)
         return EvalResults.load(self.out_dir)

@@ -25,7 +25,7 @@ from forgekit.evals.executors import (
     run_items,
     worker_payload,
 )
-from forgekit.evals.sample_result import SampleResult
+from forgekit.evals.sample_result import SampleLine, SampleResult
 
 if TYPE_CHECKING:
     from forgekit.evals.runner import Runner
@@ -43,11 +43,12 @@ class _Outbox:
     def __init__(self, conn: Any, limits: Callable[[], dict[str, Any]]) -> None:
         self.conn = conn
         self.limits = limits
-        self.batch: list[SampleResult] = []
+        self.batch: list[SampleLine] = []
         self.timer: asyncio.TimerHandle | None = None
 
-    def add(self, rec: SampleResult) -> None:
-        self.batch.append(rec)
+    def add(self, rec: SampleResult | SampleLine) -> None:
+        # its line is made here, in the worker: the parent writes it as it comes
+        self.batch.append(rec if isinstance(rec, SampleLine) else SampleLine.of(rec))
         if len(self.batch) >= BATCH:
             self.flush()
         elif self.timer is None:

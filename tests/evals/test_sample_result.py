@@ -122,3 +122,64 @@ def test_a_result_round_trips_through_a_line(status):
     rec = SampleResult.model_validate_json(OLD_LINE).model_copy(update={"status": status})
     assert SampleResult.model_validate_json(rec.to_json()) == rec
     assert SampleResult.model_validate(rec.row()) == rec
+
+
+def _tricky_results() -> list[SampleResult]:
+    base = SampleResult.model_validate_json(OLD_LINE)
+    return [
+        base,
+        base.model_copy(update={"sample_id": "s2", "status": "failed", "error": "Boom: ünïcode ✓",
+                                "answer": None, "score": 0.0, "passed": False, "scores": [],
+                                "seed": None, "run_key": "k" * 16, "cost_usd": 1e-9}),
+        base.model_copy(update={"sample_id": "s3", "status": "budget-exceeded", "score": None,
+                                "passed": None, "answer": 'quote " and \\ and\nnewline',
+                                "latency_s": 123456.789012345, "finished_at": None}),
+    ]
+
+
+def test_the_table_from_lines_is_the_table_from_records(tmp_path):
+    from forgekit.evals.sample_result import lines_frame, results_frame
+
+    recs = _tricky_results()
+    from_lines = lines_frame([r.to_json() for r in recs])
+    assert from_lines.equals(results_frame(recs)) and from_lines.schema == results_frame(recs).schema
+    assert lines_frame([]).equals(results_frame([]))
+    ResultLog(tmp_path).merge(recs)
+    assert [ResultLog._read(r, tmp_path, 0, "row") for r in
+            pl.read_parquet(tmp_path / "results.parquet").to_dicts()] == recs
+
+
+def test_a_sample_line_travels_cheaply_and_reads_back():
+    import pickle
+
+    from forgekit.evals.sample_result import SampleLine
+
+    for rec in _tricky_results():
+        line = pickle.loads(pickle.dumps(SampleLine.of(rec)))
+        assert line.result() == rec and line.to_json() == rec.to_json()
+        assert (line.key, line.status, line.score) == (rec.key, rec.status, rec.score)
+        assert line.totals == rec.totals
+
+
+def test_lines_appended_in_one_loop_step_are_written_together(tmp_path):
+    import asyncio
+
+    recs = _tricky_results()
+    log = ResultLog(tmp_path)
+
+    async def run() -> list[int]:
+        sizes = []
+        for rec in recs:
+            log.append(rec, soon=True)
+            sizes.append(log.jsonl.stat().st_size)  # not written yet: one write for all
+        await asyncio.sleep(0)
+        sizes.append(log.jsonl.stat().st_size)
+        log.append(recs[0], soon=True)
+        assert len(log.load()) == 3  # a reader sees every line appended
+        return sizes
+
+    sizes = asyncio.run(run())
+    assert sizes[:3] == [0, 0, 0] and sizes[3] == sum(len(r.to_json().encode()) + 1 for r in recs)
+    log.append(recs[1], soon=True)  # no loop: written at once
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 5
+    log.close()
