@@ -74,6 +74,27 @@ def test_stdio_server_runs_in_the_sandbox(calc_hub, tmp_path, monkeypatch):
     assert out.content[0].text.startswith("refused") and not outside.exists()
 
 
+def test_a_sandboxed_server_script_under_a_masked_folder_still_starts(tmp_path):
+    """The sandbox masks the home folder and the host's /tmp; a server script configured
+    there (a user's project, a CI checkout under /tmp) is shown read-only, nothing else."""
+    import shutil
+
+    from forgekit.core.sandbox import sandbox_status
+
+    if not sandbox_status().available:
+        pytest.skip("no bubblewrap here")
+    script = tmp_path / "proj" / "calc_server.py"
+    script.parent.mkdir()
+    shutil.copy(stdio()["args"][0], script)
+    (tmp_path / "private.txt").write_text("not for the server")
+    cfg = stdio(str(script), cwd=str(tmp_path / "ws"))
+    (tmp_path / "ws").mkdir()
+    with MCPHub({"servers": {"calc": cfg}}, log_dir=tmp_path / "logs") as hub:
+        (row,) = hub.status()
+        assert row.sandboxed is True and row.state == "ready", row
+        assert hub.call("calc", "add", {"a": 2, "b": 3}).content[0].text == "5"
+
+
 def test_sandbox_can_be_turned_off_per_server(tmp_path):
     with MCPHub({"servers": {"calc": stdio(sandbox=False)}}, log_dir=tmp_path) as hub:
         (row,) = hub.status()

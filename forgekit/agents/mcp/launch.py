@@ -73,10 +73,30 @@ def stdio_launch(
         return Launch(plain, unsandboxed_because="forgekit.yaml says sandbox: none")
     ws = Path(cfg.cwd) if cfg.cwd else (workspace or Path.cwd() / ".forgekit" / "mcp" / name)
     try:
-        sb = Sandbox(ws, config=sandbox, network=cfg.network, env=cfg.env)
+        sb = Sandbox(
+            ws, config=sandbox, network=cfg.network, env=cfg.env, read_only=_own_paths(cfg)
+        )
         cmd = sb.command(argv)
     except SandboxUnavailable as e:
         log.warning("mcp server %r runs without the sandbox: %s", name, e)
         return Launch(plain, unsandboxed_because=str(e))
     params = StdioServerParameters(command=cmd.argv[0], args=cmd.argv[1:], env=cmd.env, cwd=cmd.cwd)
     return Launch(params, command=cmd)
+
+
+def _own_paths(cfg: MCPServerConfig) -> list[Path]:
+    """The server's program and the host paths named in its arguments (a script's folder,
+    a config file's), shown read-only in the sandbox even where it masks their folder (the
+    home folder, the host's /tmp): the user configured them, the model did not."""
+    import shutil
+
+    found = shutil.which(cfg.command or "") or (
+        cfg.cwd and shutil.which(str(Path(cfg.cwd) / (cfg.command or "")))
+    )
+    paths = [Path(found)] if found else []
+    for a in cfg.args:
+        p = Path(a) if Path(a).is_absolute() else Path(cfg.cwd or ".") / a
+        if a and not a.startswith("-") and p.exists():  # a script: its folder (imports)
+            paths.append(p.absolute() if p.is_dir() else p.absolute().parent)
+    return paths
+
