@@ -99,4 +99,3 @@ def _own_paths(cfg: MCPServerConfig) -> list[Path]:
         if a and not a.startswith("-") and p.exists():  # a script: its folder (imports)
             paths.append(p.absolute() if p.is_dir() else p.absolute().parent)
     return paths
-
