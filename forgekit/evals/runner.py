@@ -15,6 +15,7 @@ import gc
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,18 @@ def _frozen_heap() -> Any:
         yield
     finally:
         gc.unfreeze()
+
+
+class _Keys(dict[str, str]):
+    """A dict that computes a missing key's value with `make` and keeps it."""
+
+    def __init__(self, make: Callable[[str], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = self.make(key)
+        return value
 
 
 def sample_seed(base: int, sample_id: str, epoch: int) -> int:
@@ -179,10 +192,11 @@ class Runner:
         self._input_hash: dict[str, str] = {}
         for sid, (full, inp) in plan.sample_hashes.items():
             self._sample_hash[sid], self._input_hash[sid] = full, inp
-        self._score_key = {
-            sid: score_key(h, plan.scorers_hash, plan.pass_threshold)
-            for sid, h in self._sample_hash.items()
-        }
+        # a sample's score key, hashed when first asked for (not all up front: a worker
+        # process needs only its own samples', and a fresh run's parent none)
+        self._score_key = _Keys(
+            lambda sid: score_key(self._sample_hash[sid], plan.scorers_hash, plan.pass_threshold)
+        )
         self._run_keys: dict[tuple[str, str, int], str] = {}
 
     def run_key(self, solver: SolverEntry, sample: Sample, epoch: int) -> str:
@@ -257,6 +271,9 @@ class Runner:
         try:
             return await self._run_locked()
         finally:
+            finish = getattr(self.executor, "finish", None)
+            if callable(finish):  # worker processes that finished exit meanwhile
+                await finish()
             if self.budget is not None:
                 self.budget.close()
             lock.release()
@@ -294,10 +311,14 @@ class Runner:
         todo: list[tuple[str, SolverEntry, int, Sample, int]] = []
         rescore: list[tuple[tuple[str, SolverEntry, int, Sample, int], SampleResult]] = []
         kept: dict[tuple, SampleResult] = {}
+        stored_cells = {k[:4] for k in stored}
         for g in self.grid():
             model, solver, index, sample, epoch = g
             key = (model, solver.label, sample.id, epoch)
-            rec = stored.get((*key, self.run_key(solver, sample, epoch)))
+            # a run key is hashed only for a cell with a stored record (a fresh run's
+            # parent hashes none; a worker hashes its own samples' when it runs them)
+            rec = (stored.get((*key, self.run_key(solver, sample, epoch)))
+                   if key in stored_cells else None)
             how = None
             if rec is not None and not (self.retry_errors and rec.error):
                 how = reuse_of(rec, self.run_key(solver, sample, epoch),

@@ -67,23 +67,24 @@ def _worker_main(payload: bytes, items: list[int], conn: Any, slot: int) -> None
     """A worker process: run the items, send their records in batches, then a summary."""
     import gc
 
-    async def main() -> dict[str, Any]:
+    async def main() -> None:
         runner = build_worker_runner(payload, slot)
         outbox = _Outbox(conn, runner.gateway.concurrency)
         try:
             gc.freeze()
             await run_items(runner, items, outbox.add)
             outbox.flush()
-            return {"not_run": runner.not_run, "stopped": runner.stopped,
-                    "limits": runner.gateway.concurrency()}
+            # the parent goes on at once (merging the results table) while this process
+            # closes its gateway and exits
+            conn.send(("end", {"not_run": runner.not_run, "stopped": runner.stopped,
+                               "limits": runner.gateway.concurrency()}))
         finally:
             await runner.gateway.aclose()
             if runner.budget is not None:
                 runner.budget.close()
 
     try:
-        summary = asyncio.run(main())
-        conn.send(("end", summary))
+        asyncio.run(main())
     finally:
         conn.close()
 
@@ -110,6 +111,28 @@ class ProcessExecutor:
         self.restarts = 0
         self.budget_slots = workers  # the runner shares its budget with this many
         self.limits: dict[int, dict[str, dict[str, Any]]] = {}  # worker -> alias -> AIMD
+        self._exiting: list[Any] = []  # finished workers not yet joined (see `finish`)
+
+    async def finish(self) -> None:
+        """Wait for the workers that finished to exit (the runner calls it after the
+        results table is written: a worker's exit — closing its gateway, the kernel
+        tearing down a forked process's memory, ~30-100 ms — overlaps the merge instead
+        of preceding it). One that does not exit within 30 s is killed."""
+        exiting, self._exiting = self._exiting, []
+        if not exiting:
+            return
+
+        def join(proc: Any) -> None:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(None, join, p) for p in exiting))
+        for proc in exiting:
+            with contextlib.suppress(ValueError):
+                self.processes.remove(proc)
 
     def concurrency(self) -> dict[str, dict[str, Any]]:
         """The workers' adaptive limits per alias (see `executors.merge_limits`)."""
@@ -189,17 +212,23 @@ class ProcessExecutor:
                 done.set_result(None)
 
         loop.add_reader(recv.fileno(), readable)
+        finished = False  # it sent its end: `finish` joins it, after the merge
         try:
             await done
-            await loop.run_in_executor(None, proc.join)
+            finished = not left
+            if not finished:  # it died: how?
+                await loop.run_in_executor(None, proc.join)
         finally:
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_reader(recv.fileno())
             recv.close()
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-            self.processes.remove(proc)
+            if finished:
+                self._exiting.append(proc)
+            else:
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
+                self.processes.remove(proc)
         if left:
             log.warning("worker pid %s exited with %s", proc.pid, proc.exitcode)
             budget: Any = getattr(runner, "budget", None)

@@ -134,3 +134,27 @@ def test_each_workers_adaptive_limit_is_recorded(config, write_suite, tmp_path):
     assert all(w["cuts"] >= 1 and w["low"] <= w["start"] for w in workers)
     assert snap["cuts"] == sum(w["cuts"] for w in workers)
     assert snap["high"] == sum(w["high"] for w in workers) <= 8
+
+
+def test_finished_workers_exit_while_the_table_is_merged(config, write_suite, tmp_path):
+    """A worker sends its end before it closes its gateway and exits; the parent merges
+    the table meanwhile and joins every worker before `evaluate` returns."""
+    suite = write_suite(
+        concurrency=4, samples=[{"id": f"s{i:02d}", "input": "x", "target": "0"} for i in range(20)]
+    )
+    executor = ProcessExecutor(2)
+    joined: list = []
+    finish = executor.finish
+
+    async def spy() -> None:
+        joined.extend(executor._exiting)
+        assert (tmp_path / "o" / "results.parquet").exists()  # merged before the joins
+        await finish()
+
+    executor.finish = spy  # type: ignore[method-assign]
+    config.models.aliases["m1"].max_retries = 5
+    res = evaluate(suite, Gateway(config, source=Overloaded()), out_dir=tmp_path / "o",
+                   progress=False, executor=executor)
+    assert res.df.height == 20 and res.df["status"].unique().to_list() == ["completed"]
+    assert len(joined) == 2 and [p.exitcode for p in joined] == [0, 0]
+    assert executor.processes == [] and executor._exiting == []
