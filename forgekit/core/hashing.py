@@ -17,10 +17,14 @@ def _default(o: Any) -> Any:
     return repr(o)
 
 
+# one encoder for every call (`json.dumps` with options builds a new one each time)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_default,
+                              ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal values give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_default,
-                      ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def stable_hash(value: Any, length: int = 16) -> str:

@@ -26,7 +26,7 @@ _MIN_SECRET_LEN = 8
 _name_is_secret: dict[str, bool] = {}
 _extra_names: set[str] = set()  # variables named as keys elsewhere (an alias's api_key_env)
 _values_cache: dict[tuple[tuple[str, str], ...], list[str]] = {}
-_env_snapshot: tuple[tuple[Any, ...], list[str]] | None = None
+_env_snapshot: tuple[dict[Any, Any], list[str]] | None = None
 
 
 def is_secret_name(name: str) -> bool:
@@ -55,17 +55,18 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
 
     Exact on every call (a key set after start-up is still redacted), and cheap: for
     `os.environ` the scan is redone only when the environment changed since the last call
-    (a tuple comparison of the raw environment, in C). This runs per event.
+    (a comparison of the raw environment with a copy, in C). This runs per event.
     """
     global _env_snapshot
     if env is None:
         data = getattr(os.environ, "_data", None)
         if data is not None:
-            snap = tuple(data.items())
-            if _env_snapshot is not None and _env_snapshot[0] == snap:
-                return _env_snapshot[1]
+            # a dict comparison: equal sizes, then each key's value by identity first
+            snap = _env_snapshot
+            if snap is not None and snap[0] == data:
+                return snap[1]
             vals = _scan(os.environ)
-            _env_snapshot = (snap, vals)
+            _env_snapshot = (dict(data), vals)
             return vals
         env = os.environ
     return _scan(env)

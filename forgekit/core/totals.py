@@ -21,7 +21,7 @@ from forgekit.core.events import Event, ModelCall, RunEnd, StepEvent, ToolCallEv
 from forgekit.core.messages import ModelResponse, Usage
 
 # the keys `RunEnd` stores them under (a trajectory file's last line)
-RUN_END_KEYS = ("usage", "cost_usd", "model_calls", "tool_calls", "steps")
+RUN_END_KEYS = frozenset({"usage", "cost_usd", "model_calls", "tool_calls", "steps"})
 
 
 @dataclass(slots=True)

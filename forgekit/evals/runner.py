@@ -24,7 +24,7 @@ from forgekit.core.context import MemorySink, RunContext
 from forgekit.core.errors import BudgetExceeded
 from forgekit.core.events import RunStatus, ScoreEvent
 from forgekit.core.hashing import stable_hash
-from forgekit.core.redact import redact, redact_text
+from forgekit.core.redact import redact, redact_text, secret_values
 from forgekit.core.samples import Answer, Sample, Score
 from forgekit.core.totals import RunTotals
 from forgekit.evals.identity import (
@@ -39,7 +39,7 @@ from forgekit.evals.limits import check_limit
 from forgekit.evals.lock import EvalLock
 from forgekit.evals.objects import EvalPlan
 from forgekit.evals.resultlog import ResultLog
-from forgekit.evals.sample_result import SampleLine, SampleResult
+from forgekit.evals.sample_result import SampleLine, SampleResult, score_data
 from forgekit.evals.sinks import LimitExceeded, TallySink, dumps
 from forgekit.evals.suite import Suite
 from forgekit.trajectory.recorder import Recorder
@@ -81,6 +81,18 @@ class _Keys(dict[str, str]):
 def sample_seed(base: int, sample_id: str, epoch: int) -> int:
     """The seed of one sample/epoch: the same for every model and solver (so runs pair)."""
     return int(stable_hash([base, sample_id, epoch], 8), 16)
+
+
+def _redacted_scores(scores: list[Score]) -> list[Score]:
+    """The scores with every secret value redacted (no secret in any result): a score
+    with nothing to redact is kept as it is, others are rebuilt from redacted data."""
+    secrets = secret_values()
+    out = []
+    for s in scores:
+        data = score_data(s)
+        clean = redact(data, secrets)
+        out.append(s if type(s) is Score and clean == data else Score.model_validate(clean))
+    return out
 
 
 @dataclass
@@ -192,17 +204,26 @@ class Runner:
         self._input_hash: dict[str, str] = {}
         for sid, (full, inp) in plan.sample_hashes.items():
             self._sample_hash[sid], self._input_hash[sid] = full, inp
+        self._limits = plan.limits.model_dump(exclude_none=True)  # a copy per sample's ctx
         # a sample's score key, hashed when first asked for (not all up front: a worker
         # process needs only its own samples', and a fresh run's parent none)
         self._score_key = _Keys(
             lambda sid: score_key(self._sample_hash[sid], plan.scorers_hash, plan.pass_threshold)
         )
         self._run_keys: dict[tuple[str, str, int], str] = {}
+        self._seeds: dict[tuple[str, int], int] = {}
+
+    def seed_of(self, sample: Sample, epoch: int) -> int:
+        """`sample_seed` of a sample/epoch of this run (computed once)."""
+        seed = self._seeds.get((sample.id, epoch))
+        if seed is None:
+            seed = self._seeds[(sample.id, epoch)] = sample_seed(self.suite.seed, sample.id, epoch)
+        return seed
 
     def run_key(self, solver: SolverEntry, sample: Sample, epoch: int) -> str:
         key = (solver.label, sample.id, epoch)
         if key not in self._run_keys:
-            seed = sample_seed(self.suite.seed, sample.id, epoch)
+            seed = self.seed_of(sample, epoch)
             self._run_keys[key] = run_key(
                 solver.hash, self._input_hash[sample.id], seed, self.plan.limits_data
             )
@@ -395,7 +416,8 @@ class Runner:
     def _base(
         self, model: str, solver: SolverEntry, index: int, sample: Sample, epoch: int
     ) -> dict[str, Any]:
-        seed = sample_seed(self.suite.seed, sample.id, epoch)
+        seed = self.seed_of(sample, epoch)
+        secrets = secret_values()  # read once for the sample's fields
         return {
             "eval_id": self.eval_id,
             "suite_hash": self.hash,
@@ -405,8 +427,9 @@ class Runner:
             "sample_index": index,
             "epoch": epoch,
             "seed": seed,
-            "target": redact_text(dumps(sample.target)),  # no secret value in any result
-            "input": redact_text(sample.input_text()),
+            # no secret value in any result
+            "target": redact_text(dumps(sample.target), secrets),
+            "input": redact_text(sample.input_text(), secrets),
             "solver_hash": solver.hash,
             "sample_hash": self._sample_hash[sample.id],
             "run_key": self.run_key(solver, sample, epoch),
@@ -439,7 +462,7 @@ class Runner:
         return {
             "score": primary,
             "passed": None if primary is None else primary >= self.suite.pass_threshold,
-            "scores": [Score.model_validate(redact(s.model_dump(mode="json"))) for s in scores],
+            "scores": _redacted_scores(scores),
             "score_errors": sum(1 for s in scores if s.error),
         }
 
@@ -516,7 +539,7 @@ class Runner:
             epoch=epoch,
             seed=seed,
             budget=self.budget,
-            limits=limits.model_dump(exclude_none=True),
+            limits=dict(self._limits),
         )
         status: RunStatus = "completed"
         error: str | None = None
@@ -557,7 +580,6 @@ class Runner:
             )
         except Exception as e:  # never lose the result because the recorder failed
             log.warning("could not close trajectory of %s: %s", sample.id, e)
-        path = sink.path
         return SampleResult(
             **base,
             status=status,
@@ -571,6 +593,6 @@ class Runner:
             model_calls=totals.model_calls,
             steps=totals.steps,
             run_id=sink.run_id,
-            trajectory=str(path) if path else None,
+            trajectory=recorder.path_str,
             finished_at=time.time(),
         )

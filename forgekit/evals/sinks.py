@@ -88,5 +88,9 @@ class TallySink:
         self.inner.close()
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, sort_keys=True)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    """JSON text with sorted keys (anything else as its str): a result's `target`."""
+    return _ENCODER.encode(value)

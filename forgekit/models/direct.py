@@ -163,6 +163,7 @@ class DirectSource:
     def __init__(self, pool_size: int = 1024) -> None:
         self.pool_size = pool_size
         self._pools: dict[int, Any] = {}  # id(loop) -> (session, keeper)
+        self._timeouts: dict[float, Any] = {}  # seconds -> aiohttp.ClientTimeout
 
     async def _session(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -206,12 +207,11 @@ class DirectSource:
             headers["Authorization"] = f"Bearer {request.api_key}"
         url = request.api_base.rstrip("/") + "/chat/completions"
         data = json.dumps(self.body(request)).encode()
-        async with session.post(
-            url,
-            data=data,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=request.timeout_s),
-        ) as resp:
+        timeout = self._timeouts.get(request.timeout_s)
+        if timeout is None:  # immutable: one per value
+            timeout = self._timeouts[request.timeout_s] = aiohttp.ClientTimeout(
+                total=request.timeout_s)
+        async with session.post(url, data=data, headers=headers, timeout=timeout) as resp:
             raw = await resp.read()
             if resp.status >= 300:
                 raise HTTPStatusError(

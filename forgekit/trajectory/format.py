@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from forgekit.core.events import Event, ModelCall, parse_event
+from forgekit.core.messages import Message
 from forgekit.core.redact import REDACTED, redact_text, secret_values
 
 FORMAT_VERSION = 1
@@ -49,8 +50,28 @@ def secrets_for_lines(env: dict[str, str] | None = None) -> list[str]:
     return lines
 
 
+# one encoder for every line (`json.dumps` with options builds a new one per call)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+def _message_data(m: Message) -> dict[str, Any]:
+    """`m.model_dump(mode="json", exclude_none=True)`, built directly for the common
+    message without tool calls (the same keys in the same order: the blob's text, and so
+    its hash, do not change)."""
+    if m.tool_calls is not None or type(m) is not Message:
+        return m.model_dump(mode="json", exclude_none=True)
+    out: dict[str, Any] = {"role": m.role}
+    if m.content is not None:
+        out["content"] = m.content
+    if m.tool_call_id is not None:
+        out["tool_call_id"] = m.tool_call_id
+    if m.name is not None:
+        out["name"] = m.name
+    return out
 
 
 def message_hash(text: str) -> str:
@@ -84,7 +105,7 @@ class LineEncoder:
             key = None if m.tool_calls else (m.role, m.content, m.tool_call_id, m.name)
             h = self.seen.get(key) if key is not None else None
             if h is None:
-                body = self._clean(_dumps(m.model_dump(mode="json", exclude_none=True)))
+                body = self._clean(_dumps(_message_data(m)))
                 h = message_hash(body)
                 if key is not None:
                     self.seen[key] = h
@@ -92,16 +113,18 @@ class LineEncoder:
                     self.written.add(h)
                     lines.append(f'{{"type":"{BLOB}","hash":"{h}","message":{body}}}')
             refs.append(h)
-        data = event.model_dump(mode="json", exclude={"messages"})
         base_seq, count = -1, 0
         for seq, prev in self.recent:
             if count < len(prev) <= len(refs) and refs[: len(prev)] == prev:
                 base_seq, count = seq, len(prev)
+        # the event's own fields as pydantic writes them (in Rust: a quarter of the cost
+        # of a dict and json.dumps), then the references appended before the closing brace
+        tail = '"message_refs":[' + ",".join(f'"{h}"' for h in refs[count:]) + "]}"
         if count:
-            data["messages_from"] = {"seq": base_seq, "count": count}
-        data["message_refs"] = refs[count:]
+            tail = f'"messages_from":{{"seq":{base_seq},"count":{count}}},' + tail
+        data = event.model_dump_json(exclude={"messages"})
         self.recent = [*self.recent[-(self.RECENT - 1) :], (event.seq, refs)]
-        lines.append(self._clean(_dumps(data)))
+        lines.append(self._clean(f"{data[:-1]},{tail}"))
         return "\n".join(lines) + "\n"
 
 

@@ -27,7 +27,7 @@ from forgekit.core.events import (
     RunStatus,
 )
 from forgekit.core.hashing import stable_hash
-from forgekit.core.totals import RunTotals
+from forgekit.core.totals import RUN_END_KEYS, RunTotals
 from forgekit.trajectory.format import LineEncoder
 
 CHILD_NOTE = "child_run"
@@ -50,14 +50,14 @@ def package_versions() -> dict[str, str]:
     return dict(_versions())
 
 
-def _open_append(path: Path) -> int:
+def _open_append(path: str) -> int:
     """An O_APPEND descriptor on `path`, creating its directory when it is missing (tried
     first without `mkdir`: an eval opens thousands of files in one directory)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     try:
         return os.open(path, flags, 0o644)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         return os.open(path, flags, 0o644)
 
 
@@ -75,10 +75,12 @@ class Recorder:
     """
 
     def __init__(
-        self, path: Path, run_id: str, parent: Recorder | None = None, fsync: bool = False,
+        self, path: str | Path, run_id: str, parent: Recorder | None = None, fsync: bool = False,
         *, _first: Event | None = None,
     ) -> None:
-        self.path = path if isinstance(path, Path) else Path(path)
+        # the path is kept as text (os calls take it as is); `path` builds a Path on demand
+        self._path = os.fspath(path)
+        self._path_obj: Path | None = path if isinstance(path, Path) else None
         self.run_id = run_id
         self.parent_run_id: str | None = parent.run_id if parent is not None else None
         self.parent = parent
@@ -93,15 +95,32 @@ class Recorder:
         self._fd: int | None = None
         if _first is not None:
             # the file appears with its first event in it (written beside it, renamed
-            # into place): a crash never leaves an empty run file behind
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            # into place): a crash never leaves an empty run file behind. The descriptor
+            # stays open across the rename (it is the same file), so one open serves both
+            head, name = os.path.split(self._path)
+            tmp = os.path.join(head, f".{name}.tmp")
             fd = _open_append(tmp)
             try:
                 self._write(fd, self._stamp(_first))
-            finally:
+                os.replace(tmp, self._path)
+            except BaseException:
                 os.close(fd)
-            os.replace(tmp, self.path)
-        self._fd = _open_append(self.path)
+                raise
+            self._fd = fd
+        else:
+            self._fd = _open_append(self._path)
+
+    @property
+    def path_str(self) -> str:
+        """The run file, as text (what a results row stores)."""
+        return self._path
+
+    @property
+    def path(self) -> Path:
+        """The run file."""
+        if self._path_obj is None:
+            self._path_obj = Path(self._path)
+        return self._path_obj
 
     @classmethod
     def start(
@@ -137,7 +156,6 @@ class Recorder:
                 versions of forgekit and its main libraries).
         """
         run_id = run_id or new_run_id()
-        runs_dir = runs_dir if isinstance(runs_dir, Path) else Path(runs_dir)
         parent = _parent.run_id if _parent is not None else parent_run_id
         config = dict(config or {})
         start = RunStart(
@@ -153,15 +171,15 @@ class Recorder:
             params=dict(params or {}),
             tags=dict(tags or {}),
         )
-        rec = cls(runs_dir / f"{run_id}.jsonl", run_id, parent=_parent, fsync=fsync,
-                  _first=start)
+        rec = cls(os.path.join(os.fspath(runs_dir), f"{run_id}.jsonl"), run_id, parent=_parent,
+                  fsync=fsync, _first=start)
         if parent_run_id is not None and _parent is None:
             rec.parent_run_id = parent_run_id
         return rec
 
     @property
     def runs_dir(self) -> Path:
-        return self.path.parent
+        return Path(os.path.dirname(self._path))
 
     @property
     def closed(self) -> bool:
@@ -238,7 +256,8 @@ class Recorder:
         if answer is not None and not isinstance(answer, str):
             stop_reason = stop_reason or getattr(answer, "stop_reason", None)
             answer = getattr(answer, "text", str(answer))
-        fields = {**self.totals(), **totals}
+        # totals given in full (the eval runner's tally) need not be counted again here
+        fields = totals if totals.keys() >= RUN_END_KEYS else {**self.totals(), **totals}
         end = RunEnd(
             status=status,
             answer=answer,
