@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -44,13 +45,16 @@ from forgekit.core.component import Component, config_hash, config_of, resolve_r
 from forgekit.core.context import EventSink, MemorySink, ModelClient, RunContext
 from forgekit.core.display import LiveDisplay
 from forgekit.core.errors import BudgetExceeded, ConfigError
-from forgekit.core.events import NoteEvent, RunStart, StepEvent
+from forgekit.core.events import NoteEvent, RunStart, RunStatus, StepEvent
 from forgekit.core.messages import Message, ModelResponse, ToolCall, Usage
 from forgekit.core.redact import redact_text
 from forgekit.core.samples import Answer, Sample
 from forgekit.core.sandbox import SandboxConfig
 from forgekit.core.sync import run_sync
 from forgekit.core.totals import RunTotals
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 HARD_STEP_CAP = 50  # whatever the conditions say, a run never loops forever
 SANDBOX_OFF = (
@@ -81,7 +85,13 @@ def _bundle(spec: str | Path | Bundle | dict[str, Any]) -> Bundle:
     return load_bundle(spec)
 
 
-def _provides_tools(obj: Any) -> bool:
+class ToolProvider(Protocol):
+    """An object that gives several tools (a `Memory`, an MCP hub)."""
+
+    def tools(self) -> Sequence[Tool]: ...
+
+
+def _provides_tools(obj: object) -> TypeIs[ToolProvider]:
     return not isinstance(obj, (Tool, str)) and callable(getattr(obj, "tools", None))
 
 
@@ -101,11 +111,11 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         self,
         model: str | None = None,
         *,
-        tools: list[Tool | str | Any] = (),
-        bundles: list[str | Path | Bundle | dict[str, Any]] = (),
+        tools: Sequence[Tool | str | Callable[..., Any] | ToolProvider] = (),
+        bundles: Sequence[str | Path | Bundle | dict[str, Any]] = (),
         policy: str | ToolPolicy | dict | None = None,
         termination: Termination | None = None,
-        history: list[HistoryProcessor | dict] = (),
+        history: Sequence[HistoryProcessor | dict[str, Any]] = (),
         system_prompt: str | Path | Prompt = "system",
         instructions: str | None = None,
         feedback: Any = None,
@@ -193,9 +203,11 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         if self.text_tools is not None:
             return self.text_tools
         cfg = getattr(ctx.gateway, "config", None)
+        if cfg is None:  # a gateway without a project config: assume function calling
+            return False
         alias = self.model or ctx.model or getattr(getattr(cfg, "models", None), "default", None)
         try:
-            return not cfg.alias(alias).supports_tools  # type: ignore[union-attr]
+            return not cfg.alias(alias).supports_tools
         except Exception:
             return False
 
@@ -422,7 +434,8 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
     ) -> None:
         if not text_mode:
             for c, (r, e) in zip(calls, results, strict=True):
-                messages.append(Message.tool(r if e is None else f"ERROR: {e}", c.id, c.name))
+                text = f"ERROR: {e}" if e is not None else r or ""
+                messages.append(Message.tool(text, c.id, c.name))
             if parse_errors:
                 messages.append(Message.user("\n".join(f"ERROR: {e}" for e in parse_errors)))
             return
@@ -518,7 +531,7 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
         finally:
             if owned and hasattr(gateway, "close"):
                 gateway.close()
-        status = (
+        status: RunStatus = (
             "budget-exceeded" if (answer.stop_reason or "").startswith("budget") else "completed"
         )
         _finish(ctx, answer, status=status)
@@ -526,7 +539,7 @@ class Agent(Component, LiveDisplay, type="agent", kind="solver"):
 
 
 def _finish(
-    ctx: RunContext, answer: Answer | None, *, status: str, error: str | None = None
+    ctx: RunContext, answer: Answer | None, *, status: RunStatus, error: str | None = None
 ) -> None:
     stop_reason = answer.stop_reason if answer else None
     if callable(getattr(ctx.sink, "finish", None)):  # a Recorder computes its own totals

@@ -87,10 +87,10 @@ def analyse(lang: str, code: str) -> CodeFacts:
         facts.destroys += paths
     if _CHANGE.search(code):
         facts.changes += paths
-    if m := _OS.search(code):
-        facts.os_call = m.group(0)
-    if m := _NET.search(code):
-        facts.network = m.group(0)
-    if m := _DYNAMIC.search(code):
-        facts.dynamic = m.group(0).rstrip("( ")
+    if found := _OS.search(code):
+        facts.os_call = found.group(0)
+    if found := _NET.search(code):
+        facts.network = found.group(0)
+    if found := _DYNAMIC.search(code):
+        facts.dynamic = found.group(0).rstrip("( ")
     return facts

@@ -15,7 +15,7 @@ from forgekit.agents.policy import ToolPolicy
 from forgekit.agents.tools import Tool, ToolEnv, ToolError
 from forgekit.core.context import RunContext
 from forgekit.core.errors import PolicyDenied
-from forgekit.core.events import ToolCallEvent
+from forgekit.core.events import ToolCallEvent, ToolDecision
 from forgekit.core.messages import ToolCall
 from forgekit.core.redact import redact, redact_text
 
@@ -40,7 +40,8 @@ class ToolExecutor:
     async def run_one(self, call: ToolCall) -> tuple[str | None, str | None]:
         """(result, error) of one call; every outcome is recorded, nothing raises."""
         t0 = time.perf_counter()
-        decision, reason = "n/a", None
+        decision: ToolDecision = "n/a"
+        reason: str | None = None
         result: str | None = None
         error: str | None = None
         by_name, policy, ctx = self.by_name, self.policy, self.ctx
@@ -56,8 +57,10 @@ class ToolExecutor:
             tool.validate(call.arguments)  # bad arguments never reach the policy or the tool
             verdict = policy.decide(tool, call.arguments)
             reason = verdict.reason
-            decision = verdict.action
-            if verdict.action == "ask":
+            if verdict.action != "ask":
+                decision = verdict.action
+            else:
+                decision = "ask-denied"  # until approved: a failing provider denies the call
                 approval = await self.feedback.approve(
                     ApprovalRequest(
                         tool=tool.name,
@@ -96,7 +99,7 @@ class ToolExecutor:
                 arguments=redact(arguments),
                 result=redact_text(result) if result is not None else None,
                 error=redact_text(error) if error else None,
-                decision=decision,  # type: ignore[arg-type]
+                decision=decision,
                 decision_reason=reason,
                 duration_s=time.perf_counter() - t0,
                 server=getattr(tool, "server", None),

@@ -13,6 +13,7 @@ so a list of them reads from YAML and a typo is an error::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -93,14 +94,16 @@ class DropStaleFileViews(_Processor):
         ]
 
 
+_MessageRole = Literal["system", "user", "assistant", "tool"]
+_TOOL_AND_ASSISTANT: list[_MessageRole] = ["tool", "assistant"]
+
+
 class RemoveRegex(_Processor):
     """Remove every match of the patterns from message contents (e.g. ANSI codes)."""
 
     type: Literal["remove_regex"] = "remove_regex"
     patterns: list[str]
-    roles: list[Literal["system", "user", "assistant", "tool"]] = Field(
-        default_factory=lambda: ["tool", "assistant"]
-    )
+    roles: list[_MessageRole] = Field(default_factory=lambda: _TOOL_AND_ASSISTANT.copy())
 
     def __call__(self, messages: list[Message]) -> list[Message]:
         rxs = [re.compile(p) for p in self.patterns]
@@ -163,12 +166,14 @@ class HeadAndTail(_Processor):
         if len(messages) <= self.head + self.tail:
             return list(messages)
         groups = _rounds(messages)
-        head, n = [], 0
+        head: list[list[int]] = []
+        n = 0
         while groups and n < self.head:
             g = groups.pop(0)
             head.append(g)
             n += len(g)
-        tail, n = [], 0
+        tail: list[list[int]] = []
+        n = 0
         while groups and n < self.tail:
             g = groups.pop()
             tail.insert(0, g)
@@ -189,7 +194,7 @@ HistoryProcessor = Annotated[
 _ADAPTER: TypeAdapter[list[HistoryProcessor]] = TypeAdapter(list[HistoryProcessor])
 
 
-def parse_history(data: list[dict[str, Any] | _Processor]) -> list[HistoryProcessor]:
+def parse_history(data: Sequence[dict[str, Any] | _Processor]) -> list[HistoryProcessor]:
     """Processors from config dicts (or already-built processors)."""
     return _ADAPTER.validate_python(
         [d.model_dump() if isinstance(d, _Processor) else d for d in data]

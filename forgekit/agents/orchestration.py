@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.agents.checkpoints import CheckpointLog, open_log
 from forgekit.core.bus import EventBus
@@ -120,6 +120,10 @@ class Runnable:
     name: str = "orchestration"
     last_sink: Any = None
 
+    if TYPE_CHECKING:  # each orchestration (a Solver) defines it
+
+        async def solve(self, sample: Sample, ctx: RunContext) -> Answer: ...
+
     def run(self, task: str | Sample, gateway: ModelClient | None = None, *,
             workspace: str | Path | None = None, runs_dir: str | Path | None = None,
             model: str | None = None, bus: EventBus | None = None) -> Answer:
@@ -156,7 +160,7 @@ class Runnable:
         if bus is not None:
             ctx.bus = bus
         try:
-            answer = await self.solve(sample, ctx)  # type: ignore[attr-defined]
+            answer = await self.solve(sample, ctx)
         except BaseException as e:
             interrupted = isinstance(e, (KeyboardInterrupt, asyncio.CancelledError))
             ctx.end(status="interrupted" if interrupted else "failed",

@@ -167,7 +167,7 @@ class ToolPolicy:
                 f"unknown policy preset {name!r}; choose one of {', '.join(PRESETS)}",
                 key="policy.preset",
             )
-        return cls(PolicyConfig(preset=name), workspace=workspace)  # type: ignore[arg-type]
+        return cls(PolicyConfig.model_validate({"preset": name}), workspace=workspace)
 
     @classmethod
     def from_dict(

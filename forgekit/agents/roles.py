@@ -24,9 +24,10 @@ A project adds or overrides roles with files in ``<project>/roles/<name>.yaml``:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,6 +36,11 @@ from forgekit.core.component import Component
 from forgekit.core.context import RunContext
 from forgekit.core.errors import ConfigError
 from forgekit.core.samples import Answer, Sample
+
+if TYPE_CHECKING:
+    from forgekit.agents.agent import Agent, ToolProvider
+    from forgekit.agents.termination import Termination
+    from forgekit.agents.tools import Tool
 
 ROLES_DIR = "roles"  # the project's folder of role files
 
@@ -103,10 +109,10 @@ class Role(Component, type="role", kind="role"):
         task_class: str | None = None,
         system_prompt: str = "",
         instructions: str | None = None,
-        bundles: list[str] = (),
+        bundles: Sequence[str] = (),
         policy: str | None = None,
         termination: dict[str, Any] | None = None,
-        history: list[dict[str, Any]] = (),
+        history: Sequence[dict[str, Any]] = (),
         stop_word: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> None:
@@ -129,9 +135,11 @@ class Role(Component, type="role", kind="role"):
     def __repr__(self) -> str:
         return f"Role({self.name!r}, model={self.spec.model!r}, bundles={self.spec.bundles})"
 
-    def agent(self, *, model: str | None = None, tools: list[Any] = (), feedback: Any = None,
-              output_schema: Any = None, workspace: str | Path | None = None,
-              termination: Any = None, name: str | None = None) -> Any:
+    def agent(self, *, model: str | None = None,
+              tools: Sequence[Tool | str | Callable[..., Any] | ToolProvider] = (),
+              feedback: Any = None, output_schema: type[BaseModel] | str | None = None,
+              workspace: str | Path | None = None, termination: Termination | None = None,
+              name: str | None = None) -> Agent:
         """The `Agent` this role describes; arguments override the role's settings (extra
         `tools` are added to the role's bundles: a handoff tool, for instance)."""
         from forgekit.agents.agent import Agent

@@ -114,7 +114,9 @@ def tokens(cmd: str) -> list[str]:
 
 def segments(tokens: list[str]) -> list[tuple[list[str], str]]:
     """Simple commands with the operator that precedes each (`|` means piped input)."""
-    segs, cur, prev = [], [], ""
+    segs: list[tuple[list[str], str]] = []
+    cur: list[str] = []
+    prev = ""
     for t in tokens:
         if t in OPS or t in {"(", ")", "{", "}"}:
             if cur:

@@ -89,8 +89,8 @@ class AnyOf(Termination, type="or"):
         flat: list[Termination] = []
         for c in conditions:
             # a | (b | c) is a | b | c, but an `&` group inside stays a group
-            flat.extend(c.conditions if type(c) is type(self) else [c])
-        self.conditions = flat
+            flat.extend(c.conditions if isinstance(c, AnyOf) and type(c) is type(self) else [c])
+        self.conditions: list[Termination] = flat
 
     def check(self, state: AgentState) -> str | None:
         reasons = [c.check(state) for c in self.conditions]
@@ -112,7 +112,7 @@ class AllOf(AnyOf, type="and"):
 
     def check(self, state: AgentState) -> str | None:
         reasons = [c.check(state) for c in self.conditions]
-        return " and ".join(reasons) if all(reasons) else None  # type: ignore[arg-type]
+        return " and ".join(r for r in reasons if r) if all(reasons) else None
 
     def __repr__(self) -> str:
         return "(" + " & ".join(map(repr, self.conditions)) + ")"

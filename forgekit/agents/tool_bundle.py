@@ -145,7 +145,7 @@ def _args_model(spec: ToolSpec) -> type[BaseModel]:
     for a in spec.arguments:
         typ: Any = _TYPES[a.type]
         if a.enum:
-            typ = Literal[tuple(a.enum)]  # type: ignore[valid-type]
+            typ = Literal[tuple(a.enum)]
         if not a.required:
             typ = typ | None
         default = ... if a.required else a.default
@@ -185,16 +185,17 @@ def load_bundle(name_or_path: str | Path, **options: Any) -> Bundle:
     doc = load_yaml(folder / "config.yaml")
     cfg = validate(BundleConfig, doc)
     merged = {**cfg.options, **options}
-    tools = []
+    tools: list[Tool] = []
     for i, spec in enumerate(cfg.tools):
 
         def err(msg: str, i: int = i) -> ConfigError:
             return doc.error(msg, ("tools", i, "implementation"))
 
-        if spec.implementation:
+        if spec.implementation is not None:
             fn = _import(spec.implementation, err)
         else:
-            script = (folder / spec.script).resolve()  # type: ignore[operator]
+            assert spec.script is not None  # ToolSpec holds exactly one of the two
+            script = (folder / spec.script).resolve()
             if not script.is_file():
                 raise doc.error(
                     f"script {spec.script!r} not found in {folder}", ("tools", i, "script")

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from forgekit.core.messages import Message, ToolCall, Usage
 
 RunStatus = Literal["running", "completed", "failed", "budget-exceeded", "interrupted"]
+# what the tool policy (and a human, for `ask`) decided about a tool call
+ToolDecision = Literal["allow", "deny", "ask-approved", "ask-denied", "n/a"]
 
 
 class _Event(BaseModel):
@@ -66,7 +68,7 @@ class ToolCallEvent(_Event):
     arguments: dict[str, Any] | str = Field(default_factory=dict)
     result: str | None = None
     error: str | None = None
-    decision: Literal["allow", "deny", "ask-approved", "ask-denied", "n/a"] = "n/a"
+    decision: ToolDecision = "n/a"
     decision_reason: str | None = None
     duration_s: float = 0.0
     # the MCP server that ran the tool (None for native tools); `name` is the model's name

@@ -75,20 +75,21 @@ def run_in_background(
     """
     run = BackgroundRun(name)
 
-    async def main() -> Any:
-        coro = work() if inspect.iscoroutinefunction(work) else work
+    async def main(coro: Coroutine[Any, Any, Any]) -> Any:
         run._loop = asyncio.get_running_loop()
         run._task = asyncio.current_task()
-        return await coro  # type: ignore[misc]
+        return await coro
 
     def body() -> None:
         if not run.future.set_running_or_notify_cancel():
             return
         try:
-            if inspect.iscoroutine(work) or inspect.iscoroutinefunction(work):
-                value = asyncio.run(main())
+            if not callable(work):  # a coroutine
+                value = asyncio.run(main(work))
+            elif inspect.iscoroutinefunction(work):
+                value = asyncio.run(main(work()))
             else:
-                value = work()  # type: ignore[operator]
+                value = work()
         except asyncio.CancelledError:
             run.future.set_exception(concurrent.futures.CancelledError(f"{name} cancelled"))
             return

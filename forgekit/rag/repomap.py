@@ -18,8 +18,8 @@ def _sig(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"{prefix} {node.name}({args}){ret}"
 
 
-def _doc_line(node: ast.AST) -> str:
-    doc = ast.get_docstring(node)  # type: ignore[arg-type]
+def _doc_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
+    doc = ast.get_docstring(node)
     return doc.strip().splitlines()[0] if doc else ""
 
 

@@ -171,6 +171,21 @@ def test_policy_decisions_are_recorded_and_ask_goes_to_feedback(tmp_path: Path):
     assert events(agent, "tool_call")[1].result.startswith("exit code")  # it ran
 
 
+def test_a_failing_feedback_provider_denies_the_call_and_the_run_goes_on(tmp_path: Path):
+    def broken(req):
+        raise RuntimeError("reviewer offline")
+
+    script = [reply("", call("run_command", {"command": "git push origin main"})), reply("ok")]
+    gw, _ = scripted_gateway(script)
+    agent = Agent(
+        model="m", bundles=["shell"], parallel_tools=False, feedback=CallbackFeedback(broken)
+    )
+    assert agent.run("x", gw, workspace=tmp_path).text == "ok"
+    (event,) = events(agent, "tool_call")
+    assert event.decision == "ask-denied" and event.result is None
+    assert "reviewer offline" in event.error
+
+
 def test_hooks_fire_and_a_failing_subscriber_is_not_fatal(tmp_path: Path):
     gw, _ = scripted_gateway([reply("", call("add", {"a": 1, "b": 1})), reply("2")])
     bus = EventBus()

@@ -4,7 +4,10 @@ it survives papermill, nbval and an offline notebook) coloured by node status.""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forgekit.agents.graph.flow import Graph
 
 COLORS = {
     "pending": "#f3f3f3", "running": "#ffe08a", "done": "#b7e1a1", "restored": "#a9c8f5",
@@ -17,7 +20,7 @@ def _status(status: dict[str, str] | None, name: str) -> str:
     return (status or {}).get(name, "pending")
 
 
-def to_mermaid(graph: Any, status: dict[str, str] | None = None) -> str:
+def to_mermaid(graph: Graph, status: dict[str, str] | None = None) -> str:
     """Mermaid flowchart text (conditions as edge labels, status as a class)."""
     lines = ["flowchart LR"]
     for n in graph.nodes:
@@ -31,7 +34,7 @@ def to_mermaid(graph: Any, status: dict[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def _layers(graph: Any) -> dict[str, int]:
+def _layers(graph: Graph) -> dict[str, int]:
     """Column of each node: the longest forward path from a start node."""
     col = {s: 0 for s in graph.starts}
     forward = [e for e in graph.edges if (e.source, e.target) not in graph.back]
@@ -48,7 +51,7 @@ def _layers(graph: Any) -> dict[str, int]:
     return col
 
 
-def to_svg(graph: Any, status: dict[str, str] | None = None, *,
+def to_svg(graph: Graph, status: dict[str, str] | None = None, *,
            title: str | None = None) -> str:
     """The graph as inline SVG: columns by depth, conditions on the edges, fill by status."""
     col = _layers(graph)
@@ -69,6 +72,10 @@ def to_svg(graph: Any, status: dict[str, str] | None = None, *,
         '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
         f'<text x="20" y="20" font-weight="bold">{html.escape(graph.name)}</text>',
     ]
+    sx: float
+    sy: float
+    tx: float
+    ty: float
     for e in graph.edges:
         (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
         label = html.escape(e.when.label()) if e.when else ""

@@ -25,6 +25,7 @@ written (see `forgekit.agents.checkpoints`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from forgekit.agents.graph.structure import (
@@ -70,7 +71,7 @@ class GraphRun:
 class Graph(Runnable, Component, type="graph", kind="solver"):
     """A validated graph of solvers (see the module docstring)."""
 
-    def __init__(self, nodes: list[Node], edges: list[Edge] = (), *,
+    def __init__(self, nodes: list[Node], edges: Sequence[Edge] = (), *,
                  start: list[str] | None = None, max_iterations: int = 10,
                  name: str = "graph") -> None:
         if max_iterations < 1:

@@ -126,7 +126,7 @@ class MCPConnection:
                     ),
                 )
             )
-            return streamable_http_client(cfg.url, http_client=client)  # type: ignore[arg-type]
+            return streamable_http_client(cfg.url, http_client=client)
         from mcp.client.stdio import stdio_client
 
         from forgekit.agents.mcp.launch import stdio_launch

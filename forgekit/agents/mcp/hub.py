@@ -20,9 +20,10 @@ import atexit
 import threading
 import time
 import weakref
+from collections.abc import Coroutine
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +33,8 @@ from forgekit.agents.mcp.tool import MCPTool
 from forgekit.agents.tools import ToolError
 from forgekit.core.component import Component
 from forgekit.core.errors import ConfigError
+
+_T = TypeVar("_T")
 
 _LIVE: weakref.WeakSet[MCPHub] = weakref.WeakSet()
 
@@ -124,7 +127,9 @@ class MCPHub(Component, type="mcp_hub", kind="mcp"):
                 _LIVE.add(self)
             for name, conn in self.connections.items():
                 if name not in self._tasks:
-                    self._tasks[name] = asyncio.run_coroutine_threadsafe(conn.run(), self._loop)  # type: ignore[arg-type]
+                    self._tasks[name] = asyncio.run_coroutine_threadsafe(
+                        conn.run(), self._hub_loop()
+                    )
         if wait:
             self._submit(self._settle_all()).result()
         return self
@@ -145,10 +150,16 @@ class MCPHub(Component, type="mcp_hub", kind="mcp"):
             *(c.wait_settled(c.config.connect_timeout_s + 1) for c in self.connections.values())
         )
 
-    def _submit(self, coro: Any) -> Future[Any]:
+    def _hub_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None:  # closed by another thread in between
+            raise RuntimeError("the MCP hub is closed")
+        return loop
+
+    def _submit(self, coro: Coroutine[Any, Any, _T]) -> Future[_T]:
         if not self.started:
             self.start(wait=False)
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        return asyncio.run_coroutine_threadsafe(coro, self._hub_loop())
 
     def close(self, timeout: float = 15.0) -> None:
         """Close every connection (each owner task exits its session and transport and stops
