@@ -125,11 +125,13 @@ def _run(args: argparse.Namespace) -> int:
         from forgekit.trajectory import Trajectory
 
         events = Trajectory.load(sink.path).events
+    from forgekit.core.events import StepEvent, ToolCallEvent
+
     pending: list[str] = []  # tool calls are recorded before the step that made them
     for e in events or []:
-        if e.type == "tool_call":
+        if isinstance(e, ToolCallEvent):
             pending.append(f"   {e.name} -> {e.decision}: {(e.error or e.result or '')[:200]!r}")
-        elif e.type == "step":
+        elif isinstance(e, StepEvent):
             print(f"step {e.step}: {e.action or '(answer)'}")
             for line in pending:
                 print(line)

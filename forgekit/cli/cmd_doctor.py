@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forgekit.models.doctor import DoctorReport
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _check_store(report) -> None:  # noqa: ANN001
+def _check_store(report: DoctorReport) -> None:
     """The MLflow store: broken by an interrupted set-up or migration?"""
     try:
         from forgekit.core.config import load_config

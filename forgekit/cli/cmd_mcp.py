@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forgekit.agents.mcp import MCPHub
 
 
-def _hub(args: argparse.Namespace):
+def _hub(args: argparse.Namespace) -> MCPHub | None:
     from forgekit.agents.mcp import MCPHub
     from forgekit.core.config import load_config
 

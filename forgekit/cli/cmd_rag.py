@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-
-def _index(args: argparse.Namespace, source=None, build: bool = True):
+if TYPE_CHECKING:
     from forgekit.rag import Index
 
-    opts = {}
+
+def _index(
+    args: argparse.Namespace,
+    source: str | Path | Sequence[Any] | None = None,
+    build: bool = True,
+) -> Index:
+    from forgekit.rag import Index
+
+    opts: dict[str, Any] = {}
     if args.embedder:
         opts["embedder"] = args.embedder
     if getattr(args, "no_keywords", False):
@@ -38,7 +48,7 @@ def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _watch(idx, debounce_s: float) -> int:
+def _watch(idx: Index, debounce_s: float) -> int:
     """Follow the folder until SIGTERM/Ctrl-C; one line per update or error."""
     import signal
     import sys

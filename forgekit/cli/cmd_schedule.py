@@ -10,7 +10,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from forgekit.pipelines import Scheduler, load_jobs
+    from forgekit.pipelines import JobSpec, Scheduler, load_jobs
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     from forgekit.pipelines.triggers import job_triggers
 
-    def what(j) -> str:
+    def what(j: JobSpec) -> str:
         parts = [f"cron {j.schedule.cron}"] if j.schedule else []
         return f"{j.name} ({'; '.join(parts + [t.describe() for _, t in job_triggers(j)])})"
 

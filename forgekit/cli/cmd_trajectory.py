@@ -5,15 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from forgekit.trajectory import TrajectoryStore
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace) -> TrajectoryStore:
     from forgekit.trajectory import TrajectoryStore
 
     return TrajectoryStore(args.runs_dir)
 
 
-def _print_frame(df, fmt: str = "table") -> None:
+def _print_frame(df: pl.DataFrame, fmt: str = "table") -> None:
     import polars as pl
 
     if fmt == "csv":
