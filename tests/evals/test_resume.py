@@ -26,13 +26,19 @@ def answer(request) -> str:
 
 
 SCRIPT = textwrap.dedent("""
+    import asyncio
     import sys
     sys.path.insert(0, {tests!r})
     from conftest import make_config
     from test_resume import answer
     from forgekit.evals import evaluate
     from forgekit.models import Gateway, ScriptedSource
-    gw = Gateway(make_config({root!r}), source=ScriptedSource(answer, delay_s=0.05))
+    class Stalling(ScriptedSource):  # stalls after 40 calls: killed mid-way on any machine
+        async def complete(self, request):
+            if len(self.requests) >= 40:
+                await asyncio.sleep(3600)
+            return await super().complete(request)
+    gw = Gateway(make_config({root!r}), source=Stalling(answer, delay_s=0.05))
     evaluate({suite!r}, gw, out_dir={out!r}, progress=False)
     print("FINISHED")
 """)
@@ -160,22 +166,30 @@ JUDGED = textwrap.dedent("""
     from forgekit.models import Gateway
     from forgekit.models.cache import ResponseCache
     cache = ResponseCache({root!r} + "/cache")
-    gw = Gateway(make_config({root!r}), source=judged_source(0.2), cache=cache)
+    gw = Gateway(make_config({root!r}), source=judged_source(0.2, stall_after=20), cache=cache)
     evaluate({suite!r}, gw, out_dir={out!r}, progress=False)
 """)
 
 
-def judged_source(judge_delay_s: float = 0.0):
+def judged_source(judge_delay_s: float = 0.0, stall_after: int | None = None):
     """Answers the questions and grades them (the judge alias is m2, slow in the killed
     run, so samples in flight have their answer cached and their grade pending); usage
-    depends on the text, so a cached reply must bring back its own tokens and cost."""
+    depends on the text, so a cached reply must bring back its own tokens and cost.
+    `stall_after` judge calls, it stops answering (the killed run is then mid-way however
+    slow or loaded the machine is)."""
     import asyncio
 
     from forgekit.core.messages import ModelResponse, Usage
 
+    judged = 0
+
     class Judged:
         async def complete(self, request):
+            nonlocal judged
             if request.alias == "m2":
+                judged += 1
+                if stall_after is not None and judged > stall_after:
+                    await asyncio.sleep(3600)
                 await asyncio.sleep(judge_delay_s)
                 graded = "Submitted answer:\n1" in request.messages[-1].content
                 text = "GRADE: C" if graded else "looks wrong\nGRADE: I"
