@@ -8,7 +8,10 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from forgekit.models import Gateway
 
 log = logging.getLogger(__name__)
 MAIN_SUITE = "evals/main.yaml"
@@ -20,7 +23,7 @@ def run_suite(
     models: list[str] | None = None,
     limit: int | None = None,
     out_dir: str | Path | None = None,
-    gateway: Any = None,
+    gateway: Gateway | None = None,
     mlflow: bool = True,
     progress: bool = True,
     stream: Any = None,
@@ -88,7 +91,7 @@ def run_suite(
 
 
 def main_job(
-    out_dir: str | Path | None = None, *, limit: int | None = None, gateway: Any = None
+    out_dir: str | Path | None = None, *, limit: int | None = None, gateway: Gateway | None = None
 ) -> Any:
     """The README's main job: `evals/main.yaml` on the embedded local model."""
     from forgekit.evals.tasksets import resolve_path

@@ -12,7 +12,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from forgekit.models import Gateway
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -32,7 +35,7 @@ def _list(args: argparse.Namespace) -> int:
 def load_or_run(
     source: str | Path,
     *,
-    gateway: Any = None,
+    gateway: Gateway | None = None,
     models: list[str] | None = None,
     limit: int | None = None,
     eval_dir: str | Path | None = None,

@@ -11,10 +11,13 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forgekit.notebook.background import BackgroundRun, run_in_background
 from forgekit.notebook.dashboard import RunDashboard
+
+if TYPE_CHECKING:
+    from forgekit.models import Gateway
 
 
 class EvalRun(RunDashboard):
@@ -41,7 +44,7 @@ class EvalRun(RunDashboard):
         return value
 
 
-def evaluate_live(suite: Any, gateway: Any = None, **kwargs: Any) -> EvalRun:
+def evaluate_live(suite: Any, gateway: Gateway | None = None, **kwargs: Any) -> EvalRun:
     """Start an evaluation in a background thread and return its live dashboard at once.
 
     Args:
