@@ -80,6 +80,7 @@ class Component:
     ) -> None:
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
+            # the class's own constructor, wrapped to record its arguments
             cls.__init__ = _recording_init(cls, cls.__dict__["__init__"])  # type: ignore[method-assign]
         if kind is not None:
             cls.component_kind = kind
@@ -157,7 +158,7 @@ def _recording_init(cls: type, init: Callable[..., None]) -> Callable[..., None]
             self.__dict__["_component_args"] = _given_args(sig, self, args, kwargs)
         init(self, *args, **kwargs)
 
-    __init__.__signature__ = sig  # type: ignore[attr-defined]
+    __init__.__signature__ = sig  # type: ignore[attr-defined]  # read by inspect.signature
     return __init__
 
 
@@ -322,6 +323,7 @@ def ref_of(obj: Any, *, where: str = "config") -> str:
     qualname = getattr(obj, "__qualname__", None)
     if not module or not qualname or "<" in qualname or module == "__main__":
         if _LENIENT.get():
+            # under config_of (identity, not a saved config) a dict stands in for the ref
             return function_config(obj)  # type: ignore[return-value]
         label = qualname or repr(obj)
         raise ConfigError(

@@ -52,7 +52,7 @@ def resolve_mode(
     if choices:
         return "choice"
     if answer_type in ("number", "choice", "text", "exact"):
-        return answer_type  # type: ignore[return-value]
+        return answer_type  # type: ignore[return-value]  # one of the modes just named
     if task_class == "math":
         return "number"
     filled = [t for t in texts if t.strip()]

@@ -49,7 +49,7 @@ def parse_preference(text: str) -> Preference | None:
         return None  # names both: no clear winner
     m = re.match(r"^\W*(?:answer\s*)?\(?([AB])\)?(?:\W|$)", t, re.IGNORECASE)
     if m:
-        return m.group(1).upper()  # type: ignore[return-value]
+        return "A" if m.group(1).upper() == "A" else "B"
     named = set(
         re.findall(r"\b(?:answer|response|candidate|option)\s*\(?([AB])\)?\b", t, re.IGNORECASE)
     )

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 _MARK = b'"parent_run_id":"'  # a non-null parent, as the encoder writes it
 _MAX_FOLDERS = 64
@@ -58,10 +58,10 @@ class _Folder:
         for name in names - set(self.parents):
             parent = _parent_of(folder / name)
             if parent is not False:
-                self.parents[name] = parent  # type: ignore[assignment]
+                self.parents[name] = parent
 
 
-def _parent_of(path: Path) -> str | None | bool:
+def _parent_of(path: Path) -> str | None | Literal[False]:
     """The parent run id named by a run file's first line; None for a root run; False
     when the file is not (yet) a run file (not cached: it is looked at again next time)."""
     try:
