@@ -62,7 +62,7 @@ class AliasConfig(BaseModel):
     min_concurrency: int = Field(default=1, ge=1)
     # False for models without native function calling: agents use the text fallback
     supports_tools: bool = True
-    # how calls travel: "direct" speaks the OpenAI wire format over aiohttp (~20x less CPU
+    # how calls travel: "direct" speaks the OpenAI wire format itself (~20x less CPU
     # a call than litellm), "litellm" goes through litellm, "auto" picks direct for
     # OpenAI-compatible servers with an api_base (vLLM, llama.cpp, Ollama, LM Studio)
     transport: Literal["auto", "direct", "litellm"] = "auto"

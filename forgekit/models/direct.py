@@ -1,9 +1,10 @@
-"""The lean road to OpenAI-compatible servers: chat completions over one aiohttp pool.
+"""The lean road to OpenAI-compatible servers: chat completions over one connection pool.
 
 litellm costs ~5-11 ms of CPU a call, which caps a process at ~100 calls/s against a
 local vLLM, llama.cpp, Ollama or LM Studio server that could answer ten times more
-(`benchmarks/runner`). `DirectSource` speaks the chat-completions wire format itself:
-one JSON body out, one JSON body in, ~0.5 ms of CPU. Everything else the gateway
+(`benchmarks/runner`). `DirectSource` speaks the chat-completions wire format itself,
+over a small HTTP/1.1 client of its own (`forgekit.models.http_client`: aiohttp's
+request machinery alone cost ~0.3 ms a call): one JSON body out, one JSON body in. Everything else the gateway
 promises (retries with Retry-After, timeouts, fallbacks, circuit breaker, cache,
 budgets, prices, records) lives above sources and applies unchanged.
 
@@ -12,7 +13,7 @@ The gateway uses it on its own for aliases that speak the OpenAI API at an `api_
 `lm_studio/<name>` with an `api_base`), or for any alias with ``transport: direct``;
 ``transport: litellm`` keeps an alias on litellm.
 
-aiohttp sessions belong to an event loop: one pool per loop, closed with the loop
+Connections belong to an event loop: one pool per loop, closed with the loop
 (`asyncio.run` closes async generators on the way out, and one holds the pool).
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from forgekit.core.config import AliasConfig
 from forgekit.core.messages import ModelResponse, Usage
+from forgekit.models.http_client import ConnectionPool
 from forgekit.models.sources import CompletionRequest, _parse_tool_calls
 
 # litellm providers whose servers speak OpenAI's chat completions at their api_base
@@ -141,17 +143,18 @@ def parse_completion(raw: bytes, model: str) -> ModelResponse:
     )
 
 
-async def _pool_keeper(session: Any, pools: dict[int, Any], key: int) -> Any:
+async def _pool_keeper(pool: ConnectionPool, pools: dict[int, Any], key: int) -> Any:
     """Holds a loop's pool; `asyncio.run` finalises it (and so closes the pool) on exit."""
     try:
         yield
     finally:
         pools.pop(key, None)
-        await session.close()
+        await pool.close()
 
 
 class DirectSource:
-    """Answers OpenAI-compatible chat completions over aiohttp (see the module doc).
+    """Answers OpenAI-compatible chat completions over kept-alive HTTP/1.1 connections
+    (`forgekit.models.http_client`; see the module doc).
 
     Args:
         pool_size: the most connections open at once per event loop (the gateway's
@@ -162,25 +165,19 @@ class DirectSource:
 
     def __init__(self, pool_size: int = 1024) -> None:
         self.pool_size = pool_size
-        self._pools: dict[int, Any] = {}  # id(loop) -> (session, keeper)
-        self._timeouts: dict[float, Any] = {}  # seconds -> aiohttp.ClientTimeout
+        self._pools: dict[int, Any] = {}  # id(loop) -> (pool, keeper, loop)
 
-    async def _session(self) -> Any:
+    async def _pool(self) -> ConnectionPool:
         loop = asyncio.get_running_loop()
         entry = self._pools.get(id(loop))
-        if entry is not None and entry[0]._loop is loop and not entry[0].closed:
-            return entry[0]
-        import aiohttp
-
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300),
-            json_serialize=json.dumps,
-            skip_auto_headers=("User-Agent",),
-        )
-        keeper = _pool_keeper(session, self._pools, id(loop))
+        if entry is not None and entry[2] is loop and not entry[0].closed:
+            pool: ConnectionPool = entry[0]
+            return pool
+        pool = ConnectionPool(limit=self.pool_size)
+        keeper = _pool_keeper(pool, self._pools, id(loop))
         await keeper.__anext__()  # now the loop knows it, and closes it at shutdown
-        self._pools[id(loop)] = (session, keeper)
-        return session
+        self._pools[id(loop)] = (pool, keeper, loop)
+        return pool
 
     def body(self, request: CompletionRequest) -> dict[str, Any]:
         """The JSON body of a request."""
@@ -197,27 +194,18 @@ class DirectSource:
         return body
 
     async def complete(self, request: CompletionRequest) -> ModelResponse:
-        import aiohttp
-
         if not request.api_base:
             raise MalformedResponseError(f"alias {request.alias!r} has no api_base")
-        session = await self._session()
+        pool = await self._pool()
         headers = {"Content-Type": "application/json"}
         if request.api_key and request.api_key != NO_KEY:
             headers["Authorization"] = f"Bearer {request.api_key}"
         url = request.api_base.rstrip("/") + "/chat/completions"
         data = json.dumps(self.body(request)).encode()
-        timeout = self._timeouts.get(request.timeout_s)
-        if timeout is None:  # immutable: one per value
-            timeout = self._timeouts[request.timeout_s] = aiohttp.ClientTimeout(
-                total=request.timeout_s)
-        async with session.post(url, data=data, headers=headers, timeout=timeout) as resp:
-            raw = await resp.read()
-            if resp.status >= 300:
-                raise HTTPStatusError(
-                    resp.status, _error_message(raw), _retry_after(resp.headers)
-                )
-        return parse_completion(raw, request.model)
+        resp = await pool.post(url, data, headers, request.timeout_s)
+        if resp.status >= 300:
+            raise HTTPStatusError(resp.status, _error_message(resp.body), _retry_after(resp.headers))
+        return parse_completion(resp.body, request.model)
 
     async def aclose(self) -> None:
         """Close the pool of the running loop (others close with their loops)."""

@@ -66,7 +66,8 @@ def _is_model_failure(exc: BaseException) -> bool:
         return True
     mod = type(exc).__module__
     return mod.startswith(
-        ("litellm", "openai", "httpx", "aiohttp", "httpcore", "forgekit.models.direct")
+        ("litellm", "openai", "httpx", "aiohttp", "httpcore", "forgekit.models.direct",
+         "forgekit.models.http_client")
     ) or isinstance(
         exc, (TimeoutError, ConnectionError)
     )
@@ -106,7 +107,7 @@ class Gateway:
     Args:
         config: the project config (default: `load_config()`).
         source: where requests are answered. Default: the real road, per alias —
-            `DirectSource` (the OpenAI wire format over aiohttp) for OpenAI-compatible
+            `DirectSource` (the OpenAI wire format over HTTP/1.1) for OpenAI-compatible
             servers with an api_base (or ``transport: direct``), litellm for the rest.
             A source given here answers every alias.
         cache: a ResponseCache, or True/False to force caching on/off. By default the
