@@ -66,42 +66,41 @@ def _pid_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _ray_cpu() -> float:
-    """CPU seconds of the Ray actor processes alive now (`ray::EvalActor`)."""
+def _ray_cpu() -> dict[int, float]:
+    """CPU seconds of each Ray actor process alive now (`ray::EvalActor`), by pid."""
     import psutil
 
-    total = 0.0
+    out: dict[int, float] = {}
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
             if "EvalActor" in " ".join(proc.info["cmdline"] or [proc.info["name"] or ""]):
                 t = proc.cpu_times()
-                total += t.user + t.system
+                out[proc.pid] = t.user + t.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return out
 
 
 def timed(fn, stub_pid: int | None = None, ray: bool = False) -> dict[str, float]:
     """Wall and CPU seconds of `fn()`: this process, its children, the stub server and
-    (`ray`) the Ray actors (sampled just before they are killed: see `forgekit_runner`)."""
+    (`ray`) the Ray actors: what each spent during the row (the actors outlive it: an
+    evaluation leaves them idle for the next; one started during the row counts whole)."""
     (s0, k0), t0 = _cpu(), time.perf_counter()
     stub0 = _pid_cpu(stub_pid) if stub_pid else 0.0
-    _RAY_CPU.clear()
+    actors0 = _ray_cpu() if ray else {}
     latency = fn()
     wall = time.perf_counter() - t0
     s1, k1 = _cpu()
+    actors = sum(cpu - actors0.get(pid, 0.0) for pid, cpu in _ray_cpu().items()) if ray else 0.0
     return {
         "wall": wall,
         "parent": s1 - s0,
-        "workers": (k1 - k0) + (sum(_RAY_CPU) if ray else 0.0),
+        "workers": (k1 - k0) + actors,
         "stub": (_pid_cpu(stub_pid) - stub0) if stub_pid else 0.0,
         "load": os.getloadavg()[0],
         # mean seconds a sample took (evaluate rows): concurrency / this bounds samples/s
         "latency": latency if isinstance(latency, float) else float("nan"),
     }
-
-
-_RAY_CPU: list[float] = []  # the actors' CPU, read before the executor kills them
 
 
 def bare_litellm(url: str, n: int, concurrency: int, model: str = "openai/bare") -> None:
@@ -215,12 +214,7 @@ def forgekit_runner(
     if executor == "ray":
         from forgekit.evals.ray_executor import RayExecutor
 
-        class Measured(RayExecutor):  # the actors' CPU, read before they are killed
-            async def _run(self, *a, **k):
-                await super()._run(*a, **k)
-                _RAY_CPU.append(_ray_cpu())
-
-        executor = Measured(workers)
+        executor = RayExecutor(workers)  # on the actors an earlier evaluation left idle
     res = evaluate(suite, Gateway(cfg), out_dir=out, progress=False, workers=workers,
                    executor=executor)
     bad = res.df.filter(res.df["status"] != "completed")
@@ -283,9 +277,9 @@ def start_ray() -> bool:
     """A local Ray with 2 CPUs, started before the rounds (its ~10-60 s start is not
     what the row measures; the executor joins it)."""
     try:
-        import ray
+        from forgekit.evals.ray_start import start_local_ray
 
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        start_local_ray(2)
         return True
     except Exception as e:  # ray-project/ray#65983 on a busy machine
         print(f"ray: no local Ray ({type(e).__name__}: {str(e)[:200]}); no Ray row")
@@ -340,6 +334,11 @@ def main() -> int:
             forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out2", "litellm")
         raw_aiohttp(url, 64, conc)
         forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "out")
+        if "ray" in keys:  # the actors' start (fresh Pythons importing Ray and forgekit)
+            m = timed(lambda: forgekit_runner(url, warm_tasks, 64, conc, tmp / "warm" / "ray",
+                                              workers=2, executor="ray"), stub.pid, ray=True)
+            print(f"ray warm-up (2 actors started, 64 samples): {m['wall']:.2f} s wall, "
+                  f"CPU {m['parent']:.2f} s here + {m['workers']:.2f} s actors", flush=True)
         tasks = write_tasks(tmp, n)
         fns = {
             "bare": lambda r: bare_litellm(url, n, conc),

@@ -14,8 +14,9 @@ gateway from its project config — or, for a gateway given a source (a scripted
 tests), from that source if it pickles. The suite's `concurrency` (samples in flight
 per model) and each alias's `concurrency`, `max_concurrency` and `min_concurrency` are
 shared among the workers (each gets its part), so N workers put no more load on a server
-than one process. Worker processes share a run budget (`forgekit.evals.shared_budget`);
-Ray actors, which may run on other machines, do not (asking for both is an error).
+than one process. Worker processes share a run budget through a memory-mapped board
+(`forgekit.evals.shared_budget`), Ray actors through a budget actor
+(`forgekit.evals.ray_budget`).
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def _split_config(config: Any, workers: int) -> Any:
 def worker_payload(runner: Runner, workers: int, *, shared_budget: bool = False) -> bytes:
     """What a worker needs to rebuild the runner and its gateway, pickled; a clear
     error when the gateway cannot travel to another process. `shared_budget`: the
-    workers can share the run's budget (processes on this machine); else an evaluation
-    with a budget is refused."""
+    workers can share the run's budget (the process and Ray executors); else an
+    evaluation with a budget is refused."""
     gateway = runner.gateway
     config = getattr(gateway, "config", None)
     if config is None:
@@ -125,9 +126,8 @@ def worker_payload(runner: Runner, workers: int, *, shared_budget: bool = False)
     budgeted = budget.usd is not None or budget.tokens is not None
     if budgeted and not shared_budget:
         raise ConfigError(
-            "an evaluation with a budget runs in one process or in worker processes "
-            "(--workers N), not on Ray actors (its spend ledger is not shared across "
-            "machines): drop --executor ray, or the budget",
+            "this executor cannot share an evaluation's budget among its workers: run "
+            "it in one process, with --workers N or --executor ray, or drop the budget",
             key="budget",
         )
     source = None if getattr(gateway, "_auto", True) else gateway.source

@@ -308,11 +308,15 @@ class Runner:
             # the gateway refuses calls beyond it, so in-flight samples stop too; it
             # starts from what earlier runs of this eval spent; worker processes share it
             slots = getattr(self.executor, "budget_slots", 0)
-            self.budget = (
-                SharedEvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens,
-                                 slots=slots + 1, create=True)
-                if slots else EvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens)
-            )
+            opener = getattr(self.executor, "open_budget", None)
+            if callable(opener):  # Ray: a budget actor that the actors share
+                self.budget = opener(self.out_dir, b.usd, b.tokens)
+            else:
+                self.budget = (
+                    SharedEvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens,
+                                     slots=slots + 1, create=True)
+                    if slots else EvalBudget(self.out_dir, max_usd=b.usd, max_tokens=b.tokens)
+                )
             reason = self.budget.stop_reason
             self.stopped = f"budget: {reason}" if reason else None
 

@@ -9,6 +9,9 @@ import asyncio
 import sys
 import types
 
+import pytest
+
+import forgekit.evals.ray_executor as ray_executor
 from forgekit.evals import evaluate
 from forgekit.evals.ray_executor import EvalActor, RayExecutor
 from forgekit.models import Gateway
@@ -19,15 +22,36 @@ class ActorDied(Exception):
     pass
 
 
+@pytest.fixture(autouse=True)
+def _own_pool(monkeypatch):
+    """Each test its own pool of idle actors (and of actor classes)."""
+    monkeypatch.setattr(ray_executor, "_POOL", {})
+    monkeypatch.setattr(ray_executor, "_CLASSES", {})
+
+
 class _Handle:
-    def __init__(self, fake: FakeRay, payload: bytes) -> None:
+    def __init__(self, fake: FakeRay) -> None:
         self.fake = fake
-        self.actor = EvalActor(payload)
+        self.actor = EvalActor()
         self.tasks: list[asyncio.Task] = []
         self.dead = False
+        self.prepare = types.SimpleNamespace(remote=self._prepare)
         self.run_chunk = types.SimpleNamespace(remote=self._call)
+        self.finish = types.SimpleNamespace(remote=self._finish)
 
-    def _call(self, part: list[int]) -> asyncio.Task:
+    def _prepare(self, *args: object) -> asyncio.Task:
+        self.fake.prepared += 1
+        return asyncio.ensure_future(self.actor.prepare(*args))
+
+    def _finish(self, token: str) -> asyncio.Task:
+        async def run() -> object:
+            if self.dead:
+                raise ActorDied("actor died")
+            return await self.actor.finish(token)
+
+        return asyncio.ensure_future(run())
+
+    def _call(self, token: str, part: list[int]) -> asyncio.Task:
         self.fake.calls.append(list(part))
         self.fake.peak = max(self.fake.peak, sum(
             len(p) for h in self.fake.handles for p, t in h.pending() if not t.done()) + len(part))
@@ -35,7 +59,7 @@ class _Handle:
         async def run() -> object:
             if self.dead:
                 raise ActorDied("actor died")
-            return await self.actor.run_chunk(part)
+            return await self.actor.run_chunk(token, part)
 
         task = asyncio.ensure_future(run())
         task.part = part  # type: ignore[attr-defined]
@@ -54,13 +78,17 @@ class FakeRay:
     def __init__(self, kill_after: int | None = None) -> None:
         self.calls: list[list[int]] = []
         self.handles: list[_Handle] = []
+        self.killed: list[_Handle] = []
         self.kill_after = kill_after
         self.peak = 0
+        self.prepared = 0
         self.module = types.ModuleType("ray")
         self.module.is_initialized = lambda: True
         self.module.put = lambda x: x
-        self.module.kill = lambda h: None
+        self.module.kill = self.killed.append
         self.module.remote = self._remote
+        self.module.get_runtime_context = lambda: types.SimpleNamespace(
+            get_job_id=lambda: "job", get_node_id=lambda: str(id(self)))
         self.exceptions = types.ModuleType("ray.exceptions")
         self.exceptions.RayActorError = ActorDied
 
@@ -74,15 +102,16 @@ class FakeRay:
             def options(self, **_: object) -> Cls:
                 return self
 
-            def remote(self, payload: bytes) -> _Handle:
-                handle = _Handle(fake, payload)
+            def remote(self) -> _Handle:
+                handle = _Handle(fake)
                 fake.handles.append(handle)
                 return handle
 
         return Cls
 
 
-def _run(config, write_suite, tmp_path, monkeypatch, fake: FakeRay, n: int = 60):
+def _run(config, write_suite, tmp_path, monkeypatch, fake: FakeRay, n: int = 60,
+         keep: bool = False, out: str = "o"):
     monkeypatch.setitem(sys.modules, "ray", fake.module)
     monkeypatch.setitem(sys.modules, "ray.exceptions", fake.exceptions)
     alias = config.models.aliases["m1"]
@@ -91,8 +120,8 @@ def _run(config, write_suite, tmp_path, monkeypatch, fake: FakeRay, n: int = 60)
         concurrency=8,
         samples=[{"id": f"s{i:03d}", "input": "x", "target": "0"} for i in range(n)],
     )
-    executor = RayExecutor(2, chunk=3)
-    res = evaluate(suite, Gateway(config, source=Overloaded()), out_dir=tmp_path / "o",
+    executor = RayExecutor(2, chunk=3, keep_actors=keep)
+    res = evaluate(suite, Gateway(config, source=Overloaded()), out_dir=tmp_path / out,
                    progress=False, executor=executor)
     return executor, res
 
@@ -114,6 +143,20 @@ def test_a_dead_actors_chunk_goes_to_a_fresh_actor(config, write_suite, tmp_path
     fake = FakeRay(kill_after=4)
     executor, res = _run(config, write_suite, tmp_path, monkeypatch, fake)
     assert executor.resubmitted >= 3 and len(fake.handles) == 3  # one replacement
+    assert len(fake.killed) == 2  # not kept: both live actors ended
     assert res.df.height == 60 and res.df["status"].unique().to_list() == ["completed"]
     lines = (tmp_path / "o" / "results.jsonl").read_text().splitlines()
     assert len(lines) == 60  # each sample once
+
+
+def test_idle_actors_serve_the_next_evaluation(config, write_suite, tmp_path, monkeypatch):
+    """Actors outlive an evaluation (a fresh one is a fresh Python that imports Ray and
+    forgekit): the next evaluation prepares the same actors for its own runner."""
+    fake = FakeRay()
+    _, first = _run(config, write_suite, tmp_path, monkeypatch, fake, keep=True, out="a")
+    _, second = _run(config, write_suite, tmp_path, monkeypatch, fake, n=30, keep=True,
+                     out="b")
+    assert len(fake.handles) == 2 and fake.killed == [] and fake.prepared == 4
+    assert first.df.height == 60 and second.df.height == 30
+    assert all(h.actor.runner is None for h in fake.handles)  # gateways closed
+    assert len(ray_executor._POOL[f"job/{id(fake)}"]) == 2
