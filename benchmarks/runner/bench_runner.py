@@ -7,7 +7,8 @@ Measured in one process, against the same stub server (a separate process):
                   litellm's price map lacks (as every local endpoint is); and the same
                   set up as `evaluate()` sets litellm up (model priced, `gc.freeze()`):
                   like for like
-  3. raw aiohttp = one aiohttp session + gather, JSON in and out: the client ceiling
+  3. raw aiohttp = one aiohttp session + gather, JSON in and out; and the same loop over
+                  forgekit's own HTTP/1.1 client (`raw-fk`, the lean source's transport)
   4. forgekit   = `forgekit.evals.evaluate` on a suite of N samples (prompt solver,
                   exact scorer, per-sample trajectory, results log, resume bookkeeping),
                   through the lean direct source (the default for an OpenAI-compatible
@@ -172,6 +173,34 @@ def raw_aiohttp(url: str, n: int, concurrency: int) -> None:
     asyncio.run(run())
 
 
+def raw_http_client(url: str, n: int, concurrency: int) -> None:
+    """The raw aiohttp loop over forgekit's own HTTP/1.1 client (the lean source's
+    transport since session 6): what the lean road costs before forgekit records anything."""
+    from forgekit.models.http_client import ConnectionPool
+
+    async def run() -> None:
+        sem = asyncio.Semaphore(concurrency)
+        pool = ConnectionPool()
+        headers = {"Content-Type": "application/json"}
+
+        async def one(i: int) -> str:
+            body = {
+                "model": "raw",
+                "messages": [{"role": "user", "content": f"what is {i} + {i}?"}],
+                "max_tokens": 16,
+            }
+            async with sem:
+                resp = await pool.post(url + "/chat/completions", json.dumps(body).encode(),
+                                       headers, 60)
+            return json.loads(resp.body)["choices"][0]["message"]["content"]
+
+        out = await asyncio.gather(*(one(i) for i in range(n)))
+        assert len(out) == n
+        await pool.close()
+
+    asyncio.run(run())
+
+
 def write_tasks(tmp: Path, n: int) -> Path:
     path = tmp / "tasks.jsonl"
     path.write_text(
@@ -243,7 +272,8 @@ ROWS = {  # key: the row's name
     "bare": "bare litellm.acompletion + gather",
     "bare-like": "  same, set up like evaluate()",
     "litellm": "forgekit evaluate() via litellm",
-    "raw": "raw aiohttp + gather (ceiling)",
+    "raw": "raw aiohttp + gather",
+    "raw-fk": "raw forgekit http_client + gather",
     "lean": "forgekit evaluate() lean source",
     "workers2": "forgekit lean, --workers 2",
     "workers2-sessions": "  same, workers in own sessions",
@@ -299,7 +329,7 @@ def main() -> int:
     )
     ap.add_argument(
         "--rows",
-        default="bare,bare-like,litellm,raw,lean,workers2",
+        default="bare,bare-like,litellm,raw,raw-fk,lean,workers2",
         help=f"which rows, in order (of {', '.join(ROWS)})",
     )
     ap.add_argument(
@@ -346,6 +376,7 @@ def main() -> int:
             "litellm": lambda r: forgekit_runner(
                 url, tasks, n, conc, tmp / f"litellm{r}", "litellm"),
             "raw": lambda r: raw_aiohttp(url, n, conc),
+            "raw-fk": lambda r: raw_http_client(url, n, conc),
             "lean": lambda r: forgekit_runner(url, tasks, n, conc, tmp / f"run{r}"),
             "workers2": lambda r: forgekit_runner(
                 url, tasks, n, conc, tmp / f"w2-{r}", workers=2),

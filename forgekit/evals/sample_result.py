@@ -117,8 +117,10 @@ class SampleResult(BaseModel):
     @classmethod
     def _nulls_are_defaults(cls, data: Any) -> Any:
         # a Parquet row has every column, null where an older writer had no value
-        if isinstance(data, dict) and any(v is None for v in data.values()):
-            return {k: v for k, v in data.items() if v is not None or k not in _NOT_NULL}
+        if isinstance(data, dict):
+            nulls = [k for k in _NOT_NULL if data.get(k, 0) is None]
+            if nulls:
+                return {k: v for k, v in data.items() if k not in nulls}
         return data
 
     @field_validator("scores", mode="before")
