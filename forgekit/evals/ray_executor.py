@@ -80,6 +80,7 @@ class EvalActor:
         self.live: Any = None
         self.grid: list[Any] = []
         self.sems: dict[str, asyncio.Semaphore] = {}
+        self._sweep: asyncio.TimerHandle | None = None  # the last run's garbage, soon
 
     async def prepare(self, token: str, payload: bytes, budget: Any = None, slot: int = 0,
                       state: dict[str, float] | None = None) -> int:
@@ -87,9 +88,10 @@ class EvalActor:
         process id."""
         import gc
 
-        await self._drop()
-        gc.unfreeze()  # the last evaluation's objects may go now
-        gc.collect()
+        await self._retire()  # a run that did not finish
+        if self._sweep is not None:  # its garbage is not swept yet: now, before freezing
+            self._sweep.cancel()
+            self._collect()
         runner = build_worker_runner(payload)
         if budget is not None:
             b = runner.suite.budget
@@ -129,12 +131,26 @@ class EvalActor:
     async def finish(self, token: str) -> None:
         """The evaluation is over: close its gateway (sessions, connections)."""
         if token == self.token:
-            await self._drop()
+            await self._retire()
 
-    async def _drop(self) -> None:
+    async def _retire(self) -> None:
+        """Close the runner's gateway and let its objects go: a full collection of an
+        actor's heap (Ray, gRPC, forgekit) costs ~0.1 s of CPU, so it runs a little
+        later, while the actor is idle (or at the next `prepare`, if that comes first)."""
+        import gc
+
         runner, self.runner, self.token = self.runner, None, None
-        if runner is not None:
-            await runner.gateway.aclose()
+        if runner is None:
+            return
+        await runner.gateway.aclose()
+        gc.unfreeze()
+        self._sweep = asyncio.get_running_loop().call_later(0.5, self._collect)
+
+    def _collect(self) -> None:
+        import gc
+
+        self._sweep = None
+        gc.collect()
 
     def pid(self) -> int:
         return os.getpid()
@@ -281,6 +297,9 @@ class RayExecutor:
         """`n` actors: idle ones first, then new ones."""
         key = _connection(ray)
         with _LOCK:
+            for old in [k for k in (*_POOL, *_CLASSES) if k != key]:  # an earlier Ray's
+                _POOL.pop(old, None)
+                _CLASSES.pop(old, None)
             idle = _POOL.setdefault(key, [])
             taken = [idle.pop() for _ in range(min(n, len(idle)))]
             remote = _CLASSES.get(key)
