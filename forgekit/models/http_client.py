@@ -268,10 +268,13 @@ class ConnectionPool:
 
     Args:
         limit: the most connections open at once (more requests wait for one).
+        ssl_context: how https servers are verified (default: the system's trusted
+            certificates, `ssl.create_default_context()`).
     """
 
-    def __init__(self, limit: int = 1024) -> None:
+    def __init__(self, limit: int = 1024, ssl_context: Any = None) -> None:
         self.limit = limit
+        self.ssl_context = ssl_context
         self.closed = False
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._open: set[_Connection] = set()
@@ -290,7 +293,9 @@ class ConnectionPool:
         global _ssl_context
         loop = asyncio.get_running_loop()
         ssl: Any = None
-        if t.ssl:
+        if t.ssl and self.ssl_context is not None:
+            ssl = self.ssl_context
+        elif t.ssl:
             if _ssl_context is None:
                 import ssl as ssl_module
 

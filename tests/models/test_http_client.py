@@ -162,3 +162,60 @@ def test_failures_are_the_errors_the_gateway_retries():
             await ConnectionPool().post(url, b"{}", {}, 5)  # the server is gone
 
     run(go())
+
+
+def test_https_with_the_servers_certificate_and_not_without():
+    """TLS through a real handshake: a self-signed certificate for 127.0.0.1 is refused
+    by the default (system) trust and accepted by a context that trusts it."""
+    pytest.importorskip("cryptography")
+    import datetime
+    import ipaddress
+    import ssl
+    import tempfile
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(
+            ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_file, key_file = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(cert_file, key_file)
+        client_ctx = ssl.create_default_context(cafile=str(cert_file))
+
+        async def go() -> None:
+            srv = RawServer([ok(b'{"tls":1}'), ok(b'{"tls":2}')])
+            server = await asyncio.start_server(srv.handle, "127.0.0.1", 0, ssl=server_ctx)
+            port = server.sockets[0].getsockname()[1]
+            url = f"https://127.0.0.1:{port}/v1/chat/completions"
+            try:
+                with pytest.raises(ConnectError, match="cannot connect"):
+                    await ConnectionPool().post(url, b"{}", {}, 5)  # not trusted
+                pool = ConnectionPool(ssl_context=client_ctx)
+                got = [(await pool.post(url, b"{}", {}, 5)).body for _ in range(2)]
+                await pool.close()
+            finally:
+                server.close()
+            assert got == [b'{"tls":1}', b'{"tls":2}']
+            assert srv.requests[0][1]["host"] == f"127.0.0.1:{port}"
+
+        run(go())
