@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -89,11 +90,19 @@ def timed(fn, stub_pid: int | None = None, ray: bool = False) -> dict[str, float
     (s0, k0), t0 = _cpu(), time.perf_counter()
     stub0 = _pid_cpu(stub_pid) if stub_pid else 0.0
     actors0 = _ray_cpu() if ray else {}
-    latency = fn()
+    w0 = time.time()
+    out = fn()
     wall = time.perf_counter() - t0
+    w1 = time.time()
     s1, k1 = _cpu()
     actors = sum(cpu - actors0.get(pid, 0.0) for pid, cpu in _ray_cpu().items()) if ray else 0.0
+    latency = out["latency"] if isinstance(out, dict) else None
+    phases = {}
+    if isinstance(out, dict):  # where the wall time went (from the records' own clocks)
+        phases = {"setup": out["first_start"] - w0, "samples": out["last_end"] - out["first_start"],
+                  "tail": w1 - out["last_end"], "imbalance": out.get("imbalance", float("nan"))}
     return {
+        **phases,
         "wall": wall,
         "parent": s1 - s0,
         "workers": (k1 - k0) + actors,
@@ -215,7 +224,7 @@ def write_tasks(tmp: Path, n: int) -> Path:
 def forgekit_runner(
     url: str, tasks: Path, n: int, concurrency: int, out: Path, transport: str = "auto",
     workers: int = 1, executor: Any = None,
-) -> float:
+) -> dict[str, float]:
     from forgekit.core.config import AliasConfig, load_config
     from forgekit.evals import Suite, evaluate
     from forgekit.models import Gateway
@@ -244,11 +253,43 @@ def forgekit_runner(
         from forgekit.evals.ray_executor import RayExecutor
 
         executor = RayExecutor(workers)  # on the actors an earlier evaluation left idle
-    res = evaluate(suite, Gateway(cfg), out_dir=out, progress=False, workers=workers,
-                   executor=executor)
+    ends = tempfile.mkdtemp(prefix="bench-ends-") if workers > 1 and executor is None else None
+    with _worker_ends(ends):
+        res = evaluate(suite, Gateway(cfg), out_dir=out, progress=False, workers=workers,
+                       executor=executor)
     bad = res.df.filter(res.df["status"] != "completed")
     assert res.df.height == n and bad.height == 0, bad["error"].head(3).to_list()
-    return float(res.df["latency_s"].mean())
+    # the first sample's start and the last one's end: setup before, tail after
+    starts = res.df["finished_at"] - res.df["latency_s"]
+    info = {"latency": float(res.df["latency_s"].mean()), "first_start": float(starts.min()),
+            "last_end": float(res.df["finished_at"].max())}
+    if ends is not None:  # how long one worker process idled before the last one finished
+        times = [float(f.read_text()) for f in Path(ends).iterdir()]
+        info["imbalance"] = max(times) - min(times)
+    return info
+
+
+@contextlib.contextmanager
+def _worker_ends(folder: str | None):
+    """Each worker process writes the time it finished into `folder` (benchmark only)."""
+    if folder is None:
+        yield
+        return
+    import forgekit.evals.workers as w
+
+    orig = w._worker_main
+
+    def main(*args):
+        try:
+            orig(*args)
+        finally:
+            Path(folder, str(os.getpid())).write_text(repr(time.time()))
+
+    w._worker_main = main
+    try:
+        yield
+    finally:
+        w._worker_main = orig
 
 
 def inspect_runner(python: str, url: str, n: int, concurrency: int) -> tuple[float, float]:
@@ -391,7 +432,11 @@ def main() -> int:
                 print(
                     f"round {r}: {ROWS[key]}: {m['wall']:.2f} s wall, CPU {m['parent']:.2f} s "
                     f"here + {m['workers']:.2f} s workers, stub {m['stub']:.2f} s, "
-                    f"load {m['load']:.1f}, mean sample latency {m['latency'] * 1000:.0f} ms",
+                    f"load {m['load']:.1f}, mean sample latency {m['latency'] * 1000:.0f} ms"
+                    + (f"; setup {m['setup'] * 1000:.0f} ms, samples {m['samples']:.2f} s, "
+                       f"tail {m['tail'] * 1000:.0f} ms" if "setup" in m else "")
+                    + (f"; the first worker to finish did {m['imbalance'] * 1000:.0f} ms before "
+                       "the last" if m.get("imbalance") == m.get("imbalance") else ""),
                     flush=True,
                 )
                 walls.setdefault(key, []).append(m["wall"])
