@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -158,3 +159,79 @@ def test_finished_workers_exit_while_the_table_is_merged(config, write_suite, tm
     assert res.df.height == 20 and res.df["status"].unique().to_list() == ["completed"]
     assert len(joined) == 2 and [p.exitcode for p in joined] == [0, 0]
     assert executor.processes == [] and executor._exiting == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_a_batch_fits_the_pipe_in_one_write():
+    """Records go in batches of at most BATCH records or ~BATCH_BYTES of lines, through a
+    pipe widened to hold several (Linux), so neither side waits on the other mid-message."""
+    import asyncio
+    import fcntl
+    import multiprocessing as mp
+
+    from forgekit.evals import workers as w
+    from forgekit.evals.sample_result import SampleResult
+
+    recv, send = mp.Pipe(duplex=False)
+    w._widen(recv)
+    assert fcntl.fcntl(recv.fileno(), fcntl.F_GETPIPE_SZ) >= w.BATCH_BYTES * 2
+    big = SampleResult(model="m", solver="s", sample_id="x", status="completed",
+                       answer="a" * 4000)
+
+    async def run() -> None:
+        box = w._Outbox(send, lambda: {})
+        for i in range(100):
+            box.add(big.model_copy(update={"sample_id": f"s{i}"}))
+        box.flush()
+
+    asyncio.run(run())
+    sizes = []
+    while recv.poll():
+        kind, batch, _limits = recv.recv()
+        sizes.append(sum(len(r.line) for r in batch))
+    assert len(sizes) >= 2 and max(sizes) < w.BATCH_BYTES + 5000  # split by bytes
+    send.close()
+    recv.close()
+
+
+class SlowInOneProcess:
+    """Answers with its process id; the first worker process to call it is 10x slower."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.slow: bool | None = None
+
+    async def complete(self, request):
+        import asyncio
+
+        from forgekit.core.messages import ModelResponse, Usage
+
+        if self.slow is None:
+            try:
+                os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+                self.slow = True
+            except FileExistsError:
+                self.slow = False
+        await asyncio.sleep(0.05 if self.slow else 0.005)
+        return ModelResponse(text=str(os.getpid()), usage=Usage(input_tokens=1, output_tokens=1))
+
+
+def test_workers_pull_work_so_a_slow_one_does_less(config, write_suite, tmp_path):
+    """Samples are pulled, not sharded: a worker that is ten times slower runs a small
+    part of them, and both end together; every sample still runs once."""
+    suite = write_suite(
+        concurrency=2,
+        samples=[{"id": f"s{i:02d}", "input": "x", "target": "0"} for i in range(80)],
+    )
+    res = evaluate(suite, Gateway(config, source=SlowInOneProcess(str(tmp_path / "slow"))),
+                   out_dir=tmp_path / "o", progress=False, workers=2)
+    assert res.df.height == 80 and res.df["sample_id"].n_unique() == 80
+    counts = sorted(res.df["answer"].value_counts()["count"].to_list())
+    assert len(counts) == 2 and counts[0] <= 20 <= 60 <= counts[1]  # static shards: 40 each
+
+
+def test_chunks_shrink_as_the_queue_empties_and_models_interleave():
+    from forgekit.evals.workers import _chunk, zip_longest_none
+
+    assert _chunk(1000, 2, 40) == 40 and _chunk(100, 2, 40) == 25 and _chunk(3, 2, 40) == 1
+    assert list(zip_longest_none([1, 2, 3], [10])) == [[1, 10], [2], [3]]
