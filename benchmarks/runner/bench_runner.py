@@ -436,7 +436,7 @@ def main() -> int:
                     + (f"; setup {m['setup'] * 1000:.0f} ms, samples {m['samples']:.2f} s, "
                        f"tail {m['tail'] * 1000:.0f} ms" if "setup" in m else "")
                     + (f"; the first worker to finish did {m['imbalance'] * 1000:.0f} ms before "
-                       "the last" if m.get("imbalance") == m.get("imbalance") else ""),
+                       "the last" if m.get("imbalance", float("nan")) == m.get("imbalance") else ""),
                     flush=True,
                 )
                 walls.setdefault(key, []).append(m["wall"])
