@@ -19,12 +19,15 @@ cost that much per model call on Ray, nothing without a budget.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from forgekit.core.errors import BudgetExceeded
 from forgekit.evals.spend import spent_so_far
+
+log = logging.getLogger(__name__)
 
 State = dict[str, float]
 
@@ -165,8 +168,12 @@ class RayBudget:
             import ray
 
             refs, self._pending = self._pending, []
-            ray.get(refs)
-            self.state = ray.get(self.actor.state.remote())
+            try:
+                ray.get(refs, timeout=30)
+                self.state = ray.get(self.actor.state.remote(), timeout=30)
+            except Exception as e:  # the ledger holds what was settled; say so, go on
+                log.warning("the budget actor did not answer (%s); last state: %s", e,
+                            self.state)
 
     @property
     def spent_usd(self) -> float:
