@@ -13,7 +13,8 @@ shares (NFS, a mounted bucket).
 
 Actors outlive the evaluation while this process stays connected to the Ray it joined
 (`keep_actors`): a fresh actor is a fresh Python that imports Ray and forgekit (1-4 s of
-CPU, more than a thousand samples cost), so the next evaluation reuses the idle ones;
+CPU, more than a thousand samples cost), so the next evaluation reuses the idle ones
+(one whose imported code was edited since is replaced by a fresh one);
 `release_actors()` ends them. A Ray that the executor started itself (no Ray running,
 no address) is stopped after the run, with its actors.
 
@@ -84,11 +85,15 @@ class EvalActor:
         self._sweep: asyncio.TimerHandle | None = None  # the last run's garbage, soon
 
     async def prepare(self, token: str, payload: bytes, budget: Any = None, slot: int = 0,
-                      state: dict[str, float] | None = None) -> int:
-        """Build the runner of evaluation `token` (and its share of the budget); the
-        process id."""
+                      state: dict[str, float] | None = None) -> list[str]:
+        """Build the runner of evaluation `token` (and its share of the budget). Returns
+        the modules whose files changed since this actor imported them (then it builds
+        nothing: its code is stale, the driver starts a fresh actor instead)."""
         import gc
 
+        stale = self._stale_modules()
+        if stale:
+            return stale
         await self._retire()  # a run that did not finish
         if self._sweep is not None:  # its garbage is not swept yet: now, before freezing
             self._sweep.cancel()
@@ -102,7 +107,26 @@ class EvalActor:
         self.live = runner.live_cls(total=0)
         self.sems = {}
         gc.freeze()  # imports and the runner: out of the collector's way for the run
-        return os.getpid()
+        return []
+
+    def _stale_modules(self) -> list[str]:
+        """Modules whose source changed since this actor first saw them (a file edited
+        between two evaluations: a kept actor would run the old code). ~10 ms a call."""
+        import sys
+
+        seen = self.__dict__.setdefault("_mtimes", {})
+        stale = []
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if not path:
+                continue
+            try:
+                mtime = os.stat(path).st_mtime_ns
+            except OSError:
+                continue
+            if seen.setdefault(path, mtime) != mtime:
+                stale.append(name)
+        return stale
 
     async def run_chunk(self, token: str, items: list[int]
                         ) -> tuple[list[SampleResult], dict[str, Any], int, str | None]:
@@ -296,15 +320,15 @@ class RayExecutor:
             if self._budget is None:
                 await asyncio.to_thread(self._stop_ray)
 
-    def _take(self, ray: Any, n: int) -> list[Any]:
-        """`n` actors: idle ones first, then new ones."""
+    def _take(self, ray: Any, n: int, *, fresh: bool = False) -> list[Any]:
+        """`n` actors: idle ones first (unless `fresh`), then new ones."""
         key = _connection(ray)
         with _LOCK:
             for old in [k for k in (*_POOL, *_CLASSES) if k != key]:  # an earlier Ray's
                 _POOL.pop(old, None)
                 _CLASSES.pop(old, None)
             idle = _POOL.setdefault(key, [])
-            taken = [idle.pop() for _ in range(min(n, len(idle)))]
+            taken = [] if fresh else [idle.pop() for _ in range(min(n, len(idle)))]
             remote = _CLASSES.get(key)
             if remote is None:
                 # an async actor runs up to 1000 calls at once; the window bounds them
@@ -392,11 +416,18 @@ class RayExecutor:
                     if fut in preparing:
                         actor = preparing.pop(fut)
                         try:
-                            fut.result()
+                            stale = fut.result()
                         except RayActorError as e:
                             replace(actor, e)
                             continue
-                        if actor in self.actors:
+                        if stale and actor in self.actors:  # code edited since it started
+                            log.info("a kept Ray actor imported an older %s: a fresh one "
+                                     "takes its place", stale[0])
+                            ray.kill(actor)
+                            fresh = self._take(ray, 1, fresh=True)[0]
+                            self.actors[self.actors.index(actor)] = fresh
+                            prepare(fresh)
+                        elif actor in self.actors:
                             load[id(actor)] = 0
                         continue
                     part, actor = inflight.pop(fut)

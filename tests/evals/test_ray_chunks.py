@@ -160,3 +160,30 @@ def test_idle_actors_serve_the_next_evaluation(config, write_suite, tmp_path, mo
     assert first.df.height == 60 and second.df.height == 30
     assert all(h.actor.runner is None for h in fake.handles)  # gateways closed
     assert len(ray_executor._POOL[f"job/{id(fake)}"]) == 2
+
+
+def test_a_kept_actor_whose_code_changed_is_replaced(
+        config, write_suite, tmp_path, monkeypatch):
+    """A module edited between two evaluations: the kept actors imported the old one,
+    so fresh actors run the second evaluation (as a fresh process would)."""
+    import importlib
+    import os
+
+    probe = tmp_path / "fk_stale_probe.py"
+    probe.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("fk_stale_probe")
+    try:
+        fake = FakeRay()
+        _run(config, write_suite, tmp_path, monkeypatch, fake, keep=True, out="a")
+        assert len(fake.handles) == 2
+        st = probe.stat()
+        os.utime(probe, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # edited
+        _, second = _run(config, write_suite, tmp_path, monkeypatch, fake, n=30, keep=True,
+                         out="b")
+        assert len(fake.handles) == 4 and {id(h) for h in fake.killed} == {
+            id(h) for h in fake.handles[:2]}
+        assert second.df.height == 30 and second.df["status"].unique().to_list() == [
+            "completed"]
+    finally:
+        sys.modules.pop("fk_stale_probe", None)
