@@ -403,7 +403,10 @@ class RayExecutor:
                 while queue and load and held + min(chunk, len(queue)) <= window:
                     actor = next(a for a in self.actors
                                  if load.get(id(a)) == min(load.values()))
-                    part = [queue.pop() for _ in range(min(chunk, len(queue)))]
+                    # chunks shrink as the queue empties: a chunk returns when its
+                    # slowest sample does, so the last ones should be small
+                    size = min(chunk, -(-len(queue) // (2 * len(self.actors))))
+                    part = [queue.pop() for _ in range(size)]
                     held += len(part)
                     load[id(actor)] += len(part)
                     ref = actor.run_chunk.remote(token, part)

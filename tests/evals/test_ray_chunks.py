@@ -132,7 +132,8 @@ def test_chunks_within_the_window_and_the_limits_recorded(
     executor, res = _run(config, write_suite, tmp_path, monkeypatch, fake)
     assert res.df.height == 60 and res.df["status"].unique().to_list() == ["completed"]
     assert sorted(i for part in fake.calls for i in part) == list(range(60))
-    assert max(len(p) for p in fake.calls) == 3 and len(fake.calls) == 20
+    assert max(len(p) for p in fake.calls) == 3 and len(fake.calls) > 20  # smaller last
+    assert [len(p) for p in fake.calls][-3:] == [1, 1, 1]
     assert fake.peak <= 16  # twice the suite's concurrency in samples
     workers = res.meta["concurrency"]["m1"]["workers"]
     assert sorted(w["worker"] for w in workers) == [0, 1]
