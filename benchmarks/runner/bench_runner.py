@@ -18,7 +18,8 @@ Measured in one process, against the same stub server (a separate process):
                   keeps openai 2.x), timed inside that process after a warm-up
 
   5. workers    = the lean `evaluate()` with `--workers 2` (and `--ray`: on 2 Ray actors of
-                  a local Ray started before the rounds)
+                  a local Ray started before the rounds, the actors started by a warm-up
+                  evaluation and kept, as forgekit keeps them, for the rows)
 
 Every row reports CPU per sample of this process and of its worker processes (and of
 the Ray actors), the stub server's CPU per request, and the load average when it ended;

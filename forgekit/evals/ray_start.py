@@ -17,12 +17,15 @@ own imports are unchanged. Set ``FORGEKIT_RAY_SHIM=0`` to start Ray untouched.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _SKIPPED = ("rfc3987_syntax",)  # imported by jsonschema when present, never used by Ray
 _env_lock = threading.Lock()
@@ -51,9 +54,14 @@ def _pythonpath_for_children() -> Iterator[None]:
     if os.environ.get("FORGEKIT_RAY_SHIM", "1") == "0":
         yield
         return
+    try:
+        shim = str(_shim_dir())
+    except OSError as e:  # only a speed-up: start Ray untouched
+        log.debug("no shim directory for Ray's processes: %s", e)
+        yield
+        return
     with _env_lock:
         old = os.environ.get("PYTHONPATH")
-        shim = str(_shim_dir())
         os.environ["PYTHONPATH"] = shim if not old else f"{shim}{os.pathsep}{old}"
         try:
             yield
