@@ -8,9 +8,13 @@ pricing of each response stops searching for them.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import os
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from forgekit.core.config import AliasConfig
@@ -21,6 +25,8 @@ _unknown: set[str] = set()
 _rates: dict[str, tuple[float, float]] = {}
 _told: set[str] = set()  # models whose price litellm has been given (or already had)
 _lock = threading.Lock()
+_price_map: dict[str, Any] | None = None  # litellm's bundled map, read without litellm
+PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 
 
 def litellm_module() -> Any:
@@ -35,11 +41,48 @@ def litellm_module() -> Any:
     return litellm
 
 
+def _bundled_price_map() -> dict[str, Any]:
+    """litellm's offline price map (the file it reads itself, as forgekit tells it to),
+    read as JSON without importing litellm (~40 ms against ~2 s); {} when not found."""
+    global _price_map
+    if _price_map is None:
+        try:
+            spec = importlib.util.find_spec("litellm")
+            origin = spec.origin if spec is not None else None
+            data = json.loads(Path(origin).with_name(PRICE_MAP_FILE).read_text("utf-8")) \
+                if origin else {}
+            _price_map = data if isinstance(data, dict) else {}
+        except (OSError, ValueError, ImportError):
+            _price_map = {}
+    return _price_map
+
+
+def surely_unpriced(model: str) -> bool:
+    """True when litellm could not price `model`, decided without importing it: litellm
+    is not loaded yet (so no price was registered with it), and its bundled map has no
+    key that contains the model's name or is contained in it (case aside). The
+    OpenAI-compatible servers the lean source calls (llama.cpp, vLLM, a test stub) serve
+    such names; a cold `evaluate()` then never imports litellm (~2 s of CPU). Anything
+    less certain is left to litellm."""
+    if "litellm" in sys.modules:
+        return False
+    prices = _bundled_price_map()
+    if not prices:
+        return False
+    full = model.lower()
+    name = full.split("/", 1)[1] if "/" in full else full
+    return not any(name in k or k in full for k in (key.lower() for key in prices))
+
+
 def per_token_rates(model: str) -> tuple[float, float] | None:
     """(USD per input token, USD per output token) from litellm's map, or None if unknown."""
     if model in _rates:
         return _rates[model]
     if model in _unknown:
+        return None
+    if surely_unpriced(model):
+        with _lock:
+            _unknown.add(model)
         return None
     try:
         inp, out = litellm_module().cost_per_token(

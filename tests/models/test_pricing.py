@@ -43,3 +43,34 @@ def test_a_real_call_registers_the_model_at_zero(config_for):
     assert r.text and r.cost_usd == 0.0
     entry = litellm_module().model_cost["openai/forgekit-test-unpriced-b"]
     assert (entry["input_cost_per_token"], entry["output_cost_per_token"]) == (0.0, 0.0)
+
+
+def test_a_model_litellm_cannot_price_is_known_without_importing_litellm():
+    """A fresh process pricing a local server's model (the lean source's case) reads
+    litellm's bundled map and never imports litellm (~2 s of CPU); a model the map may
+    price is still left to litellm."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from forgekit.models.pricing import per_token_rates, surely_unpriced\n"
+        "assert per_token_rates('openai/no-such-local-model-7b') is None\n"
+        "assert per_token_rates('hosted_vllm/stub') is None\n"
+        "assert 'litellm' not in sys.modules\n"
+        "for m in ('openai/gpt-4o-mini', 'gpt-4o', 'openai/ft:gpt-4o-mini:org::x',\n"
+        "          'hosted_vllm/Qwen/Qwen2.5-7B-Instruct'):\n"
+        "    assert not surely_unpriced(m), m\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_once_litellm_is_loaded_it_decides():
+    from forgekit.models.pricing import surely_unpriced
+
+    litellm_module()
+    assert not surely_unpriced("openai/no-such-local-model-7b")
+    assert per_token_rates("openai/gpt-4o-mini") is not None
