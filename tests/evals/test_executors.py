@@ -132,7 +132,8 @@ def test_each_workers_adaptive_limit_is_recorded(config, write_suite, tmp_path):
     # each worker adapted its own part of the alias's limits: together they keep them
     assert [w["ceiling"] for w in workers] == [4, 4] and snap["ceiling"] == 8
     assert [w["start"] for w in workers] == [2, 2] and snap["start"] == 4
-    assert all(w["cuts"] >= 1 and w["low"] <= w["start"] for w in workers)
+    # (workers pull their samples: one that started late may have met no 429 at all)
+    assert snap["cuts"] >= 1 and all(w["low"] <= w["start"] for w in workers)
     assert snap["cuts"] == sum(w["cuts"] for w in workers)
     assert snap["high"] == sum(w["high"] for w in workers) <= 8
 
@@ -195,7 +196,7 @@ def test_a_batch_fits_the_pipe_in_one_write():
 
 
 class SlowInOneProcess:
-    """Answers with its process id; the first worker process to call it is 10x slower."""
+    """Answers with its process id; the first worker process to call it is 50x slower."""
 
     def __init__(self, marker: str) -> None:
         self.marker = marker
@@ -212,13 +213,13 @@ class SlowInOneProcess:
                 self.slow = True
             except FileExistsError:
                 self.slow = False
-        await asyncio.sleep(0.05 if self.slow else 0.005)
+        await asyncio.sleep(0.1 if self.slow else 0.002)
         return ModelResponse(text=str(os.getpid()), usage=Usage(input_tokens=1, output_tokens=1))
 
 
 def test_workers_pull_work_so_a_slow_one_does_less(config, write_suite, tmp_path):
-    """Samples are pulled, not sharded: a worker that is ten times slower runs a small
-    part of them, and both end together; every sample still runs once."""
+    """Samples are pulled, not sharded: a worker that is much slower runs a small part of
+    them, and both end together; every sample still runs once."""
     suite = write_suite(
         concurrency=2,
         samples=[{"id": f"s{i:02d}", "input": "x", "target": "0"} for i in range(80)],
@@ -227,7 +228,8 @@ def test_workers_pull_work_so_a_slow_one_does_less(config, write_suite, tmp_path
                    out_dir=tmp_path / "o", progress=False, workers=2)
     assert res.df.height == 80 and res.df["sample_id"].n_unique() == 80
     counts = sorted(res.df["answer"].value_counts()["count"].to_list())
-    assert len(counts) == 2 and counts[0] <= 20 <= 60 <= counts[1]  # static shards: 40 each
+    # static shards: 40 each; pulled, ~5-15 (more when a busy machine adds to both)
+    assert len(counts) == 2 and counts[0] <= 28 and counts[1] >= 52
 
 
 def test_chunks_shrink_as_the_queue_empties_and_models_interleave():
