@@ -482,6 +482,10 @@ def main() -> int:
         best_two = min(ideal, cores / ((two["parent"] + two["workers"] + two["stub"]) / n))
         print(f"CPU-bound ceiling on {cores} idle cores: one process {best_one:.0f}/s, "
               f"--workers 2 {best_two:.0f}/s: at most {best_two / best_one:.2f}x")
+        # however many processes: `concurrency` in flight, each waiting `latency` at least
+        measured = n / one["wall"]
+        print(f"concurrency ceiling: {ideal:.0f}/s for any number of workers, "
+              f"{ideal / measured:.2f}x this run's one process ({measured:.0f}/s)")
     for key, ref in (("workers2", "lean"), ("workers2-sessions", "lean"), ("ray", "lean"),
                      ("ray", "workers2")):
         if key in walls and ref in walls:
