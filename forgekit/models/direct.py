@@ -55,7 +55,30 @@ def uses_direct(cfg: AliasConfig) -> bool:
         return True
     if cfg.transport == "litellm":
         return False
-    return cfg.embedded or (bool(cfg.api_base) and provider_of(cfg.model) in OPENAI_COMPATIBLE)
+    if cfg.embedded:
+        return True
+    return (
+        bool(cfg.api_base)
+        and provider_of(cfg.model) in OPENAI_COMPATIBLE
+        and not behind_proxy(str(cfg.api_base))
+    )
+
+
+def behind_proxy(url: str) -> bool:
+    """Whether the environment routes `url` through a proxy (HTTP(S)_PROXY / ALL_PROXY, not
+    excluded by NO_PROXY). The lean client does not speak to proxies, so `auto` leaves such
+    an alias on litellm, which does; a loopback server is never proxied."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.startswith("127.") or host == "::1":
+        return False
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(host, proxies)
 
 
 class HTTPStatusError(Exception):

@@ -20,7 +20,15 @@ from forgekit.models.stub_server import Fault
 from tests.models.conftest import FAKE_KEY
 
 
-def test_which_aliases_take_the_lean_road():
+@pytest.fixture
+def no_proxy_env(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_which_aliases_take_the_lean_road(no_proxy_env):
     assert uses_direct(AliasConfig(model="openai/m", api_base="http://h/v1"))
     assert uses_direct(AliasConfig(model="hosted_vllm/m", api_base="http://h/v1"))
     assert uses_direct(AliasConfig(model="openai/smollm2", embedded=True))
@@ -33,6 +41,24 @@ def test_which_aliases_take_the_lean_road():
     assert uses_direct(AliasConfig(model="anthropic/x", api_base="http://h", transport="direct"))
     assert wire_model("openai/stub") == "stub" and wire_model("gpt-4o") == "gpt-4o"
     assert wire_model("hosted_vllm/org/model-7b") == "org/model-7b"
+
+
+def test_an_alias_behind_a_proxy_stays_on_litellm(no_proxy_env):
+    """The lean client does not speak to proxies: where the environment routes a server
+    through one, `auto` keeps litellm (which honours it); loopback and NO_PROXY hosts and
+    an explicit `transport: direct` keep the lean road."""
+    remote = AliasConfig(model="openai/m", api_base="https://gpu-box:8000/v1")
+    no_proxy_env.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert not uses_direct(remote)
+    assert uses_direct(AliasConfig(model="openai/m", api_base="http://gpu-box:8000/v1"))
+    assert uses_direct(AliasConfig(model="openai/m", api_base="https://127.0.0.1:8000/v1"))
+    assert uses_direct(AliasConfig(model="openai/m", api_base="https://localhost/v1"))
+    assert uses_direct(remote.model_copy(update={"transport": "direct"}))
+    no_proxy_env.setenv("NO_PROXY", "gpu-box,.internal")
+    assert uses_direct(remote)
+    no_proxy_env.delenv("NO_PROXY")
+    no_proxy_env.setenv("ALL_PROXY", "socks5://proxy.corp:1080")
+    assert not uses_direct(AliasConfig(model="openai/m", api_base="http://gpu-box:8000/v1"))
 
 
 def test_the_gateway_routes_per_alias(tmp_path, config_for):
