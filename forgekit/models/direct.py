@@ -78,7 +78,7 @@ def behind_proxy(url: str) -> bool:
     proxies = urllib.request.getproxies_environment()
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
-    return not urllib.request.proxy_bypass_environment(host, proxies)
+    return not urllib.request.proxy_bypass(host)  # NO_PROXY (and the OS settings on macOS)
 
 
 class HTTPStatusError(Exception):
