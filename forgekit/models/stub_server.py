@@ -200,6 +200,7 @@ class _Connection(asyncio.Protocol):
         self.queue: list[tuple[str, str, dict[str, str], bytes, bool]] = []
         self.busy = False  # a request is being answered
         self.closed = False
+        self.continued = False  # `100 Continue` sent for the request being read
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -244,15 +245,18 @@ class _Connection(asyncio.Protocol):
             while True:
                 eol = buf.find(b"\r\n", pos)
                 if eol < 0:
+                    self._more(low)
                     return None
                 size = int(bytes(buf[pos:eol]).split(b";")[0] or b"0", 16)
                 if size == 0:
                     trailer = buf.find(b"\r\n\r\n", eol)
                     if trailer < 0:
+                        self._more(low)
                         return None
                     pos = trailer + 4
                     break
                 if len(buf) < eol + 2 + size + 2:
+                    self._more(low)
                     return None
                 body += buf[eol + 2 : eol + 2 + size]
                 pos = eol + 2 + size + 2
@@ -260,13 +264,22 @@ class _Connection(asyncio.Protocol):
         else:
             length = int(low.get("content-length", "0") or 0)
             if len(buf) < pos + length:
+                self._more(low)
                 return None
             raw = bytes(buf[pos : pos + length])
             pos += length
         del buf[:pos]
+        self.continued = False
         conn = low.get("connection", "").lower()
         keep = conn != "close" and (version != "HTTP/1.0" or conn == "keep-alive")
         return method, target.split("?", 1)[0], headers, raw, keep
+
+    def _more(self, low: dict[str, str]) -> None:
+        """The body is still to come: a client that expects `100 Continue` gets it, once."""
+        if (not self.continued and low.get("expect", "").lower() == "100-continue"
+                and self.transport is not None and not self.closed):
+            self.continued = True
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _fail(self, response: bytes) -> None:
         self.buf.clear()

@@ -136,3 +136,21 @@ def test_http11_on_one_connection_pipelined_chunked_and_errors():
     texts = [json.loads(p.split(b"\r\n\r\n", 1)[1])["choices"][0]["message"]["content"]
              for p, st in zip(parts, statuses, strict=True) if st == 200]
     assert texts == ["slow first", "stub: two", "stub: chunky", "stub: last"]
+
+
+def test_a_client_that_expects_100_continue_gets_it():
+    """`Expect: 100-continue` (curl's way with larger bodies): the stub says go on after
+    the head, once, then answers the request as usual."""
+    import socket
+
+    body = json.dumps({"messages": [{"role": "user", "content": "later"}]}).encode()
+    head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with StubServer() as stub, socket.create_connection(("127.0.0.1", stub.port), timeout=10) as s:
+        s.sendall(head)
+        assert s.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        answer = s.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["choices"][0]["message"]["content"] == (
+        "stub: later")
