@@ -116,31 +116,14 @@ def test_a_killed_actors_budget_holds_are_cleared(config, write_suite, tmp_path,
     """An actor killed with calls in flight (and calls waiting for room): what it held
     is cleared, so the other actor and its replacement use the rest of the budget."""
     from forgekit.evals.ray_executor import RayExecutor
-    from tests.evals.test_shared_budget import PER_CALL, Priced
+    from tests.evals.test_shared_budget import PER_CALL, BudgetedRunInThread
 
     suite = _budget_suite(config, write_suite, 120)
-    out = tmp_path / "o"
     executor = RayExecutor(2)
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["res"] = evaluate(suite, Gateway(config, source=Priced(0.1)), out_dir=out,
-                                  progress=False, executor=executor)
-        except BaseException as e:  # reported below
-            box["err"] = e
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    ledger = out / LEDGER
-    deadline = time.monotonic() + 120
-    while not (ledger.exists() and len(ledger.read_text().splitlines()) >= 6):
-        assert time.monotonic() < deadline and t.is_alive(), box
-        time.sleep(0.02)
+    run = BudgetedRunInThread(suite, config, tmp_path / "o", executor)
+    run.wait_for_ledger(6, timeout_s=120)
     ray.kill(executor.actors[0])  # with calls in flight
-    t.join(120)
-    assert not t.is_alive() and "err" not in box, box.get("err")
-    spent = sum(json.loads(x)["usd"] for x in ledger.read_text().splitlines())
+    res, spent = run.result()
     assert executor.resubmitted >= 1
     assert 0.5 - 2 * PER_CALL < spent <= 0.5 + 1e-9  # used up, not left held by the dead
-    assert box["res"].stopped and box["res"].stopped.startswith("budget")
+    assert res.stopped and res.stopped.startswith("budget")

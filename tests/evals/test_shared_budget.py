@@ -34,6 +34,41 @@ class Priced:
         return ModelResponse(text="0", usage=Usage(input_tokens=1, output_tokens=10))
 
 
+class BudgetedRunInThread:
+    """An evaluation on another thread, watched until its spend ledger has `lines` lines
+    (calls in flight), so a test can kill a worker or an actor mid-run."""
+
+    def __init__(self, suite, config, out: Path, executor, delay_s: float = 0.1) -> None:
+        import threading
+
+        self.out, self.box = out, {}
+
+        def run() -> None:
+            try:
+                self.box["res"] = evaluate(suite, Gateway(config, source=Priced(delay_s)),
+                                           out_dir=out, progress=False, executor=executor)
+            except BaseException as e:  # reported by result()
+                self.box["err"] = e
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def wait_for_ledger(self, lines: int, timeout_s: float) -> None:
+        import time
+
+        ledger, deadline = self.out / LEDGER, time.monotonic() + timeout_s
+        while not (ledger.exists() and len(ledger.read_text().splitlines()) >= lines):
+            assert time.monotonic() < deadline and self.thread.is_alive(), self.box
+            time.sleep(0.02)
+
+    def result(self, timeout_s: float = 120):
+        """The run's EvalResults and the dollars its ledger holds."""
+        self.thread.join(timeout_s)
+        assert not self.thread.is_alive() and "err" not in self.box, self.box.get("err")
+        ledger = (self.out / LEDGER).read_text().splitlines()
+        return self.box["res"], sum(json.loads(x)["usd"] for x in ledger)
+
+
 def test_processes_see_each_others_holds_and_spend(tmp_path: Path):
     parent = SharedEvalBudget(tmp_path, max_usd=1.0, slots=3, create=True)
     a = SharedEvalBudget(tmp_path, max_usd=1.0, slot=1)
@@ -108,8 +143,6 @@ def test_a_killed_workers_holds_do_not_block_the_others(config, write_suite, tmp
     others and its replacement use the rest of the budget and the run ends."""
     import os
     import signal
-    import threading
-    import time
 
     config.models.aliases["m1"].price = Price(input_per_1k=1.0, output_per_1k=1.0)
     suite = write_suite(
@@ -118,29 +151,11 @@ def test_a_killed_workers_holds_do_not_block_the_others(config, write_suite, tmp
         solvers=[{"name": "p", "template": "{input}", "params": {"max_tokens": 10}}],
         samples=[{"id": f"s{i:03d}", "input": "x", "target": "0"} for i in range(120)],
     )
-    out = tmp_path / "o"
     executor = ProcessExecutor(2)
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["res"] = evaluate(suite, Gateway(config, source=Priced(0.1)), out_dir=out,
-                                  progress=False, executor=executor)
-        except BaseException as e:  # reported below
-            box["err"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-    ledger = out / LEDGER
-    deadline = time.monotonic() + 60
-    while not (ledger.exists() and len(ledger.read_text().splitlines()) >= 6):
-        assert time.monotonic() < deadline and t.is_alive(), box
-        time.sleep(0.02)
+    run = BudgetedRunInThread(suite, config, tmp_path / "o", executor)
+    run.wait_for_ledger(6, timeout_s=60)
     os.kill(executor.processes[0].pid, signal.SIGKILL)  # with calls in flight
-    t.join(120)
-    assert not t.is_alive() and "err" not in box, box.get("err")
-    res = box["res"]
-    spent = sum(json.loads(x)["usd"] for x in ledger.read_text().splitlines())
+    res, spent = run.result()
     assert executor.restarts >= 1
     assert spent <= 0.5 + 1e-9
     # the budget was used up, not left held by the dead worker
