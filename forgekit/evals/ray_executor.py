@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from forgekit.core.errors import ConfigError
 from forgekit.evals.executors import OnRecord, build_worker_runner, merge_limits, worker_payload
 from forgekit.evals.ray_budget import BudgetActor, RayBudget
-from forgekit.evals.sample_result import SampleResult
+from forgekit.evals.sample_result import SampleLine, SampleResult
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,17 +129,18 @@ class EvalActor:
         return stale
 
     async def run_chunk(self, token: str, items: list[int]
-                        ) -> tuple[list[SampleResult], dict[str, Any], int, str | None]:
-        """Run grid items concurrently (under the runner's limit): their records, this
-        actor's adaptive concurrency limits, how many the budget left unstarted, and why
-        it stopped."""
+                        ) -> tuple[list[SampleLine], dict[str, Any], int, str | None]:
+        """Run grid items concurrently (under the runner's limit): their records (as
+        results-log lines, made here: ~4 us to move against ~70 us for a SampleResult),
+        this actor's adaptive concurrency limits, how many the budget left unstarted, and
+        why it stopped."""
         if token != self.token:
             raise RuntimeError(f"this actor runs evaluation {self.token}, not {token}")
         runner = self.runner
         recs = await asyncio.gather(*(self.run(i) for i in items))
         if runner.budget is not None:
             await runner.budget.flush()  # the spend of these records is on the books
-        done = [r for r in recs if r is not None]
+        done = [SampleLine.of(r) for r in recs if r is not None]
         return done, runner.gateway.concurrency(), len(recs) - len(done), runner.stopped
 
     async def run(self, i: int) -> SampleResult | None:
