@@ -32,6 +32,7 @@ def scorer(name: str | None = None) -> Callable[[ScorerFn], ScorerFn]:
     def wrap(fn: ScorerFn) -> ScorerFn:
         type_name = name or fn.__name__
         _REGISTRY[type_name] = fn
+        # a marker on the user's function (plain functions declare no attributes)
         fn.scorer_name = type_name  # type: ignore[attr-defined]
         # a component type too: {type: numeric, tolerance: 0.01} builds it anywhere
         factory = _factory(type_name)

@@ -122,6 +122,7 @@ class SharedEvalBudget(EvalBudget):
                 self._store()
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+        # the base class's threading.Lock, widened to a lock across processes (the board)
         self._lock = _BoardLock(self)  # type: ignore[assignment]
         with self._lock:
             pass  # read the shared numbers

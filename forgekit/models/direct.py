@@ -116,6 +116,7 @@ def _retry_after(headers: Any) -> float | None:
         pass
 
     carrier = _Carrier()
+    # retry_after_of reads the headers where litellm leaves them on its exceptions
     carrier.litellm_response_headers = headers  # type: ignore[attr-defined]
     return retry_after_of(carrier)
 
