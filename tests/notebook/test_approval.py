@@ -55,20 +55,15 @@ def test_timeout_uses_the_default() -> None:
     assert asyncio.run(allow.approve(ApprovalRequest(tool="ls"))).approved
 
 
-def test_edit_needs_an_approval_that_carries_arguments() -> None:
-    from forgekit.notebook.approval import can_edit
-
+def test_an_edit_carries_the_edited_arguments() -> None:
     prompt = ApprovalPrompt(timeout_s=10)
     job = run_in_background(prompt.approve(ApprovalRequest(tool="write", arguments={"p": 1})))
     _wait_pending(prompt)
-    if can_edit():
-        with pytest.raises(ValueError, match="must be a JSON object, not list"):
-            prompt.decide("edit", arguments="[2]")  # and the request stays pending
-        answer = prompt.decide("edit", arguments='{"p": 2}')
-        assert answer.approved and answer.arguments == {"p": 2}
-    else:
-        with pytest.raises(ValueError, match="edited arguments"):
-            prompt.decide("edit", arguments='{"p": 2}')
-        prompt.decide("reject")
+    assert prompt.state()["can_edit"] is True
+    with pytest.raises(ValueError, match="must be a JSON object, not list"):
+        prompt.decide("edit", arguments="[2]")  # and the request stays pending
+    with pytest.raises(ValueError, match="not valid JSON"):
+        prompt.decide("edit", arguments="{p: 2")
+    answer = prompt.decide("edit", arguments='{"p": 2}')
+    assert answer.approved and answer.arguments == {"p": 2}
     job.result(timeout=10)
-    assert prompt.state()["can_edit"] == can_edit()
