@@ -1,5 +1,5 @@
 """The vectorised statistics give the numbers of the straightforward code they replaced
-(kept here as the reference) for the same seeds, block by block; large inputs resampled
+(benchmarks/evals_stats/baseline.py, the benchmark's baseline) for the same seeds, block by block; large inputs resampled
 as counts agree with it within Monte Carlo error."""
 
 from __future__ import annotations
@@ -9,40 +9,11 @@ import math
 import numpy as np
 import pytest
 
+# the code the vectorised statistics replaced, as the stats benchmark's baseline runs it
+from benchmarks.evals_stats.baseline import bootstrap_ci as ref_bootstrap_ci
+from benchmarks.evals_stats.baseline import paired_test as ref_paired_test
 from forgekit.evals import stats
 from forgekit.evals.stats import bootstrap_ci, paired_test, sign_flip_bits
-
-
-def ref_bootstrap_ci(values, *, confidence=0.95, n_boot=2000, seed=0):
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, x.size, size=(n_boot, x.size))
-    means = x[idx].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
-
-
-def ref_paired_test(a, b, *, confidence=0.95, n_boot=2000, n_perm=10000, seed=0):
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    d = y - x
-    n = d.size
-    lo, hi = ref_bootstrap_ci(d, confidence=confidence, n_boot=n_boot, seed=seed)
-    observed = abs(d.mean())
-    nz = d[d != 0]
-    if nz.size == 0:
-        p = 1.0
-    elif nz.size <= 16:
-        signs = ((np.arange(2**nz.size)[:, None] >> np.arange(nz.size)) & 1) * 2 - 1
-        stats_ = np.abs((signs * nz).sum(axis=1) / n)
-        p = float((stats_ >= observed - 1e-12).mean())
-    else:
-        rng = np.random.default_rng(seed)
-        signs = rng.choice([-1.0, 1.0], size=(n_perm, nz.size))
-        stats_ = np.abs((signs * nz).sum(axis=1) / n)
-        p = float(((stats_ >= observed - 1e-12).sum() + 1) / (n_perm + 1))
-    return {"diff": float(d.mean()), "ci_low": lo, "ci_high": hi, "p_value": p, "n": int(n)}
 
 
 @pytest.mark.parametrize("rows", [1, 7, 1 << 20])  # blocks of 1 row, 7 rows, all at once

@@ -1,58 +1,15 @@
 """The viewer's rows, read column by column, equal those of the row-by-row code they
-replaced (kept here as the reference)."""
+replaced (benchmarks/evals_stats/baseline.py, the benchmark's baseline)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import polars as pl
 
+from benchmarks.evals_stats.baseline import build_rows as ref_build_rows
 from forgekit.evals.results import EvalResults, result_schema
-from forgekit.notebook.sample_rows import _num, _scores, _target, build_rows
-
-
-def ref_build_rows(results: Any) -> tuple[list[dict[str, Any]], list[str], dict[str, list[str]]]:
-    cells = results.cells()
-    threshold = float(results.meta.get("suite", {}).get("pass_threshold", 1.0))
-    index = {c: i for i, c in enumerate(cells)}
-    has_input = "input" in results.df.columns
-    rows: dict[str, dict[str, Any]] = {}
-    paths: dict[str, list[str]] = {}
-    scorers: list[str] = []
-    for r in results.df.iter_rows(named=True):
-        key = f"{r['sample_id']}#{r['epoch']}"
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = {
-                "key": key, "i": r["sample_index"], "id": r["sample_id"], "epoch": r["epoch"],
-                "input": (r["input"] if has_input else None) or "",
-                "target": _target(r["target"]), "cells": [None] * len(cells),
-            }
-            paths[key] = [""] * len(cells)
-        scores = {}
-        expl = []
-        for s in _scores(r["scores"]):
-            name = str(s.get("scorer", ""))
-            if name not in scorers:
-                scorers.append(name)
-            scores[name] = _num(s.get("value"))
-            note = s.get("error") or s.get("explanation")
-            if note:
-                expl.append(f"{name}: {note}")
-        i = index[(r["model"], r["solver"])]
-        row["cells"][i] = {
-            "answer": r["answer"], "score": _num(r["score"]), "scores": scores,
-            "status": r["status"], "error": r["error"], "note": " | ".join(expl),
-            "cost": r["cost_usd"] or 0.0,
-        }
-        paths[key][i] = r["trajectory"] or ""
-    out = sorted(rows.values(), key=lambda x: (x["i"], x["epoch"]))
-    for row in out:
-        row["cells"] = [c or {"status": "missing", "score": None, "scores": {}} for c in row["cells"]]
-        row["threshold"] = threshold
-    return out, scorers, paths
-
+from forgekit.notebook.sample_rows import build_rows
 
 # a list, JSON strings with and without escapes, text that is not JSON, none
 TARGETS = ['["x", "1"]', json.dumps('say "hi"\n'), '"4"', 'plain "text"', None]
