@@ -133,6 +133,9 @@ class Gateway:
         # with the default source, OpenAI-compatible aliases take the lean road
         self._auto = source is None
         self._direct: DirectSource | None = None
+        # the source each alias resolved to, with the config it was decided for (the
+        # decision reads the environment's proxies: once per alias, not once per call)
+        self._routes: dict[str, tuple[AliasConfig, CompletionSource]] = {}
         self._real = bool(getattr(self.source, "needs_endpoint", False))
         if isinstance(cache, ResponseCache):
             self.cache = cache
@@ -193,17 +196,23 @@ class Gateway:
     def source_for(self, cfg: AliasConfig, alias: str = "") -> CompletionSource:
         """The source that answers an alias: the one given to the gateway, else the lean
         direct source for OpenAI-compatible servers, else litellm."""
-        if not self._auto or not uses_direct(cfg):
-            return self.source
-        if not cfg.api_base and not cfg.embedded:
-            raise ConfigError(
-                f"alias {alias!r} uses transport: direct but has no api_base (model "
-                f"{cfg.model!r}); give it the server's api_base, or use transport: litellm",
-                file=self.config.source, key=f"models.aliases.{alias}.transport",
-            )
-        if self._direct is None:
-            self._direct = DirectSource()
-        return self._direct
+        hit = self._routes.get(alias)
+        if hit is not None and hit[0] is cfg:
+            return hit[1]
+        source = self.source
+        if self._auto and uses_direct(cfg):
+            if not cfg.api_base and not cfg.embedded:
+                raise ConfigError(
+                    f"alias {alias!r} uses transport: direct but has no api_base (model "
+                    f"{cfg.model!r}); give it the server's api_base, or use transport: "
+                    "litellm",
+                    file=self.config.source, key=f"models.aliases.{alias}.transport",
+                )
+            if self._direct is None:
+                self._direct = DirectSource()
+            source = self._direct
+        self._routes[alias] = (cfg, source)
+        return source
 
     def supports_response_schema(self, model: str | None = None) -> bool:
         """Whether calls to an alias (default: the default route) may carry a JSON-schema
