@@ -51,9 +51,10 @@ def stdio_launch(
     assert cfg.command is not None, f"server {name!r} is not a stdio server"
     import shutil
 
-    if shutil.which(cfg.command, path=None) is None and not (
+    program = shutil.which(cfg.command, path=None) or (
         cfg.cwd and shutil.which(str(Path(cfg.cwd) / cfg.command))
-    ):
+    )
+    if not program:
         raise FileNotFoundError(
             f"command not found: {cfg.command!r} (mcp.servers.{name}.command; "
             "give a full path or a program on PATH)"
@@ -74,7 +75,11 @@ def stdio_launch(
     ws = Path(cfg.cwd) if cfg.cwd else (workspace or Path.cwd() / ".forgekit" / "mcp" / name)
     try:
         sb = Sandbox(
-            ws, config=sandbox, network=cfg.network, env=cfg.env, read_only=_own_paths(cfg)
+            ws,
+            config=sandbox,
+            network=cfg.network,
+            env=cfg.env,
+            read_only=_own_paths(cfg, Path(program)),
         )
         cmd = sb.command(argv)
     except SandboxUnavailable as e:
@@ -84,16 +89,11 @@ def stdio_launch(
     return Launch(params, command=cmd)
 
 
-def _own_paths(cfg: MCPServerConfig) -> list[Path]:
+def _own_paths(cfg: MCPServerConfig, program: Path) -> list[Path]:
     """The server's program and the host paths named in its arguments (a script's folder,
     a config file's), shown read-only in the sandbox even where it masks their folder (the
     home folder, the host's /tmp): the user configured them, the model did not."""
-    import shutil
-
-    found = shutil.which(cfg.command or "") or (
-        cfg.cwd and shutil.which(str(Path(cfg.cwd) / (cfg.command or "")))
-    )
-    paths = [Path(found)] if found else []
+    paths = [program]
     for a in cfg.args:
         p = Path(a) if Path(a).is_absolute() else Path(cfg.cwd or ".") / a
         if a and not a.startswith("-") and p.exists():  # a script: its folder (imports)
