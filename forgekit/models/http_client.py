@@ -263,6 +263,25 @@ class _Connection(asyncio.Protocol):
             del buf[: eol + 2 + size + 2]
 
 
+# request headers that carry credentials: not sent on to a redirect's other host, port or
+# scheme (as browsers, requests and aiohttp drop Authorization there)
+CREDENTIALS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"}
+)
+
+
+def _tail(headers: dict[str, str], body: bytes) -> bytes:
+    """The request after its request line and Host: the headers, then `body`."""
+    lines = []
+    for k, v in headers.items():
+        if "\n" in v or "\r" in v or "\n" in k or "\r" in k:
+            raise ValueError(f"the header {k!r} holds a line break")
+        lines.append(f"{k}: {v}\r\n")
+    extra = "".join(lines)
+    tail = f"Accept-Encoding: identity\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+    return tail.encode() + body
+
+
 class ConnectionPool:
     """Kept-alive connections of one event loop, per scheme, host and port.
 
@@ -332,16 +351,14 @@ class ConnectionPool:
             raise RuntimeError("this connection pool is closed")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout else None
-        lines = []
-        for k, v in headers.items():
-            if "\n" in v or "\r" in v or "\n" in k or "\r" in k:
-                raise ValueError(f"the header {k!r} holds a line break")
-            lines.append(f"{k}: {v}\r\n")
-        extra = "".join(lines)
-        tail = f"Accept-Encoding: identity\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
-        tail_bytes = tail.encode() + body
+        tail_bytes = _tail(headers, body)
+        origin, stripped = self._target(url).key, False
         for _ in range(MAX_REDIRECTS + 1):
             t = self._target(url)
+            if t.key != origin and not stripped:  # never send the keys on to another server
+                stripped = True
+                kept = {k: v for k, v in headers.items() if k.lower() not in CREDENTIALS}
+                tail_bytes = _tail(kept, body)
             response = await self._exchange(t, t.prefix + tail_bytes, deadline, timeout)
             if response.status in (307, 308) and "location" in response.headers:
                 url = urljoin(url, response.headers["location"])

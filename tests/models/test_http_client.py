@@ -138,6 +138,30 @@ def test_interim_answers_redirects_and_compressed_bodies():
     run(go())
 
 
+def test_a_redirect_to_another_server_does_not_carry_the_keys():
+    """Credentials go only to the server they were given for (the same scheme, host
+    and port); a 307 elsewhere gets the request without them."""
+
+    async def go() -> None:
+        other = RawServer([ok(b'{"o":1}')])
+        async with other as other_url:
+            moved = f"HTTP/1.1 307 Moved\r\nLocation: {other_url}\r\nContent-Length: 0\r\n\r\n"
+            same = "HTTP/1.1 307 Moved\r\nLocation: /v2\r\nContent-Length: 0\r\n\r\n"
+            first = RawServer([same.encode(), moved.encode()])
+            async with first as url:
+                pool = ConnectionPool()
+                keys = {"Authorization": "Bearer sk-secret", "X-Api-Key": "k2", "X-Trace": "t"}
+                got = await pool.post(url, b"{}", keys, 5)
+                await pool.close()
+        assert got.body == b'{"o":1}'
+        assert first.requests[1][1]["authorization"] == "Bearer sk-secret"  # same server
+        _, sent, body = other.requests[0]
+        assert "authorization" not in sent and "x-api-key" not in sent
+        assert sent["x-trace"] == "t" and body == b"{}"
+
+    run(go())
+
+
 def test_failures_are_the_errors_the_gateway_retries():
     cut = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"half\":"
 
