@@ -346,7 +346,7 @@ class ConnectionPool:
     ) -> Response:
         """POST `body` to `url` with `headers` (Host and Content-Length are added) and
         return the answer; `timeout`: seconds for all of it, connect included. A 307 or
-        308 redirect is followed (with the same body)."""
+        308 redirect is followed (with the same body; credentials only to the same server)."""
         if self.closed:
             raise RuntimeError("this connection pool is closed")
         loop = asyncio.get_running_loop()
